@@ -1,0 +1,44 @@
+# Two commands for a fresh machine (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PYOTP_HW_STRICT := 1
+
+.PHONY: demo test sysdeps venv lint typecheck unit sanitize bench bench-guard clean
+
+sysdeps:
+	bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml setup.py csrc/build_core.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: sysdeps $(STAMP)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+
+demo: venv
+	$(PY) scripts/demo.py
+
+lint: venv
+	$(VENV)/bin/ruff check pyotp_hw tests bench csrc scripts setup.py
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable tests
+
+sanitize: venv
+	$(PY) scripts/sanitize.py
+
+bench-guard: venv
+	$(PY) -m pytest -q -p no:cacheprovider bench/test_throughput_guard.py
+
+bench: venv
+	$(PY) -m pytest bench --benchmark-only --benchmark-group-by=group --benchmark-columns=mean,ops
+
+test: lint unit sanitize bench-guard
+
+clean:
+	rm -rf build build-asan $(VENV) *.egg-info pyotp_hw/_core*.so pyotp_hw/_core.c

@@ -1,0 +1,124 @@
+"""Secrets: base32 decoding that forgives what users paste, and secret generation."""
+
+from __future__ import annotations
+
+import secrets as _secrets
+
+from .errors import InvalidSecret, InvalidType
+
+__all__ = [
+    "BASE32_ALPHABET",
+    "decode_base32",
+    "encode_base32",
+    "decode_secret",
+    "random_base32",
+    "random_secret",
+]
+
+BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_VALUE = {c: i for i, c in enumerate(BASE32_ALPHABET)}
+# A group of 8 base32 characters carries 5 bytes; these remainders cannot end a valid encoding.
+_IMPOSSIBLE_REMAINDERS = {1, 3, 6}
+_LOOKALIKES = {"0": "the letter O", "1": "the letter I or L", "8": "the letter B", "9": "the letter G"}
+_IGNORED = {" ", "-", "\t", "\n", "\r"}
+
+
+def _describe(ch: str) -> str:
+    # Invalid characters carry no key bits, so naming them reveals nothing about the secret.
+    if ch in _LOOKALIKES:
+        return f"digit {ch!r} (did you mean {_LOOKALIKES[ch]}?)"
+    if ch.isprintable() and len(ch.encode("utf-8")) == 1:
+        return repr(ch)
+    return f"U+{ord(ch):04X}"
+
+
+def decode_base32(text: str) -> bytes:
+    """Decode a base32 secret the way users paste it.
+
+    Lowercase letters, spaces, tabs, line breaks and hyphens are accepted, and padding may be
+    missing, complete or excessive. Anything else raises :class:`InvalidSecret` naming the first
+    offending character and its position (never the secret itself).
+    """
+    if not isinstance(text, str):
+        raise InvalidType(f"base32 secret must be str, not {type(text).__name__}")
+    bits = 0
+    nbits = 0
+    out = bytearray()
+    seen_padding = False
+    count = 0
+    for pos, ch in enumerate(text):
+        if ch in _IGNORED:
+            continue
+        if ch == "=":
+            seen_padding = True
+            continue
+        value = _VALUE.get(ch.upper()) if ch.isascii() else None
+        if value is None:
+            raise InvalidSecret(
+                f"secret is not valid base32: character {pos + 1} is {_describe(ch)}; "
+                "base32 uses the letters A-Z and the digits 2-7"
+            )
+        if seen_padding:
+            raise InvalidSecret(
+                f"secret is not valid base32: padding '=' before character {pos + 1}"
+            )
+        bits = (bits << 5) | value
+        nbits += 5
+        count += 1
+        if nbits >= 8:
+            nbits -= 8
+            out.append((bits >> nbits) & 0xFF)
+            bits &= (1 << nbits) - 1
+    if count == 0:
+        raise InvalidSecret("secret is empty")
+    if count % 8 in _IMPOSSIBLE_REMAINDERS:
+        raise InvalidSecret(
+            f"secret is not valid base32: {count} characters cannot end a base32 string "
+            "(a character is missing or extra)"
+        )
+    result = bytes(out)
+    out[:] = bytes(len(out))
+    return result
+
+
+def encode_base32(data: bytes, *, padding: bool = False) -> str:
+    """Encode raw bytes as uppercase base32, without padding unless asked for."""
+    import base64
+
+    text = base64.b32encode(bytes(data)).decode("ascii")
+    return text if padding else text.rstrip("=")
+
+
+def decode_secret(secret: str | bytes | bytearray | memoryview) -> bytes:
+    """Return the raw key bytes of a secret given as base32 text or as raw bytes."""
+    if isinstance(secret, str):
+        return decode_base32(secret)
+    if isinstance(secret, (bytes, bytearray, memoryview)):
+        raw = bytes(secret)
+        if not raw:
+            raise InvalidSecret("secret is empty")
+        return raw
+    raise InvalidType(f"secret must be a base32 str or bytes, not {type(secret).__name__}")
+
+
+def random_secret(nbytes: int = 20) -> bytes:
+    """Return ``nbytes`` random key bytes from the OS CSPRNG (at least 16, default 20 = 160 bits)."""
+    if not isinstance(nbytes, int) or isinstance(nbytes, bool):
+        raise InvalidType("nbytes must be an int")
+    if nbytes < 16:
+        raise InvalidSecret(f"nbytes must be at least 16 (128 bits), got {nbytes}")
+    return _secrets.token_bytes(nbytes)
+
+
+def random_base32(length: int = 32) -> str:
+    """Return a random base32 secret of ``length`` characters (default 32 = 160 bits).
+
+    The length must be at least 26 (128 bits) and a length that base32 can end on.
+    """
+    if not isinstance(length, int) or isinstance(length, bool):
+        raise InvalidType("length must be an int")
+    if length < 26:
+        raise InvalidSecret(f"length must be at least 26 characters (128 bits), got {length}")
+    if length % 8 in _IMPOSSIBLE_REMAINDERS:
+        raise InvalidSecret(f"length {length} cannot end a base32 string; use a multiple of 8")
+    return "".join(_secrets.choice(BASE32_ALPHABET) for _ in range(length))
