@@ -19,7 +19,12 @@ BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _VALUE = {c: i for i, c in enumerate(BASE32_ALPHABET)}
 # A group of 8 base32 characters carries 5 bytes; these remainders cannot end a valid encoding.
 _IMPOSSIBLE_REMAINDERS = {1, 3, 6}
-_LOOKALIKES = {"0": "the letter O", "1": "the letter I or L", "8": "the letter B", "9": "the letter G"}
+_LOOKALIKES = {
+    "0": "the letter O",
+    "1": "the letter I or L",
+    "8": "the letter B",
+    "9": "the letter G",
+}
 _IGNORED = {" ", "-", "\t", "\n", "\r"}
 
 
@@ -102,7 +107,7 @@ def decode_secret(secret: str | bytes | bytearray | memoryview) -> bytes:
 
 
 def random_secret(nbytes: int = 20) -> bytes:
-    """Return ``nbytes`` random key bytes from the OS CSPRNG (at least 16, default 20 = 160 bits)."""
+    """Return ``nbytes`` random key bytes from the OS CSPRNG (16 or more; default 20: 160 bits)."""
     if not isinstance(nbytes, int) or isinstance(nbytes, bool):
         raise InvalidType("nbytes must be an int")
     if nbytes < 16:

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status (0 ok, 1 no match, 2 bad input, 3 no token)."""
+    """Run the command line; return 0 (ok), 1 (no match), 2 (bad input) or 3 (no token)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,71 @@
+/* The kernel table, CPU feature detection, and kernel selection. No mutable state: the caller
+ * (the Python layer) picks a kernel once at import and passes it to every call. */
+#include <stddef.h>
+
+#include "otp_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define OTP_X86 1
+#endif
+
+static const otp_kernel kernels[] = {
+    {"sha1-portable", OTP_SHA1, 1, 0, 0, otp_sha1_trunc_portable},
+    {"sha256-portable", OTP_SHA256, 1, 0, 0, otp_sha256_trunc_portable},
+    {"sha512-portable", OTP_SHA512, 1, 0, 0, otp_sha512_trunc_portable},
+};
+
+size_t otp_kernel_count(void) { return sizeof kernels / sizeof kernels[0]; }
+
+const otp_kernel *otp_kernel_at(size_t i) { return i < otp_kernel_count() ? &kernels[i] : NULL; }
+
+const char *otp_kernel_name(const otp_kernel *k) { return k ? k->name : ""; }
+int otp_kernel_digest(const otp_kernel *k) { return k ? k->digest : 0; }
+unsigned otp_kernel_lanes(const otp_kernel *k) { return k ? k->lanes : 0; }
+
+unsigned otp_cpu_features(void)
+{
+    unsigned f = 0;
+#ifdef OTP_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const int sse41 = (c >> 19) & 1;
+    const int osxsave = (c >> 27) & 1;
+    const int avx = (c >> 28) & 1;
+    if (sse41) f |= OTP_CPU_SSE41;
+    unsigned long long xcr0 = 0;
+    if (osxsave) {
+        unsigned lo, hi;
+        /* xgetbv: which register states the OS saves on context switch. */
+        __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((unsigned long long)hi << 32) | lo;
+    }
+    const int os_ymm = (xcr0 & 0x6) == 0x6;
+    const int os_zmm = (xcr0 & 0xe6) == 0xe6;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        if ((b >> 29) & 1) f |= OTP_CPU_SHANI;
+        if (avx && os_ymm && ((b >> 5) & 1)) f |= OTP_CPU_AVX2;
+        const int avx512 = ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);
+        if (avx512 && os_zmm) f |= OTP_CPU_AVX512;
+    }
+#endif
+    return f;
+}
+
+int otp_kernel_supported(const otp_kernel *k)
+{
+    if (k == NULL) return 0;
+    return (otp_cpu_features() & k->cpu_needs) == k->cpu_needs;
+}
+
+const otp_kernel *otp_kernel_best(int digest)
+{
+    const otp_kernel *best = NULL;
+    const unsigned have = otp_cpu_features();
+    for (size_t i = 0; i < otp_kernel_count(); i++) {
+        const otp_kernel *k = &kernels[i];
+        if (k->digest != digest || (have & k->cpu_needs) != k->cpu_needs) continue;
+        if (best == NULL || k->priority > best->priority) best = k;
+    }
+    return best;
+}

@@ -1,0 +1,116 @@
+/*
+ * pyotp-hw C core: the interface that cffi reads and that the Python layer calls.
+ *
+ * Rules: C11, no Python API, no mutable global state, every count and length checked.
+ * Every entry point returns OTP_OK (0) or a negative status; otp_strerror() explains it, and
+ * functions taking `err_index` store there the index of the offending element when there is one.
+ * Lines between the CDEF markers are fed to cffi's cdef() verbatim, so they hold only
+ * declarations that cffi understands.
+ */
+#ifndef PYOTP_HW_OTP_CORE_H
+#define PYOTP_HW_OTP_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CDEF-BEGIN */
+#define OTP_SHA1 1
+#define OTP_SHA256 2
+#define OTP_SHA512 3
+
+#define OTP_OK 0
+#define OTP_E_NULL -1
+#define OTP_E_DIGEST -2
+#define OTP_E_DIGITS -3
+#define OTP_E_COUNT -4
+#define OTP_E_KEY -5
+#define OTP_E_ROW -6
+#define OTP_E_TIME -7
+#define OTP_E_INTERVAL -8
+#define OTP_E_WINDOW -9
+#define OTP_E_RANGE -10
+#define OTP_E_NOMEM -11
+#define OTP_E_KERNEL -12
+#define OTP_E_STRIDE -13
+#define OTP_E_NEGATIVE -14
+
+/* Largest past or future window, and largest HOTP look-ahead, accepted by the verifiers. */
+#define OTP_MAX_WINDOW 1000
+/* digits == OTP_RAW_DIGITS returns the 31-bit truncated value itself (Steam and other encodings). */
+#define OTP_RAW_DIGITS 0
+
+typedef struct otp_keytable otp_keytable;
+typedef struct otp_kernel otp_kernel;
+
+const char *otp_strerror(int status);
+
+/* ---- kernels and dispatch ---- */
+/* Number of kernels compiled in, and the i-th one (NULL when out of range). */
+size_t otp_kernel_count(void);
+const otp_kernel *otp_kernel_at(size_t i);
+const char *otp_kernel_name(const otp_kernel *k);
+int otp_kernel_digest(const otp_kernel *k);
+unsigned otp_kernel_lanes(const otp_kernel *k);
+/* 1 when this CPU (and OS) can run the kernel. */
+int otp_kernel_supported(const otp_kernel *k);
+/* The best supported kernel for a digest, or NULL for an unknown digest. */
+const otp_kernel *otp_kernel_best(int digest);
+
+/* ---- key tables: precomputed HMAC inner/outer states, structure of arrays ---- */
+int otp_keytable_new(int digest, size_t n, otp_keytable **out);
+/* Sets rows [first, first + count) from concatenated keys. With offsets == NULL every key is
+ * `key_len` bytes; otherwise key i spans keys[offsets[i] .. offsets[i + 1]) (count + 1 offsets). */
+int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t *keys,
+                     size_t keys_len, const uint64_t *offsets, size_t key_len, size_t *err_index);
+/* Copies rows[i] of src into row first + i of dst (same digest). */
+int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src,
+                        const uint32_t *rows, size_t count, size_t *err_index);
+size_t otp_keytable_size(const otp_keytable *kt);
+int otp_keytable_digest_of(const otp_keytable *kt);
+int otp_keytable_is_locked(const otp_keytable *kt);
+/* Wipes the key material, unlocks and frees it. NULL is accepted. */
+void otp_keytable_free(otp_keytable *kt);
+
+/* ---- batch entry points ----
+ * Key selection for item i: rows[i] when rows != NULL, else row (key_stride ? i : 0).
+ * Every other array has a stride of 0 (one value broadcast) or 1 (one value per item). */
+int otp_hotp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows, size_t key_stride,
+             const uint64_t *counters, size_t counter_stride, size_t n, unsigned digits,
+             uint32_t *out, size_t *err_index);
+
+int otp_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows, size_t key_stride,
+             const int64_t *times, size_t time_stride, size_t n, int64_t t0, uint64_t interval,
+             unsigned digits, uint32_t *out, size_t *err_index);
+
+/* out_steps[i]: the lowest matching step above last_steps[i] (when given) inside
+ * [step - past, step + future], or -1. Computes past + future + 1 codes for every item. */
+int otp_verify_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows,
+                    size_t key_stride, const uint32_t *codes, size_t code_stride,
+                    const int64_t *times, size_t time_stride, size_t n, int64_t t0,
+                    uint64_t interval, uint32_t past, uint32_t future, unsigned digits,
+                    const int64_t *last_steps, size_t last_stride, int64_t *out_steps,
+                    size_t *err_index);
+
+/* out_counters[i]: the lowest matching counter in [counter, counter + look_ahead] (never past
+ * 2^64 - 1), or UINT64_MAX; out_found[i] (optional) says whether one matched. With
+ * int64_range != 0, every counter + look_ahead must stay below 2^63 so that the result reads
+ * as an int64 with -1 for no match. */
+int otp_verify_hotp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows,
+                    size_t key_stride, const uint32_t *codes, size_t code_stride,
+                    const uint64_t *counters, size_t counter_stride, size_t n,
+                    uint32_t look_ahead, unsigned digits, int int64_range,
+                    uint64_t *out_counters, uint8_t *out_found, size_t *err_index);
+
+/* Scalar conveniences over the same kernels: the code, or a negative status. */
+int64_t otp_hotp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, uint64_t counter,
+                     unsigned digits);
+
+/* Index of the first negative value, or n when none. */
+size_t otp_find_negative(const int64_t *values, size_t n);
+/* One-shot hash (used by tests to check the compression functions against hashlib). */
+int otp_hash(int digest, const uint8_t *data, size_t len, uint8_t *out, size_t out_len);
+/* Overwrites memory in a way the compiler may not remove. */
+void otp_wipe(void *p, size_t len);
+/* CDEF-END */
+
+#endif

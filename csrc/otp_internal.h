@@ -1,0 +1,106 @@
+/* Internal interfaces of the C core: key table layout, kernel table, hash primitives. */
+#ifndef PYOTP_HW_OTP_INTERNAL_H
+#define PYOTP_HW_OTP_INTERNAL_H
+
+#include "otp_core.h"
+
+/* Rows of a key table are padded to a multiple of this many lanes, so that vector kernels may
+ * load whole registers past the last key without reading outside the allocation. */
+#define OTP_ROW_ALIGN 16
+/* Largest HMAC block (SHA-512). */
+#define OTP_MAX_BLOCK 128
+#define OTP_MAX_DIGEST 64
+
+/*
+ * Key table: per key, the chaining state after compressing (key ^ ipad) and (key ^ opad).
+ * Structure of arrays: word w of key r lives at inner[w * stride + r], so that consecutive keys'
+ * words are adjacent and a vector kernel loads one word of 8 or 16 keys with a single load.
+ * SHA-1 and SHA-256 use 32-bit words (5 and 8 of them); SHA-512 uses 8 64-bit words.
+ */
+struct otp_keytable {
+    int digest;
+    size_t n;          /* number of keys */
+    size_t stride;     /* elements per word row: n rounded up to OTP_ROW_ALIGN */
+    unsigned words;    /* state words per key */
+    unsigned word_size;/* 4 or 8 bytes */
+    void *inner;
+    void *outer;
+    void *mem;         /* one allocation holding inner then outer */
+    size_t mem_size;
+    int locked;        /* 1 when mlock() succeeded */
+};
+
+/*
+ * Kernel: computes the 31-bit dynamically truncated HMAC value of counters[i] under key
+ * rows[i], for i < n. Rows are already validated; n may be anything (kernels handle tails).
+ */
+typedef void (*otp_trunc_fn)(const otp_keytable *kt, const uint32_t *rows,
+                             const uint64_t *counters, size_t n, uint32_t *out31);
+
+/* CPU features a kernel may need (bit flags). */
+#define OTP_CPU_SSE41 (1u << 0)
+#define OTP_CPU_SHANI (1u << 1)
+#define OTP_CPU_AVX2 (1u << 2)
+#define OTP_CPU_AVX512 (1u << 3) /* F + BW + VL and OS-enabled ZMM state */
+
+struct otp_kernel {
+    const char *name;
+    int digest;
+    unsigned lanes;      /* codes computed side by side */
+    unsigned cpu_needs;  /* OTP_CPU_* flags */
+    int priority;        /* higher is preferred when supported */
+    otp_trunc_fn trunc;
+};
+
+/* CPU features of this machine and OS (computed on each call; callers cache the kernel). */
+unsigned otp_cpu_features(void);
+
+/* Digest parameters. */
+unsigned otp_digest_block(int digest);   /* 64 or 128, 0 when unknown */
+unsigned otp_digest_size(int digest);    /* 20, 32, 64, 0 when unknown */
+
+/* Compression functions over one block given as big-endian bytes (portable). */
+void otp_sha1_compress_block(uint32_t state[5], const uint8_t block[64]);
+void otp_sha256_compress_block(uint32_t state[8], const uint8_t block[64]);
+void otp_sha512_compress_block(uint64_t state[8], const uint8_t block[128]);
+/* ... and over a message schedule's first 16 words already in host order. */
+void otp_sha1_compress_words(uint32_t state[5], const uint32_t w[16]);
+void otp_sha256_compress_words(uint32_t state[8], const uint32_t w[16]);
+void otp_sha512_compress_words(uint64_t state[8], const uint64_t w[16]);
+
+extern const uint32_t otp_sha1_iv[5];
+extern const uint32_t otp_sha256_iv[8];
+extern const uint64_t otp_sha512_iv[8];
+
+/* Portable kernels (always present). */
+void otp_sha1_trunc_portable(const otp_keytable *kt, const uint32_t *rows,
+                             const uint64_t *counters, size_t n, uint32_t *out31);
+void otp_sha256_trunc_portable(const otp_keytable *kt, const uint32_t *rows,
+                               const uint64_t *counters, size_t n, uint32_t *out31);
+void otp_sha512_trunc_portable(const otp_keytable *kt, const uint32_t *rows,
+                               const uint64_t *counters, size_t n, uint32_t *out31);
+
+/* RFC 4226 dynamic truncation of a digest held as big-endian 32-bit words (SHA-1, SHA-256). */
+static inline uint32_t otp_truncate_words32(const uint32_t *h, unsigned nwords)
+{
+    unsigned off = h[nwords - 1] & 0x0f;
+    unsigned q = off >> 2;
+    unsigned r = off & 3;
+    /* Combine in 64 bits: a 32-bit shift by 32 would be undefined when r == 0. */
+    uint64_t pair = ((uint64_t)h[q] << 32) | h[q + 1];
+    return (uint32_t)(pair >> (32 - 8 * r)) & 0x7fffffffu;
+}
+
+static inline uint32_t otp_truncate_words64(const uint64_t *h)
+{
+    unsigned off = (unsigned)(h[7] & 0x0f);
+    /* Bytes off..off+3 lie inside the first three 64-bit words. */
+    unsigned q = off >> 3;
+    unsigned r = off & 7;
+    uint64_t hi = h[q];
+    uint64_t lo = h[q + 1];
+    uint64_t v = r == 0 ? hi : (hi << (8 * r)) | (lo >> (64 - 8 * r));
+    return (uint32_t)(v >> 32) & 0x7fffffffu;
+}
+
+#endif

@@ -1,0 +1,440 @@
+"""The only importer of the compiled ``pyotp_hw._core`` module.
+
+Layer 1: typed wrappers over the C entry points, conversion and checking of buffers and lengths,
+kernel selection at import, and translation of C status codes into Python exceptions. Everything
+above this module speaks Python types; everything below it is C.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import sys
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._core import ffi, lib
+from .errors import InvalidArgument, InvalidType, NativeError
+
+__all__ = [
+    "DIGEST_IDS",
+    "MAX_WINDOW",
+    "Kernel",
+    "Arg",
+    "NativeKeyTable",
+    "all_kernels",
+    "kernel_for",
+    "digest_id",
+    "digest_name",
+    "u64_arg",
+    "i64_arg",
+    "u32_arg",
+    "u32_rows_arg",
+    "u32_out",
+    "i64_out",
+    "check_status",
+    "time_to_int",
+    "hash_bytes",
+    "lib",
+    "ffi",
+]
+
+DIGEST_IDS: dict[str, int] = {
+    "sha1": int(lib.OTP_SHA1),
+    "sha256": int(lib.OTP_SHA256),
+    "sha512": int(lib.OTP_SHA512),
+}
+_DIGEST_NAMES = {v: k for k, v in DIGEST_IDS.items()}
+MAX_WINDOW: int = lib.OTP_MAX_WINDOW
+_U64_MAX = (1 << 64) - 1
+_I64_MAX = (1 << 63) - 1
+_I64_MIN = -(1 << 63)
+_LITTLE = sys.byteorder == "little"
+
+
+def digest_id(digest: Any) -> int:
+    """Return the C id of a digest given as a name ("sha1", "SHA-256") or a hashlib constructor."""
+    name = digest
+    if not isinstance(digest, str):
+        name = getattr(digest, "name", None)
+        if name is None and callable(digest):
+            try:
+                name = digest().name
+            except Exception as exc:  # a callable that is no hash constructor
+                raise InvalidType("digest must be 'sha1', 'sha256' or 'sha512'") from exc
+    if not isinstance(name, str):
+        raise InvalidType(
+            f"digest must be a str or hashlib constructor, not {type(digest).__name__}"
+        )
+    key = name.lower().replace("-", "").replace("_", "")
+    if key.startswith("hmac"):
+        key = key[4:]
+    if key not in DIGEST_IDS:
+        raise InvalidArgument(f"digest must be sha1, sha256 or sha512, not {name!r}")
+    return DIGEST_IDS[key]
+
+
+def digest_name(ident: int) -> str:
+    """Return the canonical name ("sha1", ...) of a C digest id."""
+    return _DIGEST_NAMES[ident]
+
+
+def check_status(
+    status: int, err_index: Any = None, *, names: dict[int, str] | None = None
+) -> None:
+    """Raise the Python exception matching a C status code (no-op for success)."""
+    if status == lib.OTP_OK:
+        return
+    message = ffi.string(lib.otp_strerror(status)).decode("ascii")
+    where = ""
+    if err_index is not None and err_index[0] != _U64_MAX:
+        where = f" (item {int(err_index[0])})"
+    if names and status in names:
+        message = f"{names[status]}: {message}"
+    if status == lib.OTP_E_NOMEM:
+        raise MemoryError(message)
+    if status in (lib.OTP_E_KERNEL, lib.OTP_E_NULL, lib.OTP_E_STRIDE):
+        raise NativeError(message + where)
+    raise InvalidArgument(message + where)
+
+
+def _err_slot() -> Any:
+    slot = ffi.new("size_t *")
+    slot[0] = _U64_MAX
+    return slot
+
+
+# ---------------------------------------------------------------- kernels
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled hash kernel: its name, digest, SIMD lanes and whether this CPU runs it."""
+
+    name: str
+    digest: str
+    lanes: int
+    supported: bool
+    ptr: Any = None
+
+
+def all_kernels() -> list[Kernel]:
+    """Every kernel compiled into the core, supported or not."""
+    result = []
+    for i in range(lib.otp_kernel_count()):
+        k = lib.otp_kernel_at(i)
+        result.append(
+            Kernel(
+                name=ffi.string(lib.otp_kernel_name(k)).decode("ascii"),
+                digest=digest_name(lib.otp_kernel_digest(k)),
+                lanes=int(lib.otp_kernel_lanes(k)),
+                supported=bool(lib.otp_kernel_supported(k)),
+                ptr=k,
+            )
+        )
+    return result
+
+
+def _select_kernels(request: str | None) -> dict[int, Kernel]:
+    """Pick a kernel per digest: the best supported one, or those PYOTP_HW_KERNEL names.
+
+    PYOTP_HW_KERNEL is a comma-separated list of full names ("sha1-avx2") or of instruction-set
+    names applied to every digest that has them ("portable", "avx2").
+    """
+    kernels = all_kernels()
+    chosen: dict[int, Kernel] = {}
+    for ident in _DIGEST_NAMES:
+        best = lib.otp_kernel_best(ident)
+        name = ffi.string(lib.otp_kernel_name(best)).decode("ascii")
+        chosen[ident] = next(k for k in kernels if k.name == name)
+    if not request:
+        return chosen
+    for word in (w.strip() for w in request.split(",")):
+        if not word:
+            continue
+        matches = [k for k in kernels if k.name == word or k.name.split("-", 1)[1] == word]
+        if not matches:
+            names = ", ".join(k.name for k in kernels)
+            raise InvalidArgument(f"PYOTP_HW_KERNEL names unknown kernel {word!r}; known: {names}")
+        for k in matches:
+            if not k.supported:
+                raise InvalidArgument(f"PYOTP_HW_KERNEL: this CPU cannot run kernel {k.name!r}")
+            chosen[DIGEST_IDS[k.digest]] = k
+    return chosen
+
+
+_KERNELS = _select_kernels(os.environ.get("PYOTP_HW_KERNEL"))
+
+
+def kernel_for(digest: int) -> Kernel:
+    """The kernel selected at import for a digest id."""
+    return _KERNELS[digest]
+
+
+# ---------------------------------------------------------------- key tables
+
+
+class NativeKeyTable:
+    """Owner of one C key table. Freed (and wiped) by :meth:`close` or by garbage collection."""
+
+    __slots__ = ("__weakref__", "_ptr", "digest", "size")
+
+    def __init__(self, digest: int, keys: Sequence[bytes]) -> None:
+        n = len(keys)
+        if n == 0:
+            raise InvalidArgument("a key table needs at least one key")
+        holder = ffi.new("otp_keytable **")
+        check_status(lib.otp_keytable_new(digest, n, holder))
+        self._ptr: Any = ffi.gc(holder[0], lib.otp_keytable_free)
+        self.digest = digest
+        self.size = n
+        joined = bytearray().join(keys)
+        try:
+            first_len = len(keys[0])
+            uniform = len(joined) == first_len * n and all(len(k) == first_len for k in keys)
+            err = _err_slot()
+            if uniform:
+                status = lib.otp_keytable_set(
+                    self._ptr, 0, n, ffi.from_buffer(joined), len(joined), ffi.NULL, first_len, err
+                )
+            else:
+                offsets = array("Q", [0]) * (n + 1)
+                total = 0
+                for i, key in enumerate(keys):
+                    total += len(key)
+                    offsets[i + 1] = total
+                status = lib.otp_keytable_set(
+                    self._ptr, 0, n, ffi.from_buffer(joined), len(joined),
+                    ffi.from_buffer("uint64_t[]", offsets), 0, err,
+                )
+            if status == lib.OTP_E_KEY:
+                index = int(err[0]) if err[0] != _U64_MAX else 0
+                raise InvalidArgument(f"secret {index} is empty")
+            check_status(status, err)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            lib.otp_wipe(ffi.from_buffer(joined), len(joined))
+
+    @classmethod
+    def gathered(cls, source: NativeKeyTable, rows: Any, count: int) -> NativeKeyTable:
+        """A new table holding ``count`` rows copied from ``source`` (``rows`` is a uint32 ptr)."""
+        self = cls.__new__(cls)
+        holder = ffi.new("otp_keytable **")
+        check_status(lib.otp_keytable_new(source.digest, count, holder))
+        self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
+        self.digest = source.digest
+        self.size = count
+        err = _err_slot()
+        check_status(lib.otp_keytable_gather(self._ptr, 0, source.ptr, rows, count, err), err)
+        return self
+
+    @property
+    def ptr(self) -> Any:
+        """The C pointer; raises when the table is closed."""
+        if self._ptr is None:
+            raise InvalidArgument("the key table is closed")
+        return self._ptr
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._ptr is None
+
+    @property
+    def locked(self) -> bool:
+        """True when the OS locked the key material in memory (no swapping)."""
+        return self._ptr is not None and bool(lib.otp_keytable_is_locked(self._ptr))
+
+    def close(self) -> None:
+        """Wipe and free the key material now (idempotent)."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            ffi.release(ptr)
+
+
+def hash_bytes(digest: int, data: bytes) -> bytes:
+    """Hash ``data`` with the core's own compression functions (for tests of the C hashes)."""
+    out = ffi.new("uint8_t[64]")
+    check_status(lib.otp_hash(digest, data, len(data), out, 64))
+    size = {1: 20, 2: 32, 3: 64}[digest]
+    return bytes(ffi.buffer(out, size))
+
+
+# ---------------------------------------------------------------- array arguments
+
+
+@dataclass
+class Arg:
+    """A C view of an argument: pointer, element count (None for a broadcast scalar), owner."""
+
+    ptr: Any
+    length: int | None
+    keep: Any
+
+    @property
+    def stride(self) -> int:
+        """0 for a broadcast scalar, 1 for one value per item."""
+        return 0 if self.length is None else 1
+
+    def at(self, offset: int) -> Any:
+        """The pointer advanced by ``offset`` items (unchanged for a broadcast scalar)."""
+        return self.ptr if self.length is None else self.ptr + offset
+
+
+def _format(view: memoryview) -> str:
+    fmt = view.format
+    if fmt[:1] in ("<", "=", "@") and (fmt[:1] != "<" or _LITTLE):
+        fmt = fmt[1:]
+    return fmt
+
+
+def _as_view(value: Any) -> memoryview | None:
+    if isinstance(value, (str, bytes, bytearray)):
+        return None
+    try:
+        view = memoryview(value)
+    except TypeError:
+        return None
+    if view.ndim != 1:
+        raise InvalidArgument(f"expected a one-dimensional buffer, got {view.ndim} dimensions")
+    return view
+
+
+def _int_list(value: Any, name: str) -> list[int]:
+    try:
+        items = list(value)
+    except TypeError:
+        raise InvalidType(f"{name} must be an int or a sequence of ints") from None
+    for item in items:
+        if not isinstance(item, int) or isinstance(item, bool):
+            if hasattr(item, "__index__") and not isinstance(item, bool):
+                continue
+            raise InvalidType(f"{name} must contain ints, found {type(item).__name__}")
+    return [int(x) for x in items]
+
+
+def _check_int(value: Any, name: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
+    v = int(value)
+    if not lo <= v <= hi:
+        raise InvalidArgument(f"{name} must be between {lo} and {hi}, got {v}")
+    return v
+
+
+def u64_arg(value: Any, name: str) -> Arg:
+    """Unsigned 64-bit integers (counters): an int, a sequence or a buffer (zero-copy: 8-byte)."""
+    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
+        v = _check_int(value, name, 0, _U64_MAX)
+        return Arg(ffi.new("uint64_t[1]", [v]), None, None)
+    view = _as_view(value)
+    if view is not None and view.c_contiguous:
+        fmt = _format(view)
+        if fmt in ("Q", "L", "q", "l") and view.itemsize == 8:
+            ptr = ffi.from_buffer("uint64_t[]", view)
+            if fmt in ("q", "l"):
+                bad = lib.otp_find_negative(ffi.cast("int64_t *", ptr), len(view))
+                if bad != len(view):
+                    raise InvalidArgument(f"{name}[{bad}] is negative")
+            return Arg(ptr, len(view), view)
+    items = _int_list(view if view is not None else value, name)
+    try:
+        arr = array("Q", items)
+    except OverflowError:
+        bad = next(i for i, v in enumerate(items) if not 0 <= v <= _U64_MAX)
+        raise InvalidArgument(f"{name}[{bad}] must be between 0 and 2**64-1") from None
+    return Arg(ffi.from_buffer("uint64_t[]", arr), len(arr), arr)
+
+
+def time_to_int(value: Any, name: str = "for_time") -> int:
+    """Seconds since the epoch (floored) from an int, a float or an aware datetime."""
+    if isinstance(value, bool):
+        raise InvalidType(f"{name} must be a number or an aware datetime, not bool")
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidArgument(
+                f"{name} is a naive datetime; give it a timezone (naive local time is ambiguous)"
+            )
+        delta = value - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+        return delta.days * 86400 + delta.seconds
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgument(f"{name} must be finite")
+        return _check_int(math.floor(value), name, _I64_MIN, _I64_MAX)
+    if hasattr(value, "__index__"):
+        return _check_int(value, name, _I64_MIN, _I64_MAX)
+    raise InvalidType(f"{name} must be a number or an aware datetime, not {type(value).__name__}")
+
+
+def i64_arg(value: Any, name: str) -> Arg:
+    """Signed 64-bit integers (times, steps): scalar or sequence; floats and datetimes floored."""
+    if not isinstance(value, (str, bytes, bytearray)) and not hasattr(value, "__len__"):
+        v = time_to_int(value, name)
+        return Arg(ffi.new("int64_t[1]", [v]), None, None)
+    view = _as_view(value)
+    if view is not None and view.c_contiguous:
+        fmt = _format(view)
+        if fmt in ("q", "l") and view.itemsize == 8:
+            return Arg(ffi.from_buffer("int64_t[]", view), len(view), view)
+    source = view.tolist() if view is not None else value
+    try:
+        arr = array("q", source)
+    except (TypeError, OverflowError):
+        arr = array("q", (time_to_int(v, f"{name}[{i}]") for i, v in enumerate(source)))
+    return Arg(ffi.from_buffer("int64_t[]", arr), len(arr), arr)
+
+
+def u32_arg(value: Any, name: str) -> Arg:
+    """Unsigned 32-bit integers (codes): an int, a sequence or a buffer (zero-copy for uint32)."""
+    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
+        v = _check_int(value, name, 0, 0xFFFFFFFF)
+        return Arg(ffi.new("uint32_t[1]", [v]), None, None)
+    view = _as_view(value)
+    if (
+        view is not None
+        and view.c_contiguous
+        and _format(view) in ("I", "L")
+        and view.itemsize == 4
+    ):
+        return Arg(ffi.from_buffer("uint32_t[]", view), len(view), view)
+    items = _int_list(view if view is not None else value, name)
+    try:
+        arr = array("I", items)
+    except OverflowError:
+        bad = next(i for i, v in enumerate(items) if not 0 <= v <= 0xFFFFFFFF)
+        raise InvalidArgument(f"{name}[{bad}] is not a possible code") from None
+    return Arg(ffi.from_buffer("uint32_t[]", arr), len(arr), arr)
+
+
+def u32_rows_arg(value: Any, size: int) -> Arg:
+    """Row indices into a key table of ``size`` rows (checked in C as well)."""
+    arg = u32_arg(value, "rows")
+    if arg.length is None:
+        raise InvalidType("rows must be a sequence of row indices")
+    return arg
+
+
+def u32_out(out: Any, n: int) -> tuple[Any, Any]:
+    """A writable uint32 buffer of at least ``n`` items: ``out`` itself, or a new array('I')."""
+    if out is None:
+        result = array("I", bytes(4 * n))
+        return ffi.from_buffer("uint32_t[]", result, require_writable=True), result
+    view = _as_view(out)
+    if view is None or view.readonly or not view.c_contiguous:
+        raise InvalidArgument("out must be a writable, contiguous buffer of uint32")
+    if _format(view) not in ("I", "L") or view.itemsize != 4:
+        raise InvalidArgument(f"out must hold uint32 items, not format {view.format!r}")
+    if len(view) < n:
+        raise InvalidArgument(f"out holds {len(view)} items but {n} are needed")
+    return ffi.from_buffer("uint32_t[]", view, require_writable=True), out
+
+
+def i64_out(n: int) -> tuple[Any, array[int]]:
+    """A new zeroed array('q') of ``n`` items and its C pointer."""
+    result = array("q", bytes(8 * n))
+    return ffi.from_buffer("int64_t[]", result, require_writable=True), result

@@ -1,0 +1,422 @@
+"""Batch API: one C call per batch, with the GIL released inside.
+
+Keys are a :class:`KeyTable` (precomputed HMAC states, reused across calls) or any sequence of
+secrets (bytes or base32 text; a temporary table is built and wiped for the call). Counters,
+times, codes and steps are ints (broadcast to every item), sequences, ``array.array`` or any
+contiguous buffer such as a numpy array (read without copying when the item type matches).
+Codes come back as ``array('I')`` or are written into ``out``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from . import _native as nat
+from .errors import InvalidArgument, InvalidType
+from .keys import decode_secret
+
+__all__ = [
+    "KeyTable",
+    "hotp",
+    "totp",
+    "verify_totp",
+    "verify_hotp",
+    "implementations",
+    "kernel_name",
+]
+
+Secret = str | bytes | bytearray | memoryview
+# Below this many items per thread, splitting a batch costs more than it saves.
+_MIN_ITEMS_PER_THREAD = 8192
+
+
+class KeyTable:
+    """Precomputed HMAC states for many secrets, laid out for the C kernels.
+
+    Building the table is one C call. The key material lives in C memory, locked against
+    swapping where the OS allows, and is wiped by :meth:`close` (also on leaving a ``with``
+    block, and on garbage collection).
+    """
+
+    __slots__ = ("__weakref__", "_native")
+
+    def __init__(self, secrets: Iterable[Secret], *, digest: Any = "sha1") -> None:
+        if isinstance(secrets, (str, bytes, bytearray, memoryview)):
+            raise InvalidType("KeyTable takes a sequence of secrets; wrap a single one in a list")
+        keys = [_decode_indexed(s, i) for i, s in enumerate(secrets)]
+        self._native = nat.NativeKeyTable(nat.digest_id(digest), keys)
+
+    @classmethod
+    def _wrap(cls, native: nat.NativeKeyTable) -> KeyTable:
+        table = cls.__new__(cls)
+        table._native = native
+        return table
+
+    def select(self, rows: Any) -> KeyTable:
+        """A new table holding the given rows of this one (for example one batch's users)."""
+        arg = nat.u32_rows_arg(rows, len(self))
+        count = arg.length or 0
+        if count == 0:
+            raise InvalidArgument("select needs at least one row")
+        return KeyTable._wrap(nat.NativeKeyTable.gathered(self._native, arg.ptr, count))
+
+    @property
+    def digest(self) -> str:
+        """The HMAC digest of every key in the table."""
+        return nat.digest_name(self._native.digest)
+
+    @property
+    def closed(self) -> bool:
+        """True once the table was closed and its keys wiped."""
+        return self._native.closed
+
+    @property
+    def locked(self) -> bool:
+        """True when the OS locked the key material in memory."""
+        return self._native.locked
+
+    def close(self) -> None:
+        """Wipe the key material and free it; the table cannot be used afterwards."""
+        self._native.close()
+
+    def __len__(self) -> int:
+        return self._native.size
+
+    def __enter__(self) -> KeyTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{len(self)} keys"
+        return f"<KeyTable {self.digest} {state}>"
+
+
+def _decode_indexed(secret: Any, index: int) -> bytes:
+    try:
+        return decode_secret(secret)
+    except InvalidArgument as exc:
+        raise type(exc)(f"secret {index}: {exc}") from None
+    except InvalidType as exc:
+        raise InvalidType(f"secret {index}: {exc}") from None
+
+
+def implementations() -> list[str]:
+    """Names of the kernels this CPU can run, best first within each digest."""
+    supported = [k for k in nat.all_kernels() if k.supported]
+    selected = {nat.kernel_for(d).name for d in nat.DIGEST_IDS.values()}
+    # Selected (best or forced) kernels first, then the rest in table order.
+    return [k.name for k in supported if k.name in selected] + [
+        k.name for k in supported if k.name not in selected
+    ]
+
+
+def kernel_name(digest: Any = "sha1") -> str:
+    """The kernel that batches of this digest run on (after PYOTP_HW_KERNEL)."""
+    return nat.kernel_for(nat.digest_id(digest)).name
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+class _Keys:
+    """Keys resolved to a native table; temporary tables are wiped on exit."""
+
+    def __init__(self, keys: Any, digest: Any) -> None:
+        self.temporary = False
+        if isinstance(keys, KeyTable):
+            self.native = keys._native
+            if digest is not None and nat.digest_id(digest) != self.native.digest:
+                raise InvalidArgument(
+                    f"digest {digest!r} differs from the key table's {keys.digest!r}"
+                )
+        else:
+            ident = nat.digest_id("sha1" if digest is None else digest)
+            if isinstance(keys, (str, bytes, bytearray, memoryview)):
+                secrets: list[bytes] = [decode_secret(keys)]
+            else:
+                if not isinstance(keys, Sequence) and not hasattr(keys, "__iter__"):
+                    raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets")
+                secrets = [_decode_indexed(s, i) for i, s in enumerate(keys)]
+            self.native = nat.NativeKeyTable(ident, secrets)
+            self.temporary = True
+        self.ptr = self.native.ptr
+        self.kernel = nat.kernel_for(self.native.digest).ptr
+
+    def __enter__(self) -> _Keys:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.temporary:
+            self.native.close()
+
+
+def _batch_shape(keys: _Keys, rows: nat.Arg | None, *args: nat.Arg) -> tuple[int, int]:
+    """Batch length and key stride, checking that per-item arguments agree in length."""
+    lengths: dict[str, int] = {}
+    for label, arg in zip(("first", "second", "third", "fourth"), args, strict=False):
+        if arg.length is not None:
+            lengths[label] = arg.length
+    if rows is not None:
+        lengths["rows"] = rows.length or 0
+    elif keys.native.size > 1:
+        lengths["keys"] = keys.native.size
+    distinct = set(lengths.values())
+    if len(distinct) > 1:
+        detail = ", ".join(f"{k}={v}" for k, v in lengths.items())
+        raise InvalidArgument(f"batch arguments differ in length ({detail})")
+    n = distinct.pop() if distinct else 1
+    key_stride = 0 if rows is None and keys.native.size == 1 else 1
+    return n, key_stride
+
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1),
+                                       thread_name_prefix="pyotp-hw")
+        return _pool
+
+
+def _thread_count(threads: int | None, n: int) -> int:
+    if threads is None:
+        return max(1, min(os.cpu_count() or 1, n // _MIN_ITEMS_PER_THREAD))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InvalidArgument(f"threads must be a positive int or None, got {threads!r}")
+    return max(1, min(threads, n))
+
+
+def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> None:
+    """Run ``call(start, count, err)`` over the batch, split across threads."""
+    parts = _thread_count(threads, n)
+    if parts == 1:
+        err = nat.ffi.new("size_t *", (1 << 64) - 1)
+        nat.check_status(call(0, n, err), err)
+        return
+    bounds = [n * i // parts for i in range(parts + 1)]
+    errs = [nat.ffi.new("size_t *", (1 << 64) - 1) for _ in range(parts)]
+    futures = [
+        _executor().submit(call, bounds[i], bounds[i + 1] - bounds[i], errs[i])
+        for i in range(parts)
+    ]
+    statuses = [f.result() for f in futures]
+    for i, status in enumerate(statuses):
+        if status != 0:
+            if errs[i][0] != (1 << 64) - 1:
+                errs[i][0] += bounds[i]
+            nat.check_status(status, errs[i])
+
+
+def _digits(digits: Any) -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise InvalidType("digits must be an int")
+    if not 6 <= digits <= 10:
+        raise InvalidArgument(f"digits must be between 6 and 10, got {digits}")
+    return digits
+
+
+def _interval(interval: Any) -> int:
+    if isinstance(interval, bool) or not isinstance(interval, int):
+        raise InvalidType("interval must be an int number of seconds")
+    if not 1 <= interval < 1 << 63:
+        raise InvalidArgument(f"interval must be at least 1 second, got {interval}")
+    return interval
+
+
+def _t0(t0: Any) -> int:
+    return nat.time_to_int(t0, "t0")
+
+
+def _window(window: Any) -> tuple[int, int]:
+    if isinstance(window, int) and not isinstance(window, bool):
+        past = future = window
+    elif isinstance(window, (tuple, list)) and len(window) == 2:
+        past, future = window
+    else:
+        raise InvalidType("window must be an int or a (past, future) pair")
+    for label, v in (("past", past), ("future", future)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise InvalidType(f"window {label} must be an int")
+        if not 0 <= v <= nat.MAX_WINDOW:
+            raise InvalidArgument(f"window {label} must be between 0 and {nat.MAX_WINDOW}, got {v}")
+    return past, future
+
+
+def _rows(rows: Any, keys: _Keys) -> nat.Arg | None:
+    return None if rows is None else nat.u32_rows_arg(rows, keys.native.size)
+
+
+def _rows_ptr(rows: nat.Arg | None, start: int) -> Any:
+    return nat.ffi.NULL if rows is None else rows.ptr + start
+
+
+# ---------------------------------------------------------------- public batch calls
+
+
+def hotp(
+    keys: Any,
+    counters: Any,
+    *,
+    digits: int = 6,
+    digest: Any = None,
+    threads: int | None = None,
+    out: Any = None,
+    rows: Any = None,
+) -> Any:
+    """HOTP codes (RFC 4226) as integers: one key with many counters, or one counter per key.
+
+    ``rows`` (optional) maps each item to a row of a :class:`KeyTable`.
+    Returns ``array('I')``, or ``out`` after writing into it.
+    """
+    digits = _digits(digits)
+    with _Keys(keys, digest) as k:
+        row_arg = _rows(rows, k)
+        ctr = nat.u64_arg(counters, "counters")
+        n, key_stride = _batch_shape(k, row_arg, ctr)
+        out_ptr, result = nat.u32_out(out, n)
+
+        def call(start: int, count: int, err: Any) -> int:
+            return int(nat.lib.otp_hotp(
+                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                ctr.at(start), ctr.stride, count, digits, out_ptr + start, err,
+            ))
+
+        _run(call, n, threads)
+        return result
+
+
+def totp(
+    keys: Any,
+    for_time: Any,
+    *,
+    interval: int = 30,
+    t0: Any = 0,
+    digits: int = 6,
+    digest: Any = None,
+    threads: int | None = None,
+    out: Any = None,
+    rows: Any = None,
+) -> Any:
+    """TOTP codes (RFC 6238) as integers, for one time or one time per key.
+
+    Times are seconds since the epoch (ints, floats or aware datetimes).
+    """
+    digits = _digits(digits)
+    interval = _interval(interval)
+    t0v = _t0(t0)
+    with _Keys(keys, digest) as k:
+        row_arg = _rows(rows, k)
+        times = nat.i64_arg(for_time, "for_time")
+        n, key_stride = _batch_shape(k, row_arg, times)
+        out_ptr, result = nat.u32_out(out, n)
+
+        def call(start: int, count: int, err: Any) -> int:
+            return int(nat.lib.otp_totp(
+                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                times.at(start), times.stride, count, t0v, interval, digits,
+                out_ptr + start, err,
+            ))
+
+        _run(call, n, threads)
+        return result
+
+
+def verify_totp(
+    keys: Any,
+    codes: Any,
+    for_time: Any,
+    *,
+    interval: int = 30,
+    t0: Any = 0,
+    window: int | tuple[int, int] = 1,
+    digits: int = 6,
+    digest: Any = None,
+    last_steps: Any = None,
+    threads: int | None = None,
+    rows: Any = None,
+) -> array[int]:
+    """Verify TOTP codes; return the matched time step per item, or -1.
+
+    ``window`` is symmetric or a ``(past, future)`` pair of steps. With ``last_steps``, any step
+    at or below the stored one is refused (replay protection); use -1 for "none yet". The C core
+    compares in constant time and computes every code of the window whether or not one matches.
+    """
+    digits = _digits(digits)
+    interval = _interval(interval)
+    t0v = _t0(t0)
+    past, future = _window(window)
+    with _Keys(keys, digest) as k:
+        row_arg = _rows(rows, k)
+        code_arg = nat.u32_arg(codes, "codes")
+        times = nat.i64_arg(for_time, "for_time")
+        last = nat.i64_arg(last_steps, "last_steps") if last_steps is not None else None
+        shape_args = [code_arg, times] + ([last] if last is not None else [])
+        n, key_stride = _batch_shape(k, row_arg, *shape_args)
+        out_ptr, result = nat.i64_out(n)
+
+        def call(start: int, count: int, err: Any) -> int:
+            return int(nat.lib.otp_verify_totp(
+                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                code_arg.at(start), code_arg.stride, times.at(start), times.stride, count,
+                t0v, interval, past, future, digits,
+                last.at(start) if last is not None else nat.ffi.NULL,
+                last.stride if last is not None else 0,
+                out_ptr + start, err,
+            ))
+
+        _run(call, n, threads)
+        return result
+
+
+def verify_hotp(
+    keys: Any,
+    codes: Any,
+    counters: Any,
+    *,
+    look_ahead: int = 0,
+    digits: int = 6,
+    digest: Any = None,
+    threads: int | None = None,
+    rows: Any = None,
+) -> array[int]:
+    """Verify HOTP codes; return the matched counter per item (lowest in the look-ahead), or -1.
+
+    Results are int64, so ``counter + look_ahead`` must stay below 2**63 here; the scalar
+    :meth:`pyotp_hw.HOTP.verify` covers the whole 64-bit range.
+    """
+    digits = _digits(digits)
+    if isinstance(look_ahead, bool) or not isinstance(look_ahead, int):
+        raise InvalidType("look_ahead must be an int")
+    if not 0 <= look_ahead <= nat.MAX_WINDOW:
+        raise InvalidArgument(
+            f"look_ahead must be between 0 and {nat.MAX_WINDOW}, got {look_ahead}"
+        )
+    with _Keys(keys, digest) as k:
+        row_arg = _rows(rows, k)
+        code_arg = nat.u32_arg(codes, "codes")
+        ctr = nat.u64_arg(counters, "counters")
+        n, key_stride = _batch_shape(k, row_arg, code_arg, ctr)
+        out_ptr, result = nat.i64_out(n)
+        out_u64 = nat.ffi.cast("uint64_t *", out_ptr)
+
+        def call(start: int, count: int, err: Any) -> int:
+            # Not-found is written as 2**64-1, which reads as -1 in the int64 result.
+            return int(nat.lib.otp_verify_hotp(
+                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                code_arg.at(start), code_arg.stride, ctr.at(start), ctr.stride, count,
+                look_ahead, digits, 1, out_u64 + start, nat.ffi.NULL, err,
+            ))
+
+        _run(call, n, threads)
+        return result
