@@ -1,0 +1,611 @@
+"""``otpauth://`` key URIs: parse what real authenticators and sites produce, and build clean ones.
+
+The format is the Key URI format that Google Authenticator introduced::
+
+    otpauth://TYPE/LABEL?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
+
+``TYPE`` is ``totp`` or ``hotp`` (``steam``, as Aegis writes it, is read as Steam Guard TOTP),
+``LABEL`` is ``account`` or ``issuer:account``. The parser forgives what exporters get wrong or
+write differently (a ``%3A`` separator, ``+`` for spaces, lowercase algorithm names, padded
+secrets, an issuer parameter that disagrees with the label) and keeps parameters it does not know,
+so nothing is lost on the way through. What cannot be used raises :class:`InvalidURI` naming the
+part at fault; no message ever contains the secret.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings as _warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, unquote_to_bytes
+
+from .errors import InvalidArgument, InvalidSecret, InvalidURI
+from .keys import decode_base32, encode_base32
+
+if TYPE_CHECKING:
+    from .otp import HOTP, TOTP, Steam
+
+__all__ = [
+    "OtpAuthURI",
+    "URIWarning",
+    "DIGESTS",
+    "parse",
+    "parse_uri",
+    "build",
+    "from_otp",
+    "otp_to_uri",
+]
+
+#: Digest names this package computes, as they appear in :attr:`OtpAuthURI.digest`.
+DIGESTS = ("sha1", "sha256", "sha512")
+Kind = Literal["totp", "hotp"]
+
+_STEAM_DIGITS = 5
+_MIN_DIGITS, _MAX_DIGITS = 6, 10
+_MAX_PERIOD = 10 * 365 * 24 * 3600
+_MAX_COUNTER = 2**64 - 1
+# Parameters with a meaning of their own; everything else is kept verbatim in ``extra``.
+_KNOWN = ("secret", "issuer", "algorithm", "digits", "period", "counter", "image", "encoder")
+_SCHEME = re.compile(r"^otpauth://([^/?#]*)/?(.*)$", re.IGNORECASE | re.DOTALL)
+_DECIMAL = re.compile(r"^[0-9]+$")
+
+
+class URIWarning(UserWarning):
+    """Something in a URI was odd but usable; the text says what and what was done about it."""
+
+
+@dataclass(frozen=True)
+class OtpAuthURI:
+    """The fields of one ``otpauth://`` URI, validated.
+
+    ``digits`` is 6 to 10, or 5 for Steam Guard entries (``encoder == "steam"``, always TOTP,
+    SHA-1, 30 s). ``period`` matters for TOTP only and ``counter`` for HOTP only (where it is
+    required). ``extra`` keeps unknown parameters in their order; ``warnings`` lists what the
+    parser noticed (it does not take part in comparisons). The secret is left out of ``repr``.
+    """
+
+    kind: Kind
+    secret: bytes = field(repr=False)
+    account: str
+    issuer: str | None = None
+    digest: str = "sha1"
+    digits: int = 6
+    period: int = 30
+    counter: int | None = None
+    image: str | None = None
+    encoder: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("totp", "hotp"):
+            raise InvalidURI(f"type must be 'totp' or 'hotp', not {self.kind!r}")
+        if not isinstance(self.secret, bytes) or not self.secret:
+            raise InvalidURI("secret must be non-empty bytes")
+        if not isinstance(self.account, str):
+            raise InvalidURI("account must be a str")
+        if self.issuer is not None and not isinstance(self.issuer, str):
+            raise InvalidURI("issuer must be a str or None")
+        if self.digest not in DIGESTS:
+            raise InvalidURI(f"digest must be one of {', '.join(DIGESTS)}, not {self.digest!r}")
+        if self.encoder is not None and self.encoder != "steam":
+            raise InvalidURI(f"encoder must be 'steam' or None, not {self.encoder!r}")
+        _check_int("period", self.period, 1, _MAX_PERIOD)
+        if self.encoder == "steam":
+            if self.kind != "totp" or self.digest != "sha1" or self.period != 30:
+                raise InvalidURI("Steam Guard entries are TOTP with SHA1 and a 30-second period")
+            if self.digits != _STEAM_DIGITS:
+                raise InvalidURI(f"Steam Guard codes have {_STEAM_DIGITS} characters (digits=5)")
+        else:
+            _check_int("digits", self.digits, _MIN_DIGITS, _MAX_DIGITS)
+        if self.kind == "hotp":
+            if self.counter is None:
+                raise InvalidURI("parameter 'counter' is required for hotp")
+            _check_int("counter", self.counter, 0, _MAX_COUNTER)
+        elif self.counter is not None:
+            raise InvalidURI("parameter 'counter' is only meaningful for hotp")
+        for pair in self.extra:
+            if (
+                not isinstance(pair, tuple)
+                or len(pair) != 2
+                or not all(isinstance(p, str) for p in pair)
+            ):
+                raise InvalidURI("extra must be a tuple of (name, value) string pairs")
+            if pair[0].lower() in _KNOWN:
+                raise InvalidURI(f"extra parameter {pair[0]!r} clashes with a known parameter")
+
+    @property
+    def label(self) -> str:
+        """``issuer:account`` when there is an issuer, else ``account``."""
+        return f"{self.issuer}:{self.account}" if self.issuer else self.account
+
+    @property
+    def is_steam(self) -> bool:
+        """True for a Steam Guard entry (5-character codes)."""
+        return self.encoder == "steam"
+
+    @property
+    def secret_base32(self) -> str:
+        """The secret as uppercase unpadded base32 (for when the user asked to see it)."""
+        return encode_base32(self.secret)
+
+    def to_uri(self) -> str:
+        """Return the canonical ``otpauth://`` text of these fields."""
+        return _format(self)
+
+    def to_otp(self) -> HOTP | TOTP | Steam:
+        """Return the matching :class:`~pyotp_hw.otp.HOTP`, ``TOTP`` or ``Steam`` object."""
+        from .otp import HOTP, TOTP, Steam
+
+        if self.is_steam:
+            return Steam(self.secret, name=self.account, issuer=self.issuer)
+        if self.kind == "hotp":
+            assert self.counter is not None  # guaranteed by __post_init__
+            return HOTP(
+                self.secret,
+                digits=self.digits,
+                digest=self.digest,
+                name=self.account,
+                issuer=self.issuer,
+                initial_count=self.counter,
+            )
+        return TOTP(
+            self.secret,
+            digits=self.digits,
+            digest=self.digest,
+            interval=self.period,
+            name=self.account,
+            issuer=self.issuer,
+        )
+
+    def as_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
+        """Return the fields as plain JSON-ready values; the secret only when ``show_secret``."""
+        out: dict[str, Any] = {
+            "type": self.kind,
+            "label": self.label,
+            "account": self.account,
+            "issuer": self.issuer,
+            "digest": self.digest,
+            "digits": self.digits,
+            "secret_bits": 8 * len(self.secret),
+        }
+        if self.kind == "totp":
+            out["period"] = self.period
+        else:
+            out["counter"] = self.counter
+        if self.is_steam:
+            out["steam"] = True
+        if self.image is not None:
+            out["image"] = self.image
+        if self.extra:
+            out["extra"] = [list(pair) for pair in self.extra]
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        if show_secret:
+            out["secret"] = self.secret_base32
+        return out
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidURI(f"{name} must be an int")
+    if not low <= value <= high:
+        raise InvalidURI(f"{name} must be between {low} and {high}, got {value}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _unquote(text: str, part: str, notes: list[str], *, plus: bool = True) -> str:
+    """Percent-decode ``text`` (``+`` as space when ``plus``): UTF-8, else Latin-1 with a note."""
+    if plus:
+        text = text.replace("+", " ")
+    raw = unquote_to_bytes(text)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        notes.append(f"{part} is not valid UTF-8 once decoded; read it as Latin-1")
+        return raw.decode("latin-1")
+
+
+def _split_label(
+    raw_label: str, issuer_param: str | None, notes: list[str]
+) -> tuple[str | None, str]:
+    """Return ``(issuer from the label or None, account)``."""
+    if ":" in raw_label:
+        # A literal ':' is the separator; colons inside either part arrive as %3A.
+        left, right = raw_label.split(":", 1)
+        label_issuer: str | None = _unquote(left, "label", notes)
+        account = _unquote(right, "label", notes)
+    else:
+        decoded = _unquote(raw_label, "label", notes)
+        label_issuer = None
+        account = decoded
+        if issuer_param and decoded.startswith(issuer_param + ":"):
+            label_issuer, account = issuer_param, decoded[len(issuer_param) + 1 :]
+        elif ":" in decoded:
+            # Exporters that percent-encode the separator itself (issuer%3Aaccount).
+            label_issuer, account = decoded.split(":", 1)
+    # The format allows spaces after the separator ("Example: alice").
+    if label_issuer is not None:
+        account = account.lstrip(" ")
+    return label_issuer or None, account
+
+
+def _parse_int(name: str, value: str, low: int, high: int) -> int:
+    text = value.strip()
+    if not _DECIMAL.match(text):
+        raise InvalidURI(f"parameter {name!r} must be a whole number, got {value[:20]!r}")
+    number = int(text)
+    if not low <= number <= high:
+        raise InvalidURI(f"parameter {name!r} must be between {low} and {high}, got {number}")
+    return number
+
+
+def _parse_digest(value: str) -> str:
+    name = value.strip().lower().replace("-", "").replace("_", "")
+    if name in DIGESTS:
+        return name
+    raise InvalidURI(
+        f"parameter 'algorithm' must be SHA1, SHA256 or SHA512, got {value[:20]!r}"
+    )
+
+
+def parse(uri: str) -> OtpAuthURI:
+    """Parse an ``otpauth://totp|hotp/LABEL?...`` URI into its validated fields.
+
+    Every note in the result's ``warnings`` is also issued as a :class:`URIWarning`.
+    Raises :class:`InvalidURI` naming the unusable part; the message never contains the secret.
+    """
+    if not isinstance(uri, str):
+        raise InvalidURI(f"URI must be a str, not {type(uri).__name__}")
+    text = uri.strip()
+    match = _SCHEME.match(text)
+    if match is None:
+        if text.lower().startswith("otpauth-migration:"):
+            raise InvalidURI(
+                "this is a Google Authenticator export (otpauth-migration://); "
+                "import it with pyotp_hw.migration"
+            )
+        raise InvalidURI("URI must start with otpauth://")
+    otp_type = match.group(1).lower()
+    rest = match.group(2)
+    raw_label, _, query = rest.partition("?")
+    notes: list[str] = []
+
+    params: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    for item in query.split("&"):
+        if not item:
+            continue
+        raw_key, _, raw_value = item.partition("=")
+        key = _unquote(raw_key, "a parameter name", notes)
+        lowered = key.strip().lower()
+        if lowered in _KNOWN:
+            if lowered == "secret":
+                # The secret is base32 only; decoding it as UTF-8 text cannot fail in a way
+                # worth a note, and any message about it must not quote it.
+                value = unquote_to_bytes(raw_value.replace("+", " ")).decode("latin-1")
+            else:
+                value = _unquote(raw_value, f"parameter {lowered!r}", notes)
+            if lowered in params and params[lowered] != value:
+                raise InvalidURI(f"parameter {lowered!r} appears twice with different values")
+            params[lowered] = value
+        else:
+            extra.append((key, _unquote(raw_value, f"parameter {key[:40]!r}", notes)))
+
+    encoder: str | None = None
+    if otp_type == "steam":
+        kind: Kind = "totp"
+        encoder = "steam"
+    elif otp_type in ("totp", "hotp"):
+        kind = "totp" if otp_type == "totp" else "hotp"
+    elif not otp_type:
+        raise InvalidURI("URI has no type; expected otpauth://totp/... or otpauth://hotp/...")
+    else:
+        raise InvalidURI(f"unsupported OTP type {otp_type[:20]!r}; expected totp or hotp")
+
+    if "secret" not in params or not params["secret"].strip():
+        raise InvalidURI("parameter 'secret' is missing")
+    try:
+        secret = decode_base32(params["secret"])
+    except InvalidSecret as exc:
+        raise InvalidURI(f"parameter 'secret': {exc}") from None
+
+    issuer_param = params.get("issuer")
+    if issuer_param is not None and not issuer_param.strip():
+        issuer_param = None
+    label_issuer, account = _split_label(raw_label, issuer_param, notes)
+    issuer = issuer_param if issuer_param is not None else label_issuer
+    if issuer_param is not None and label_issuer is not None and label_issuer != issuer_param:
+        notes.append(
+            f"issuer parameter {issuer_param!r} differs from the label's issuer "
+            f"{label_issuer!r}; using the parameter"
+        )
+    if not account:
+        notes.append("the label has no account name")
+
+    digest = _parse_digest(params["algorithm"]) if "algorithm" in params else "sha1"
+    digits_given = "digits" in params
+    digits = _parse_int("digits", params["digits"], 0, 10**6) if digits_given else 6
+    period_given = "period" in params
+    period = _parse_int("period", params["period"], 1, _MAX_PERIOD) if period_given else 30
+
+    if "encoder" in params:
+        value = params["encoder"].strip().lower()
+        if value != "steam":
+            raise InvalidURI(f"unsupported parameter 'encoder' value {value[:20]!r}")
+        encoder = "steam"
+    if encoder is None and issuer is not None and issuer.strip().lower() == "steam":
+        if kind == "totp" and digest == "sha1" and period == 30 and digits in (5, 6):
+            encoder = "steam"
+            if digits_given and digits != _STEAM_DIGITS:
+                notes.append("issuer is Steam: reading as Steam Guard (5-character codes)")
+        else:
+            notes.append(
+                "issuer is Steam but the parameters are not Steam Guard's; read as standard "
+                f"{kind.upper()}"
+            )
+    if encoder == "steam":
+        if kind != "totp" or digest != "sha1" or period != 30:
+            raise InvalidURI(
+                "Steam Guard entries (encoder=steam) must be TOTP with SHA1 and period 30"
+            )
+        if digits_given and digits not in (_STEAM_DIGITS, 6):
+            notes.append(f"Steam Guard codes have 5 characters; ignored digits={digits}")
+        digits = _STEAM_DIGITS
+    elif not _MIN_DIGITS <= digits <= _MAX_DIGITS:
+        raise InvalidURI(
+            f"parameter 'digits' must be between {_MIN_DIGITS} and {_MAX_DIGITS}, got {digits}"
+        )
+
+    counter: int | None = None
+    if kind == "hotp":
+        if "counter" not in params:
+            raise InvalidURI("parameter 'counter' is required for hotp")
+        counter = _parse_int("counter", params["counter"], 0, _MAX_COUNTER)
+        if period_given:
+            extra.append(("period", params["period"]))
+        period = 30
+    elif "counter" in params:
+        # Meaningless for TOTP, but kept so that writing the URI back loses nothing.
+        extra.append(("counter", params["counter"]))
+
+    image = params.get("image")
+    result = OtpAuthURI(
+        kind=kind,
+        secret=secret,
+        account=account,
+        issuer=issuer,
+        digest=digest,
+        digits=digits,
+        period=period,
+        counter=counter,
+        image=image,
+        encoder=encoder,
+        extra=tuple(extra),
+        warnings=tuple(notes),
+    )
+    for note in notes:
+        _warnings.warn(note, URIWarning, stacklevel=2)
+    return result
+
+
+def parse_uri(uri: str) -> HOTP | TOTP | Steam:
+    """Parse an ``otpauth://`` URI into the matching ``HOTP``, ``TOTP`` or ``Steam`` object."""
+    return parse(uri).to_otp()
+
+
+# ----------------------------------------------------------------------------------------------
+# Building
+
+
+def _q(text: str, safe: str) -> str:
+    # quote() leaves '+' alone only when asked; the parser reads a bare '+' as a space.
+    return quote(text, safe=safe)
+
+
+def _format(entry: OtpAuthURI) -> str:
+    label_safe = "@"
+    value_safe = "@/:"
+    account = _q(entry.account, label_safe)
+    if entry.issuer:
+        label = f"{_q(entry.issuer, label_safe)}:{account}"
+    elif ":" in entry.account:
+        # An empty issuer before a literal separator keeps the account's colons from being
+        # read as an issuer:account split by lenient parsers (this one included).
+        label = f":{account}"
+    else:
+        label = account
+    params: list[tuple[str, str]] = [("secret", entry.secret_base32)]
+    if entry.issuer:
+        params.append(("issuer", entry.issuer))
+    if entry.digest != "sha1":
+        params.append(("algorithm", entry.digest.upper()))
+    if entry.digits != 6:
+        params.append(("digits", str(entry.digits)))
+    if entry.kind == "totp":
+        if entry.period != 30:
+            params.append(("period", str(entry.period)))
+    else:
+        params.append(("counter", str(entry.counter)))
+    if entry.image is not None:
+        params.append(("image", entry.image))
+    if entry.encoder is not None:
+        params.append(("encoder", entry.encoder))
+    params.extend(entry.extra)
+    query = "&".join(f"{_q(k, '')}={_q(v, value_safe)}" for k, v in params)
+    return f"otpauth://{entry.kind}/{label}?{query}"
+
+
+def build(
+    kind: str,
+    secret: bytes | str,
+    *,
+    account: str,
+    issuer: str | None = None,
+    digest: str = "sha1",
+    digits: int = 6,
+    period: int = 30,
+    counter: int | None = None,
+    image: str | None = None,
+    encoder: str | None = None,
+    extra: Iterable[tuple[str, str]] | Mapping[str, str] = (),
+) -> str:
+    """Return an ``otpauth://`` URI for the given fields (secret as bytes or base32 text).
+
+    ``kind`` is ``"totp"`` or ``"hotp"`` (``counter`` defaults to 0 for HOTP); ``encoder="steam"``
+    makes a Steam Guard entry (``digits`` is then 5 whatever is passed). Raises
+    :class:`InvalidURI` for fields that cannot be written.
+    """
+    return _entry(
+        kind,
+        secret,
+        account=account,
+        issuer=issuer,
+        digest=digest,
+        digits=digits,
+        period=period,
+        counter=counter,
+        image=image,
+        encoder=encoder,
+        extra=extra,
+    ).to_uri()
+
+
+def _entry(
+    kind: str,
+    secret: bytes | str,
+    *,
+    account: str,
+    issuer: str | None,
+    digest: str,
+    digits: int,
+    period: int,
+    counter: int | None,
+    image: str | None,
+    encoder: str | None,
+    extra: Iterable[tuple[str, str]] | Mapping[str, str],
+) -> OtpAuthURI:
+    lowered = kind.lower() if isinstance(kind, str) else kind
+    if lowered not in ("totp", "hotp"):
+        raise InvalidURI(f"type must be 'totp' or 'hotp', not {kind!r}")
+    if isinstance(secret, str):
+        try:
+            raw = decode_base32(secret)
+        except InvalidSecret as exc:
+            raise InvalidURI(f"secret: {exc}") from None
+    elif isinstance(secret, (bytes, bytearray, memoryview)):
+        raw = bytes(secret)
+    else:
+        raise InvalidURI(f"secret must be bytes or a base32 str, not {type(secret).__name__}")
+    if isinstance(digest, str):
+        digest = _parse_digest(digest)
+    pairs = list(extra.items()) if isinstance(extra, Mapping) else list(extra)
+    if encoder is not None:
+        encoder = encoder.lower()
+        if encoder == "steam":
+            digits = _STEAM_DIGITS
+    if lowered == "hotp" and counter is None:
+        counter = 0
+    return OtpAuthURI(
+        kind="totp" if lowered == "totp" else "hotp",
+        secret=raw,
+        account=account,
+        issuer=issuer or None,
+        digest=digest,
+        digits=digits,
+        period=period,
+        counter=counter,
+        image=image,
+        encoder=encoder,
+        extra=tuple((str(k), str(v)) for k, v in pairs),
+    )
+
+
+def from_otp(obj: HOTP | TOTP | Steam, *, name: str | None = None,
+             issuer: str | None = None) -> OtpAuthURI:
+    """Return the URI fields of an ``HOTP``, ``TOTP`` or ``Steam`` object.
+
+    ``name`` and ``issuer`` override the object's own ``name`` and ``issuer``.
+    """
+    return _from_otp(obj, name=name, issuer=issuer, initial_count=None, extra=None)
+
+
+def _from_otp(
+    obj: HOTP | TOTP | Steam,
+    *,
+    name: str | None,
+    issuer: str | None,
+    initial_count: int | None,
+    extra: Mapping[str, object] | None,
+) -> OtpAuthURI:
+    from .otp import HOTP, Steam
+
+    account = name if name is not None else obj.name
+    if account is None:
+        raise InvalidArgument("an account name is needed: pass name=... or set it on the object")
+    issuer = issuer if issuer is not None else obj.issuer
+    fields: dict[str, str] = {}
+    other: list[tuple[str, str]] = []
+    for key, value in (extra or {}).items():
+        if value is None:
+            continue
+        lowered = key.lower()
+        if lowered in ("image", "encoder"):
+            fields[lowered] = str(value)
+        elif lowered in _KNOWN:
+            raise InvalidArgument(
+                f"extra parameter {key!r} would contradict the object's own settings"
+            )
+        else:
+            other.append((key, str(value)))
+    secret = obj.byte_secret()
+    common: dict[str, Any] = {
+        "account": account,
+        "issuer": issuer,
+        "image": fields.get("image"),
+        "extra": other,
+    }
+    if isinstance(obj, Steam):
+        return _entry("totp", secret, digest="sha1", digits=_STEAM_DIGITS, period=30,
+                      counter=None, encoder="steam", **common)
+    encoder = fields.get("encoder")
+    if isinstance(obj, HOTP):
+        count = initial_count if initial_count is not None else obj.initial_count
+        return _entry("hotp", secret, digest=obj.digest, digits=obj.digits, period=30,
+                      counter=count, encoder=encoder, **common)
+    if initial_count is not None:
+        raise InvalidArgument("initial_count is only meaningful for HOTP")
+    return _entry("totp", secret, digest=obj.digest, digits=obj.digits, period=obj.interval,
+                  counter=None, encoder=encoder, **common)
+
+
+def otp_to_uri(
+    obj: HOTP | TOTP | Steam,
+    *,
+    name: str | None = None,
+    issuer: str | None = None,
+    initial_count: int | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> str:
+    """Return the provisioning URI of an OTP object (what ``provisioning_uri`` returns).
+
+    ``name``/``issuer`` default to the object's own; ``initial_count`` overrides an HOTP's
+    counter; ``extra`` adds parameters (``image`` and ``encoder`` are understood, others are
+    written as given). A TOTP object's non-zero ``t0`` cannot be expressed in the Key URI format
+    and raises :class:`InvalidArgument` rather than producing a URI whose codes differ.
+    """
+    t0 = getattr(obj, "t0", 0)
+    if t0:
+        raise InvalidArgument("a TOTP with t0 != 0 cannot be written as an otpauth URI")
+    return _from_otp(obj, name=name, issuer=issuer, initial_count=initial_count,
+                     extra=extra).to_uri()
+
+
+def with_warnings(entry: OtpAuthURI, notes: Iterable[str]) -> OtpAuthURI:
+    """Return ``entry`` with ``notes`` appended to its warnings (used by importers)."""
+    return replace(entry, warnings=entry.warnings + tuple(notes))
