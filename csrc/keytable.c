@@ -253,10 +253,21 @@ size_t otp_keytable_size(const otp_keytable *kt) { return kt ? kt->n : 0; }
 int otp_keytable_digest_of(const otp_keytable *kt) { return kt ? kt->digest : 0; }
 int otp_keytable_is_locked(const otp_keytable *kt) { return kt ? kt->locked : 0; }
 
+void otp_keytable_wipe(otp_keytable *kt)
+{
+    if (kt != NULL) otp_wipe(kt->mem, kt->mem_size);
+}
+
+const void *otp_keytable_memory(const otp_keytable *kt, size_t *size)
+{
+    if (size != NULL) *size = kt ? kt->mem_size : 0;
+    return kt ? kt->mem : NULL;
+}
+
 void otp_keytable_free(otp_keytable *kt)
 {
     if (kt == NULL) return;
-    otp_wipe(kt->mem, kt->mem_size);
+    otp_keytable_wipe(kt);
 #if defined(_WIN32)
     _aligned_free(kt->mem);
 #else

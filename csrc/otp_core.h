@@ -68,6 +68,10 @@ int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src
 size_t otp_keytable_size(const otp_keytable *kt);
 int otp_keytable_digest_of(const otp_keytable *kt);
 int otp_keytable_is_locked(const otp_keytable *kt);
+/* Overwrites every key state with zeros; the table stays allocated (and useless). */
+void otp_keytable_wipe(otp_keytable *kt);
+/* The table's key memory and its size, so that tests can check that wiping happened. */
+const void *otp_keytable_memory(const otp_keytable *kt, size_t *size);
 /* Wipes the key material, unlocks and frees it. NULL is accepted. */
 void otp_keytable_free(otp_keytable *kt);
 
