@@ -145,7 +145,9 @@ def test_keytable_digest_conflict_and_select() -> None:
             bulk.hotp(table, 1, digest="sha1")
         with table.select([4, 0]) as picked:
             assert list(bulk.hotp(picked, 7)) == [
-                int(oracle.hotp(keys[4], 7, 6, "sha256")), int(oracle.hotp(keys[0], 7, 6, "sha256"))]
+                int(oracle.hotp(keys[4], 7, 6, "sha256")),
+                int(oracle.hotp(keys[0], 7, 6, "sha256")),
+            ]
         assert "sha256" in repr(table) and "\\x01" not in repr(table)
 
 

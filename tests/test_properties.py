@@ -75,7 +75,9 @@ def test_bulk_forms_agree_with_scalar(ks: list[bytes], cs: st.DataObject, d: int
                                       digest: str) -> None:
     ctrs = cs.draw(st.lists(counters, min_size=len(ks), max_size=len(ks)))
     one = ctrs[0]
-    expected = [pyotp_hw.HOTP(k, digits=d, digest=digest).at(c) for k, c in zip(ks, ctrs)]
+    expected = [
+        pyotp_hw.HOTP(k, digits=d, digest=digest).at(c) for k, c in zip(ks, ctrs, strict=True)
+    ]
     # One counter per key, through a list, an array and a KeyTable.
     assert [str(c).zfill(d) for c in bulk.hotp(ks, ctrs, digits=d, digest=digest)] == expected
     with bulk.KeyTable(ks, digest=digest) as table:
@@ -86,7 +88,7 @@ def test_bulk_forms_agree_with_scalar(ks: list[bytes], cs: st.DataObject, d: int
         # Rows: every key reversed.
         rows = list(reversed(range(len(ks))))
         assert list(bulk.hotp(table, ctrs, digits=d, rows=rows)) == [
-            int(oracle.hotp(ks[r], c, d, digest)) for r, c in zip(rows, ctrs)]
+            int(oracle.hotp(ks[r], c, d, digest)) for r, c in zip(rows, ctrs, strict=True)]
 
 
 @given(ks=st.lists(keys, min_size=1, max_size=30), data=st.data(), d=digits, digest=digests,
@@ -95,7 +97,9 @@ def test_bulk_totp_per_key_times(ks: list[bytes], data: st.DataObject, d: int, d
                                  period: int) -> None:
     ts = data.draw(st.lists(times, min_size=len(ks), max_size=len(ks)))
     got = bulk.totp(ks, ts, interval=period, digits=d, digest=digest)
-    assert list(got) == [int(oracle.totp(k, t, d, digest, period)) for k, t in zip(ks, ts)]
+    assert list(got) == [
+        int(oracle.totp(k, t, d, digest, period)) for k, t in zip(ks, ts, strict=True)
+    ]
     t = ts[0]
     assert list(bulk.totp(ks, t, interval=period, digits=d, digest=digest)) == [
         int(oracle.totp(k, t, d, digest, period)) for k in ks]

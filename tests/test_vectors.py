@@ -97,5 +97,5 @@ def test_c_hash_functions_match_hashlib(name: str, fn: Any) -> None:
     ident = _native.digest_id(name)
     data = bytes(range(256)) * 3
     # Every length around the padding boundaries of 64- and 128-byte blocks.
-    for length in list(range(0, 260)) + [511, 512, 513, 767, 768]:
+    for length in [*list(range(0, 260)), 511, 512, 513, 767, 768]:
         assert _native.hash_bytes(ident, data[:length]) == fn(data[:length]).digest(), length
