@@ -113,8 +113,20 @@ class OtpAuthURI:
                 or not all(isinstance(p, str) for p in pair)
             ):
                 raise InvalidURI("extra must be a tuple of (name, value) string pairs")
-            if pair[0].lower() in _KNOWN:
+            name = pair[0].strip().lower()
+            # A stray parameter of the other type is kept as it came (see parse()).
+            stray = "period" if self.kind == "hotp" else "counter"
+            if name in _KNOWN and name != stray:
                 raise InvalidURI(f"extra parameter {pair[0]!r} clashes with a known parameter")
+        texts = [("account", self.account), ("issuer", self.issuer), ("image", self.image)]
+        texts += [("extra parameter", text) for pair in self.extra for text in pair]
+        for what, text in texts:
+            if text is None:
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidURI(f"{what} is not valid Unicode (it has a lone surrogate)") from None
 
     @property
     def label(self) -> str:
@@ -331,8 +343,9 @@ def parse(uri: str) -> OtpAuthURI:
     digest = _parse_digest(params["algorithm"]) if "algorithm" in params else "sha1"
     digits_given = "digits" in params
     digits = _parse_int("digits", params["digits"], 0, 10**6) if digits_given else 6
-    period_given = "period" in params
-    period = _parse_int("period", params["period"], 1, _MAX_PERIOD) if period_given else 30
+    period = 30
+    if kind == "totp" and "period" in params:
+        period = _parse_int("period", params["period"], 1, _MAX_PERIOD)
 
     if "encoder" in params:
         value = params["encoder"].strip().lower()
@@ -367,9 +380,9 @@ def parse(uri: str) -> OtpAuthURI:
         if "counter" not in params:
             raise InvalidURI("parameter 'counter' is required for hotp")
         counter = _parse_int("counter", params["counter"], 0, _MAX_COUNTER)
-        if period_given:
+        if "period" in params:
+            # Meaningless for HOTP, but kept so that writing the URI back loses nothing.
             extra.append(("period", params["period"]))
-        period = 30
     elif "counter" in params:
         # Meaningless for TOTP, but kept so that writing the URI back loses nothing.
         extra.append(("counter", params["counter"]))
