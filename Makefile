@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+BUILT  := $(VENV)/.built
 export PYOTP_HW_STRICT := 1
 
 .PHONY: demo test sysdeps venv lint typecheck unit sanitize bench bench-guard clean
@@ -10,14 +11,18 @@ export PYOTP_HW_STRICT := 1
 sysdeps:
 	bash scripts/system-deps.sh
 
-$(STAMP): pyproject.toml setup.py csrc/build_core.py
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q --upgrade pip setuptools wheel cffi
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-venv: sysdeps $(STAMP)
+# Rebuild the C extension whenever a C source or the build script changes.
+$(BUILT): $(STAMP) $(wildcard csrc/*.c csrc/*.h) csrc/build_core.py
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(BUILT)
+
+venv: sysdeps $(BUILT)
 
 demo: venv
 	$(PY) scripts/demo.py
