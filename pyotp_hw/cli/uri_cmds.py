@@ -34,10 +34,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     sub.required = True
 
     show = sub.add_parser("show", help="print the fields of a URI (not the secret)",
-                          description="Print the fields of an otpauth:// URI, or of each account "
-                          "of an otpauth-migration:// export. The secret stays hidden unless "
-                          "--show-secret is given.")
-    show.add_argument("uri", metavar="URI", help="the URI, or - to read it from stdin")
+                          description="Print the fields of otpauth:// URIs, and of each account "
+                          "of otpauth-migration:// exports. The secret stays hidden unless "
+                          "--show-secret is given. --json prints an object for a single "
+                          "otpauth:// URI, else a list.")
+    show.add_argument("uris", nargs="+", metavar="URI",
+                      help="the URI(s), or - to read them from stdin (one per line)")
     show.add_argument("--show-secret", action="store_true", help="also print the secret")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_cmd_show)
@@ -60,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     qr = sub.add_parser("qr", help="draw a URI as a QR code (terminal, PNG or SVG)",
                         description="Draw a URI (or any text) as a QR code: in the terminal by "
                         "default, or into a PNG or SVG file.")
-    qr.add_argument("uri", metavar="URI", help="the URI, or - to read it from stdin")
+    # nargs="+" so that a stray second URI is refused by us, not echoed back by argparse.
+    qr.add_argument("uri", nargs="+", metavar="URI", help="the URI, or - to read it from stdin")
     out = qr.add_mutually_exclusive_group()
     out.add_argument("--png", metavar="FILE", help="write a PNG file instead")
     out.add_argument("--svg", metavar="FILE", help="write an SVG file instead")
@@ -187,14 +190,20 @@ def _qr_module() -> Any:
 def _cmd_show(args: argparse.Namespace) -> int:
     from .. import migration
 
-    text = _one_uri(args.uri)
-    if migration.is_migration_uri(text):
-        entries = migration.decode(text)
-    else:
-        entries = [_parse(text)]
+    texts = _many(args.uris)
+    entries: list[OtpAuthURI] = []
+    for number, text in enumerate(texts, 1):
+        try:
+            if migration.is_migration_uri(text):
+                entries.extend(migration.decode(text))
+            else:
+                entries.append(_parse(text))
+        except ValueError as exc:
+            raise CLIError(f"URI {number}: {exc}" if len(texts) > 1 else str(exc)) from None
     if args.json:
         values = [e.as_dict(show_secret=args.show_secret) for e in entries]
-        print_json(values if migration.is_migration_uri(text) else values[0])
+        single = len(texts) == 1 and not migration.is_migration_uri(texts[0])
+        print_json(values[0] if single else values)
     else:
         for number, entry in enumerate(entries):
             if number:
@@ -240,7 +249,9 @@ def _cmd_make(args: argparse.Namespace) -> int:
 
 
 def _cmd_qr(args: argparse.Namespace) -> int:
-    text = _one_uri(args.uri)
+    if len(args.uri) != 1:
+        raise CLIError(f"uri qr draws one URI at a time, got {len(args.uri)}")
+    text = _one_uri(args.uri[0])
     qr = _qr_module()
     if args.png:
         qr.write_png(text, args.png, scale=args.scale)
