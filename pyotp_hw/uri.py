@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import warnings as _warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote_to_bytes
 
@@ -617,8 +617,3 @@ def otp_to_uri(
         raise InvalidArgument("a TOTP with t0 != 0 cannot be written as an otpauth URI")
     return _from_otp(obj, name=name, issuer=issuer, initial_count=initial_count,
                      extra=extra).to_uri()
-
-
-def with_warnings(entry: OtpAuthURI, notes: Iterable[str]) -> OtpAuthURI:
-    """Return ``entry`` with ``notes`` appended to its warnings (used by importers)."""
-    return replace(entry, warnings=entry.warnings + tuple(notes))
