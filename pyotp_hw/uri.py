@@ -247,10 +247,17 @@ def _split_label(
     return label_issuer or None, account
 
 
+def _shown(value: str) -> str:
+    """Quote a bad value only when it is short: a long one may be a misplaced secret."""
+    if len(value) <= 10:
+        return repr(value)
+    return f"a {len(value)}-character value"
+
+
 def _parse_int(name: str, value: str, low: int, high: int) -> int:
     text = value.strip()
     if not _DECIMAL.match(text):
-        raise InvalidURI(f"parameter {name!r} must be a whole number, got {value[:20]!r}")
+        raise InvalidURI(f"parameter {name!r} must be a whole number, got {_shown(value)}")
     number = int(text)
     if not low <= number <= high:
         raise InvalidURI(f"parameter {name!r} must be between {low} and {high}, got {number}")
@@ -262,7 +269,7 @@ def _parse_digest(value: str) -> str:
     if name in DIGESTS:
         return name
     raise InvalidURI(
-        f"parameter 'algorithm' must be SHA1, SHA256 or SHA512, got {value[:20]!r}"
+        f"parameter 'algorithm' must be SHA1, SHA256 or SHA512, got {_shown(value)}"
     )
 
 
@@ -307,7 +314,7 @@ def parse(uri: str) -> OtpAuthURI:
                 raise InvalidURI(f"parameter {lowered!r} appears twice with different values")
             params[lowered] = value
         else:
-            extra.append((key, _unquote(raw_value, f"parameter {key[:40]!r}", notes)))
+            extra.append((key, _unquote(raw_value, f"parameter {_shown(key)}", notes)))
 
     encoder: str | None = None
     if otp_type == "steam":
@@ -318,7 +325,7 @@ def parse(uri: str) -> OtpAuthURI:
     elif not otp_type:
         raise InvalidURI("URI has no type; expected otpauth://totp/... or otpauth://hotp/...")
     else:
-        raise InvalidURI(f"unsupported OTP type {otp_type[:20]!r}; expected totp or hotp")
+        raise InvalidURI(f"unsupported OTP type {_shown(otp_type)}; expected totp or hotp")
 
     if "secret" not in params or not params["secret"].strip():
         raise InvalidURI("parameter 'secret' is missing")
@@ -350,7 +357,7 @@ def parse(uri: str) -> OtpAuthURI:
     if "encoder" in params:
         value = params["encoder"].strip().lower()
         if value != "steam":
-            raise InvalidURI(f"unsupported parameter 'encoder' value {value[:20]!r}")
+            raise InvalidURI(f"unsupported parameter 'encoder' value {_shown(value)}")
         encoder = "steam"
     if encoder is None and issuer is not None and issuer.strip().lower() == "steam":
         if kind == "totp" and digest == "sha1" and period == 30 and digits in (5, 6):

@@ -36,6 +36,10 @@ BAD = [
     ("otpauth://totp/A:b?secret=" + SECRET + "&encoder=steam&period=60", "Steam"),
     ("otpauth://totp/A:b?secret=" + SECRET + "&digits=6&digits=8", "appears twice"),
     ("otpauth-migration://offline?data=" + SECRET, "otpauth-migration"),
+    # A secret pasted into the wrong parameter is not quoted back either.
+    ("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&digits=" + SECRET, "32-character value"),
+    ("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&algorithm=" + SECRET, "'algorithm'"),
+    ("otpauth://" + SECRET + "/A:b?secret=JBSWY3DPEHPK3PXP", "unsupported OTP type"),
 ]
 
 
