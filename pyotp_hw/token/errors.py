@@ -1,0 +1,201 @@
+"""Errors of the hardware-token layer.
+
+Every class derives from :class:`pyotp_hw.errors.OTPError` and from the builtin exception it
+means. Messages say what went wrong in the user's words ("wrong password", "the token is full",
+"no such account") and never contain a secret. Classes that mean "there is no token to talk to"
+carry ``exit_code = 3``, which the command line uses as its exit status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import InvalidArgument, OTPError
+
+__all__ = [
+    "EXIT_NO_TOKEN",
+    "TokenError",
+    "PcscUnavailable",
+    "NoReaderFound",
+    "NoTokenFound",
+    "NoOathApplet",
+    "ReaderNotFound",
+    "MultipleTokensFound",
+    "TokenConnectionError",
+    "TokenBusy",
+    "ProtocolError",
+    "TokenStatusError",
+    "AuthenticationRequired",
+    "WrongPassword",
+    "PasswordBlocked",
+    "NoPasswordSet",
+    "TokenAuthenticityError",
+    "TouchTimeout",
+    "TokenFull",
+    "NoSuchCredential",
+    "AmbiguousCredential",
+    "CredentialExists",
+    "NotSupportedByToken",
+    "TokenMemoryError",
+    "CommandRejected",
+    "InvalidCredential",
+    "StateFileError",
+    "RigError",
+]
+
+#: Exit status of the command line when no reader or token is found.
+EXIT_NO_TOKEN = 3
+
+
+class TokenError(OTPError):
+    """Base class of every error about a hardware (or virtual) OATH token."""
+
+
+# --- nothing to talk to -------------------------------------------------------------------------
+
+
+class PcscUnavailable(TokenError, ConnectionError):
+    """No PC/SC service is running (pcscd is not started)."""
+
+    exit_code = EXIT_NO_TOKEN
+
+
+class NoReaderFound(TokenError, LookupError):
+    """The PC/SC service runs but lists no smart card reader."""
+
+    exit_code = EXIT_NO_TOKEN
+
+
+class NoTokenFound(TokenError, LookupError):
+    """Readers exist, but none holds a card with an OATH applet."""
+
+    exit_code = EXIT_NO_TOKEN
+
+
+class NoOathApplet(NoTokenFound):
+    """The card in the chosen reader has no OATH applet (SELECT answered 6A82)."""
+
+
+class ReaderNotFound(NoTokenFound):
+    """No reader matches the name the user gave."""
+
+
+class MultipleTokensFound(TokenError, LookupError):
+    """Several readers hold an OATH token; the caller must choose one.
+
+    ``readers`` lists their names, in the order PC/SC gave them.
+    """
+
+    exit_code = 2
+
+    def __init__(self, readers: Sequence[str]) -> None:
+        self.readers = list(readers)
+        names = "; ".join(repr(r) for r in self.readers)
+        super().__init__(
+            f"{len(self.readers)} tokens found ({names}): choose one with --reader NAME"
+        )
+
+
+class TokenConnectionError(TokenError, ConnectionError):
+    """The token was removed, the card process stopped, or the reader stopped answering."""
+
+    exit_code = EXIT_NO_TOKEN
+
+
+class TokenBusy(TokenConnectionError):
+    """Another program holds the token exclusively."""
+
+
+# --- the token answered, but not usefully -------------------------------------------------------
+
+
+class ProtocolError(TokenError, RuntimeError):
+    """The token's answer does not follow the protocol (malformed, truncated or unexpected)."""
+
+
+class TokenStatusError(TokenError, RuntimeError):
+    """The token refused a command; ``sw`` is the ISO 7816 status word it answered."""
+
+    def __init__(self, message: str, sw: int | None = None) -> None:
+        super().__init__(message)
+        self.sw = sw
+
+
+class AuthenticationRequired(TokenStatusError, PermissionError):
+    """The token is protected by a password and this session is not unlocked."""
+
+
+class WrongPassword(TokenStatusError, PermissionError):
+    """The password given does not unlock the token.
+
+    ``retries`` is the number of attempts left where the token counts them (Nitrokey PIN).
+    """
+
+    def __init__(self, message: str, sw: int | None = None, retries: int | None = None) -> None:
+        super().__init__(message, sw)
+        self.retries = retries
+
+
+class PasswordBlocked(TokenStatusError, PermissionError):
+    """The token's PIN is blocked after too many wrong attempts."""
+
+
+class NoPasswordSet(TokenStatusError, ValueError):
+    """An unlock was asked of a token that has no password."""
+
+
+class TokenAuthenticityError(TokenError, PermissionError):
+    """The token failed to prove that it knows the password (mutual authentication failed).
+
+    A genuine token that accepted our password answers our own challenge correctly; a wrong or
+    missing answer means the card is an impostor (or broken), so nothing it says is trusted.
+    """
+
+
+class TouchTimeout(TokenStatusError, TimeoutError):
+    """A credential needs a touch of the token and none came in time."""
+
+
+class TokenFull(TokenStatusError):
+    """The token has no room for another credential."""
+
+
+class NoSuchCredential(TokenStatusError, LookupError):
+    """No credential on the token has the given name."""
+
+
+class AmbiguousCredential(TokenError, LookupError):
+    """A name matches several credentials; ``matches`` lists their full names."""
+
+    def __init__(self, name: str, matches: Sequence[str]) -> None:
+        self.matches = list(matches)
+        listed = ", ".join(repr(m) for m in self.matches)
+        super().__init__(f"{name!r} matches several accounts on the token ({listed}): be exact")
+
+
+class CredentialExists(TokenStatusError, ValueError):
+    """A credential with this name is already on the token and overwriting was not asked for."""
+
+
+class NotSupportedByToken(TokenStatusError, NotImplementedError):
+    """The token does not implement this operation (for example RENAME on a Nitrokey 3)."""
+
+
+class TokenMemoryError(TokenStatusError):
+    """The token reported a memory failure."""
+
+
+class CommandRejected(TokenStatusError, ValueError):
+    """The token rejected a command's content (wrong syntax or an unsupported parameter)."""
+
+
+class InvalidCredential(InvalidArgument):
+    """A credential cannot be stored on a token (name too long, 9 digits, Steam, ...)."""
+
+
+class StateFileError(TokenError, ValueError):
+    """The virtual token's state file cannot be read (damaged, wrong passphrase, unknown format)."""
+
+
+class RigError(TokenError, RuntimeError):
+    """The private PC/SC rig (pcscd with vpcd and the virtual token) could not be started."""

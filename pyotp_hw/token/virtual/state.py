@@ -1,0 +1,336 @@
+"""What the virtual token remembers, and where it keeps it.
+
+:class:`OathState` is the applet's persistent data (salt, access key or PIN, credentials).
+A store keeps it: :class:`MemoryStore` (nothing on disk, the default) or :class:`FileStore`.
+A state file is written atomically (temporary file, fsync, rename, fsync of the directory) with
+mode 0600, and is sealed with AES-256-GCM under a key derived by scrypt from a passphrase, unless
+the user explicitly asks for a plaintext file. Sealing needs the ``cryptography`` package.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ...errors import MissingExtra
+from ..errors import StateFileError
+
+__all__ = [
+    "StoredCredential",
+    "OathState",
+    "StateStore",
+    "MemoryStore",
+    "FileStore",
+    "PassphraseSealer",
+    "PASSPHRASE_ENV",
+    "FORMAT",
+]
+
+FORMAT = "pyotp-hw-virtual-token"
+FORMAT_VERSION = 1
+#: Environment variable the ``token virtual`` command reads the state passphrase from.
+PASSPHRASE_ENV = "PYOTP_HW_TOKEN_STATE_PASSPHRASE"  # noqa: S105 - a variable name
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+_SCRYPT_MAXMEM = 128 * 1024 * 1024
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: Any, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise StateFileError(f"state file: {what} is not a base64 string")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise StateFileError(f"state file: {what} is not valid base64") from None
+
+
+@dataclass
+class StoredCredential:
+    """One credential as the card stores it."""
+
+    id: bytes
+    kind: int  # type nibble: 0x10 HOTP, 0x20 TOTP
+    algorithm: int  # 1 SHA-1, 2 SHA-256, 3 SHA-512
+    digits: int
+    key: bytes = field(repr=False)
+    properties: int = 0
+    counter: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (with the key)."""
+        return {
+            "id": _b64(self.id),
+            "kind": self.kind,
+            "algorithm": self.algorithm,
+            "digits": self.digits,
+            "key": _b64(self.key),
+            "properties": self.properties,
+            "counter": self.counter,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> StoredCredential:
+        """Read one credential back; raise StateFileError when a field is wrong."""
+        if not isinstance(data, dict):
+            raise StateFileError("state file: a credential is not an object")
+        ints = {}
+        for name in ("kind", "algorithm", "digits", "properties", "counter"):
+            value = data.get(name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise StateFileError(f"state file: credential field {name!r} is not a count")
+            ints[name] = value
+        return cls(
+            id=_unb64(data.get("id"), "a credential id"),
+            key=_unb64(data.get("key"), "a credential key"),
+            **ints,
+        )
+
+
+@dataclass
+class OathState:
+    """The OATH applet's persistent data."""
+
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(8))
+    password_key: bytes | None = field(default=None, repr=False)
+    pin_hash: bytes | None = field(default=None, repr=False)
+    pin_retries: int = 8
+    serial: int = field(default_factory=lambda: secrets.randbelow(2**31))
+    credentials: list[StoredCredential] = field(default_factory=list)
+
+    def copy(self) -> OathState:
+        """Return an independent copy (the applet changes a copy, saves it, then keeps it)."""
+        return copy.deepcopy(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict, secrets included."""
+        return {
+            "salt": _b64(self.salt),
+            "password_key": _b64(self.password_key) if self.password_key is not None else None,
+            "pin_hash": _b64(self.pin_hash) if self.pin_hash is not None else None,
+            "pin_retries": self.pin_retries,
+            "serial": self.serial,
+            "credentials": [c.to_json() for c in self.credentials],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> OathState:
+        """Read the state back; raise StateFileError when a field is wrong."""
+        if not isinstance(data, dict):
+            raise StateFileError("state file: the state is not an object")
+        creds = data.get("credentials")
+        if not isinstance(creds, list):
+            raise StateFileError("state file: 'credentials' is not a list")
+        retries = data.get("pin_retries")
+        serial = data.get("serial")
+        if not isinstance(retries, int) or not isinstance(serial, int):
+            raise StateFileError("state file: 'pin_retries' or 'serial' is not a number")
+        key = data.get("password_key")
+        pin = data.get("pin_hash")
+        return cls(
+            salt=_unb64(data.get("salt"), "the salt"),
+            password_key=None if key is None else _unb64(key, "the access key"),
+            pin_hash=None if pin is None else _unb64(pin, "the PIN hash"),
+            pin_retries=retries,
+            serial=serial,
+            credentials=[StoredCredential.from_json(c) for c in creds],
+        )
+
+
+class StateStore(Protocol):
+    """Somewhere the applet's state lives."""
+
+    def load(self) -> OathState | None:
+        """Return the saved state, or None when there is none yet."""
+        ...
+
+    def save(self, state: OathState) -> None:
+        """Save ``state`` so that a crash at any moment leaves the old or the new one."""
+        ...
+
+
+class MemoryStore:
+    """Keeps the state in memory only: it is gone when the process ends."""
+
+    def __init__(self, state: OathState | None = None) -> None:
+        self.state = state
+
+    def load(self) -> OathState | None:
+        """Return the state held, if any."""
+        return None if self.state is None else self.state.copy()
+
+    def save(self, state: OathState) -> None:
+        """Hold a copy of ``state``."""
+        self.state = state.copy()
+
+
+def _aesgcm() -> Any:
+    try:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    except ImportError:
+        raise MissingExtra(
+            "a sealed virtual-token state file", "token", "cryptography"
+        ) from None
+    return AESGCM
+
+
+class PassphraseSealer:
+    """Seals state with AES-256-GCM under a key that scrypt derives from a passphrase.
+
+    The scrypt salt is made once per file and kept in its header; every save uses a new nonce.
+    The header is authenticated with the ciphertext, so a changed header fails to open.
+    """
+
+    def __init__(self, passphrase: str) -> None:
+        if not passphrase:
+            raise StateFileError("the state passphrase is empty")
+        self._passphrase = passphrase.encode("utf-8")
+        self._salt: bytes | None = None
+        self._key: bytes | None = None
+        self._aesgcm = _aesgcm()
+
+    def __repr__(self) -> str:
+        return "PassphraseSealer(<passphrase hidden>)"
+
+    def _derive(self, salt: bytes) -> bytes:
+        if self._key is None or self._salt != salt:
+            self._key = hashlib.scrypt(
+                self._passphrase, salt=salt, dklen=32, maxmem=_SCRYPT_MAXMEM, **_SCRYPT
+            )
+            self._salt = salt
+        return self._key
+
+    def seal(self, plaintext: bytes) -> dict[str, Any]:
+        """Return the sealed document (header fields and ciphertext)."""
+        salt = self._salt or secrets.token_bytes(16)
+        key = self._derive(salt)
+        nonce = secrets.token_bytes(12)
+        header = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "protection": "scrypt+aes-256-gcm",
+            "kdf": {"name": "scrypt", "salt": _b64(salt), **_SCRYPT},
+        }
+        aad = json.dumps(header, sort_keys=True).encode("utf-8")
+        ciphertext = self._aesgcm(key).encrypt(nonce, plaintext, aad)
+        return {**header, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
+
+    def open(self, document: dict[str, Any]) -> bytes:
+        """Return the plaintext of a sealed document, or raise StateFileError."""
+        kdf = document.get("kdf")
+        if not isinstance(kdf, dict) or kdf.get("name") != "scrypt":
+            raise StateFileError("state file: unknown key derivation")
+        if any(kdf.get(k) != v for k, v in _SCRYPT.items()):
+            raise StateFileError("state file: unsupported scrypt parameters")
+        salt = _unb64(kdf.get("salt"), "the scrypt salt")
+        header = {k: document.get(k) for k in ("format", "version", "protection", "kdf")}
+        aad = json.dumps(header, sort_keys=True).encode("utf-8")
+        nonce = _unb64(document.get("nonce"), "the nonce")
+        ciphertext = _unb64(document.get("ciphertext"), "the ciphertext")
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            return bytes(self._aesgcm(self._derive(salt)).decrypt(nonce, ciphertext, aad))
+        except (InvalidTag, ValueError):
+            raise StateFileError(
+                "the state file cannot be opened: wrong passphrase, or the file was changed"
+            ) from None
+
+
+class FileStore:
+    """Keeps the state in a file: sealed by ``sealer``, or in plaintext when it is None.
+
+    Plaintext must be asked for explicitly (``plaintext=True``): a store without a sealer and
+    without that flag refuses to be created.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], sealer: PassphraseSealer | None = None, *,
+        plaintext: bool = False,
+    ) -> None:
+        if sealer is None and not plaintext:
+            raise StateFileError(
+                "a state file holds secrets: give a passphrase to seal it, or ask for "
+                "plaintext explicitly"
+            )
+        self.path = Path(path)
+        self.sealer = sealer
+
+    def load(self) -> OathState | None:
+        """Read the file; None when it does not exist."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateFileError(
+                f"cannot read the state file {str(self.path)!r}: {exc.strerror}"
+            ) from None
+        try:
+            document = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise StateFileError(f"{str(self.path)!r} is not a virtual-token state file") from None
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise StateFileError(f"{str(self.path)!r} is not a virtual-token state file")
+        if document.get("version") != FORMAT_VERSION:
+            raise StateFileError(f"state file version {document.get('version')!r} is not supported")
+        protection = document.get("protection")
+        if protection == "none":
+            if self.sealer is not None:
+                raise StateFileError(
+                    "the state file is not sealed; open it with the plaintext option"
+                )
+            return OathState.from_json(document.get("state"))
+        if protection != "scrypt+aes-256-gcm":
+            raise StateFileError(f"state file protection {protection!r} is not supported")
+        if self.sealer is None:
+            raise StateFileError("the state file is sealed: give its passphrase")
+        plaintext = self.sealer.open(document)
+        try:
+            return OathState.from_json(json.loads(plaintext))
+        except ValueError:
+            raise StateFileError("the sealed state is damaged") from None
+
+    def save(self, state: OathState) -> None:
+        """Write the file atomically with mode 0600."""
+        payload = json.dumps(state.to_json(), sort_keys=True).encode("utf-8")
+        if self.sealer is None:
+            document: dict[str, Any] = {
+                "format": FORMAT,
+                "version": FORMAT_VERSION,
+                "protection": "none",
+                "state": state.to_json(),
+            }
+        else:
+            document = self.sealer.seal(payload)
+        data = json.dumps(document, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+        directory = self.path.parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), 0o600)
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
