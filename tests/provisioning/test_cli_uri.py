@@ -14,6 +14,8 @@ from pyotp_hw import migration, qr
 from pyotp_hw.cli import main
 from pyotp_hw.uri import OtpAuthURI, parse
 
+from ._images import image_of
+
 SECRET = "ZXCVBNMQWERTYUIOPASDFGHJKL234567"
 URI = f"otpauth://totp/ACME%20Co:alice%40example.com?secret={SECRET}&issuer=ACME%20Co&digits=8"
 VECTOR = ("otpauth-migration://offline?data="
@@ -128,10 +130,8 @@ def test_make_issues_a_new_secret_and_draws_it(capsys: pytest.CaptureFixture[str
     # The terminal code that follows scans as the same URI.
     drawing = "\n".join(lines[1:-1]) + "\n"
     modules = qr.terminal_modules(drawing)
-    from .test_qr import _image_of
-
     shot = tmp_path / "terminal.png"
-    _image_of(modules).save(shot)
+    image_of(modules).save(shot)
     assert qr.read_image(shot) == [lines[0]]
     assert qr.read_image(png) == [lines[0]]
     # The secret for typing in by hand is the URI's secret, and pyotp agrees on the codes.
@@ -190,10 +190,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_qr_terminal_png_svg(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, out, _ = run(capsys, "uri", "qr", URI)
     assert status == 0
-    from .test_qr import _image_of
-
     shot = tmp_path / "t.png"
-    _image_of(qr.terminal_modules(out)).save(shot)
+    image_of(qr.terminal_modules(out)).save(shot)
     assert qr.read_image(shot) == [URI]
     status, out, _ = run(capsys, "uri", "qr", URI, "--png", str(tmp_path / "q.png"))
     assert status == 0 and out == "" and qr.read_image(tmp_path / "q.png") == [URI]

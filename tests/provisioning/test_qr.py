@@ -14,6 +14,8 @@ from pyotp_hw.errors import InvalidArgument, MissingExtra
 from pyotp_hw.migration import encode
 from pyotp_hw.uri import OtpAuthURI, build
 
+from ._images import image_of
+
 URIS = [
     "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example",
     build("hotp", b"\x01" * 20, account="Jürgen Müller", issuer="Bank & Co. 中文", counter=9,
@@ -23,17 +25,6 @@ URIS = [
     encode([OtpAuthURI(kind="totp", secret=bytes([i]) * 20, account=f"user{i}", issuer="Corp")
             for i in range(10)])[0],
 ]
-
-
-def _image_of(modules: list[list[bool]], scale: int = 6) -> Image.Image:
-    img = Image.new("L", (len(modules[0]) * scale, len(modules) * scale), 255)
-    draw = ImageDraw.Draw(img)
-    for y, row in enumerate(modules):
-        for x, dark in enumerate(row):
-            if dark:
-                draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1],
-                               fill=0)
-    return img
 
 
 @pytest.mark.parametrize("text", URIS)
@@ -57,7 +48,7 @@ def test_terminal_drawing_scans(text: str, compact: bool, invert: bool, tmp_path
     assert not any(modules[0]) and not any(modules[3]) and not any(modules[-1])
     assert not any(row[0] or row[3] or row[-1] or row[-4] for row in modules)
     path = tmp_path / "terminal.png"
-    _image_of(modules).save(path)
+    image_of(modules).save(path)
     assert qr.read_image(path) == [text]
 
 
