@@ -94,3 +94,11 @@ def test_code_matches_oathtool(key: bytes, t: int, digest: str, digits: int) -> 
         [OATHTOOL, f"--totp={digest}", "-d", str(digits), "--now", f"@{t}", key.hex()],
         capture_output=True, text=True, check=True).stdout
     assert ours == theirs == oracle.totp(key, t, digits, digest) + "\n"
+
+
+def test_usage_errors_never_echo_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["code", SECRET, "EXTRASECRETVALUE"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err and "EXTRASECRETVALUE" not in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ..errors import MissingExtra, OTPError
 from ._common import EXIT_BAD_INPUT, EXIT_NO_TOKEN, CLIError, print_error
@@ -19,11 +20,24 @@ __all__ = ["main", "build_parser"]
 _COMMAND_MODULES = ("otp_cmds", "uri_cmds", "token_cmds", "verifier_cmds", "bench_cmd")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors never repeat the words they complain about.
+
+    argparse's "unrecognized arguments: ..." would echo whatever was typed, which can be a
+    secret or an otpauth:// URI holding one.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments"):
+            message = "unrecognized arguments (not repeated here: they may hold a secret)"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every command group registered."""
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pyotp-hw",
         description="One-time passwords (HOTP/TOTP) with a fast C core and hardware tokens.",
     )
