@@ -1,0 +1,932 @@
+"""The verifier: canonical input, C-core matching, replay-safe consumption, throttling, events.
+
+Every verification goes the same way, for one code or ten thousand:
+
+1. each code is checked for canonical form (exact length, ASCII digits) before anything is
+   looked up, so malformed input never reaches a cache, counter or rate limit;
+2. the batch's credentials are read in one store round trip; a locked credential, or one in
+   its delay, is rejected without being evaluated;
+3. every code is compared in the C core (:func:`pyotp_hw.bulk.verify_totp` /
+   :func:`~pyotp_hw.bulk.verify_hotp`), which computes every code of the window whatever matches,
+   over keys cached in key tables;
+4. the store consumes every matched step and counts every failure in one atomic transaction,
+   which refuses a step another worker consumed first. If that write fails, every code of the
+   batch is rejected (fail closed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hmac
+import logging
+import math
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace as _replace
+from typing import Any
+
+from .. import bulk
+from ..errors import InvalidArgument, InvalidSecret, InvalidType
+from ..keys import decode_secret, random_secret
+from .enrollment import Enrollment
+from .errors import NotEnrolled, StoreError, WrongKey
+from .keycache import KeyCache, Segment
+from .keyprovider import KeyProvider, as_provider
+from .policy import Policy, canonical_code
+from .records import (
+    Attempt,
+    Credential,
+    CredentialInfo,
+    Event,
+    EventKind,
+    Reason,
+    Result,
+    Verdict,
+    from_stored_counter,
+    to_stored_counter,
+)
+from .sealing import Sealer, credential_aad
+from .stores import Store, open_store
+
+__all__ = ["Verifier"]
+
+log = logging.getLogger("pyotp_hw.verifier")
+
+_I64_MIN = -(1 << 63)
+_I64_MAX = (1 << 63) - 1
+_U64_MAX = (1 << 64) - 1
+_DIGESTS = ("sha1", "sha256", "sha512")
+_MAX_USER_LEN = 255
+_SALT_BYTES = 16
+
+_VERDICT_REASON = {
+    Verdict.FAILED: Reason.INVALID,
+    Verdict.REPLAY: Reason.REPLAY,
+    Verdict.LOCKED: Reason.LOCKED,
+    Verdict.THROTTLED: Reason.THROTTLED,
+}
+
+EventCallback = Callable[[Event], None]
+
+
+def _check_user(user: object) -> str:
+    if not isinstance(user, str):
+        raise InvalidType(f"user id must be a str, not {type(user).__name__}")
+    if not user or len(user) > _MAX_USER_LEN or "\x00" in user:
+        raise InvalidArgument(
+            f"user id must be 1 to {_MAX_USER_LEN} characters without NUL"
+        )
+    return user
+
+
+class _Match:
+    """What the C core said about one code."""
+
+    __slots__ = ("drift", "error", "replay", "step")
+
+    def __init__(self) -> None:
+        self.step: int | None = None  # stored form
+        self.drift = 0
+        self.replay = False
+        self.error: Reason | None = None
+
+
+class Verifier:
+    """Server-side OTP verification over a store; see :meth:`open`.
+
+    A verifier is safe to share between threads; several processes or machines may open the
+    same SQLite file or PostgreSQL database at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        key: bytes | KeyProvider,
+        *,
+        policy: Policy | None = None,
+        cache_size: int = 100_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Use an already constructed store (see :meth:`open` for URLs)."""
+        self.policy = policy if policy is not None else Policy()
+        if not isinstance(self.policy, Policy):
+            raise InvalidType("policy must be a pyotp_hw.verifier.Policy")
+        self.store = store
+        self._clock = clock
+        provider = as_provider(key)
+        store.migrate()
+        import secrets as _secrets
+
+        salt = bytes.fromhex(store.init_meta({"salt": _secrets.token_hex(_SALT_BYTES)})["salt"])
+        self._sealer = Sealer(provider.data_key(salt))
+        check = store.init_meta({"key_check": self._sealer.key_check().hex()})["key_check"]
+        self._sealer.verify_key_check(bytes.fromhex(check))
+        self._cache = KeyCache(capacity=cache_size)
+        self._callbacks: list[EventCallback] = []
+        self._callbacks_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        key: bytes | KeyProvider,
+        window: int | tuple[int, int] | None = None,
+        policy: Policy | None = None,
+        cache_size: int = 100_000,
+        clock: Callable[[], float] = time.time,
+        **policy_fields: Any,
+    ) -> Verifier:
+        """Open (creating or upgrading the schema of) the store at ``url``.
+
+        ``url``: ``"memory:"``, ``"sqlite:///path.db"`` or ``"postgresql://user@host:port/db"``.
+        ``key``: the 32-byte data key, or a key provider (:class:`PassphraseKey`,
+        :class:`KeyFile`, :class:`EnvKey`, ...); a wrong key raises :class:`WrongKey`.
+        ``window``: TOTP steps accepted each way (an int, or a ``(past, future)`` pair); other
+        :class:`Policy` fields may be given as keywords (``lockout_after=5``, ...).
+        """
+        base = policy if policy is not None else Policy()
+        if window is not None:
+            if isinstance(window, tuple):
+                policy_fields.setdefault("past", window[0])
+                policy_fields.setdefault("future", window[1])
+            else:
+                policy_fields.setdefault("past", window)
+                policy_fields.setdefault("future", window)
+        try:
+            effective = _replace(base, **policy_fields) if policy_fields else base
+        except TypeError as exc:
+            raise InvalidArgument(f"unknown policy setting: {exc}") from None
+        store = open_store(url)
+        try:
+            return cls(store, key, policy=effective, cache_size=cache_size, clock=clock)
+        except BaseException:
+            store.close()
+            raise
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Wipe cached keys and close the store."""
+        self._cache.clear()
+        self.store.close()
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Verifier {self.store.url}>"
+
+    # ------------------------------------------------------------------ events
+
+    def on_event(self, callback: EventCallback) -> Callable[[], None]:
+        """Call ``callback(event)`` after each recorded event; returns a function that stops it.
+
+        Callbacks run in the thread that caused the event, after the store committed it. An
+        exception in a callback is logged and does not affect verification.
+        """
+        with self._callbacks_lock:
+            self._callbacks.append(callback)
+
+        def cancel() -> None:
+            with self._callbacks_lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return cancel
+
+    def _deliver(self, events: Iterable[Event]) -> None:
+        with self._callbacks_lock:
+            callbacks = list(self._callbacks)
+        for event in events:
+            for cb in callbacks:
+                try:
+                    cb(event)
+                except Exception:
+                    log.exception("event callback failed for a %s event", event.kind.value)
+
+    def events(self, user: str | None = None, *, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Stored events, oldest first (of one user, or of all); ``after`` is an event id."""
+        if user is not None:
+            _check_user(user)
+        return self.store.events(user, after, limit)
+
+    # ------------------------------------------------------------------ time
+
+    def _now(self, now: object) -> float:
+        if now is None:
+            return float(self._clock())
+        if isinstance(now, bool):
+            raise InvalidType("now must be a number of seconds or an aware datetime, not bool")
+        if isinstance(now, _dt.datetime):
+            if now.tzinfo is None or now.utcoffset() is None:
+                raise InvalidArgument("now is a naive datetime; give it a timezone")
+            return now.timestamp()
+        if isinstance(now, (int, float)):
+            if not math.isfinite(now) or not _I64_MIN <= now <= _I64_MAX:
+                raise InvalidArgument("now must be a finite time within 64-bit seconds")
+            return now
+        raise InvalidType(
+            f"now must be a number of seconds or a datetime, not {type(now).__name__}"
+        )
+
+    # ------------------------------------------------------------------ verification
+
+    def verify(self, user: str, code: str, now: float | _dt.datetime | None = None) -> Result:
+        """Verify one code; see :meth:`verify_many`."""
+        return self.verify_many([(user, code)], now)[0]
+
+    def verify_many(
+        self,
+        items: Iterable[tuple[str, str]],
+        now: float | _dt.datetime | None = None,
+    ) -> list[Result]:
+        """Verify a batch of ``(user, code)`` pairs; one :class:`Result` per pair, in order.
+
+        The batch's state is read in one round trip, its codes computed in bulk in the C core,
+        and every consumed step and failure committed in one transaction. A user appearing
+        several times is handled as if the pairs came one after another.
+        """
+        t = self._now(now)
+        policy = self.policy
+        results: list[Result | None] = []
+        rounds: list[list[tuple[int, str, int, int]]] = [[]]
+        occurrences: dict[str, int] = {}
+        for i, item in enumerate(items):
+            try:
+                user, code = item
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"item {i} is not a (user, code) pair") from None
+            _check_user(user)
+            value = canonical_code(code, policy)
+            if value is None:
+                results.append(Result(False, Reason.MALFORMED))
+                continue
+            results.append(None)
+            k = occurrences.get(user, 0)
+            occurrences[user] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append((i, user, value, len(code)))
+        for entries in rounds:
+            if entries:
+                self._verify_round(entries, t, results)
+        return results  # type: ignore[return-value]
+
+    def _verify_round(
+        self, entries: list[tuple[int, str, int, int]], t: float, results: list[Result | None]
+    ) -> None:
+        try:
+            rows = self.store.load_active([e[1] for e in entries])
+        except StoreError as exc:
+            log.warning("verification failed closed: cannot read the store: %s", exc)
+            for e in entries:
+                results[e[0]] = Result(False, Reason.STORE)
+            return
+        todo: list[tuple[int, Credential, int]] = []
+        for i, user, value, length in entries:
+            row = rows.get(user)
+            if row is None:
+                results[i] = Result(False, Reason.NO_CREDENTIAL)
+            elif row.locked_at is not None:
+                results[i] = Result(False, Reason.LOCKED)
+            elif row.next_allowed_at > t:
+                results[i] = Result(False, Reason.THROTTLED)
+            elif row.digits != length:
+                results[i] = Result(False, Reason.MALFORMED)
+            else:
+                todo.append((i, row, value))
+        if not todo:
+            return
+        matches = self._evaluate([(row, value) for _, row, value in todo], t)
+        attempts: list[Attempt] = []
+        positions: list[int] = []
+        for (i, row, _), m in zip(todo, matches, strict=True):
+            if m.error is not None:
+                results[i] = Result(False, m.error)
+                continue
+            attempts.append(Attempt(row.id, row.user, m.step, m.drift, m.replay))
+            positions.append(i)
+        if not attempts:
+            return
+        try:
+            verdicts, events = self.store.commit(attempts, t, self.policy)
+        except StoreError as exc:
+            log.warning("verification failed closed: cannot write the store: %s", exc)
+            for i in positions:
+                results[i] = Result(False, Reason.STORE)
+            return
+        for i, a, v in zip(positions, attempts, verdicts, strict=True):
+            if v is Verdict.ACCEPTED:
+                results[i] = Result(True, Reason.OK, self._public_step(rows[a.user], a.step))
+            else:
+                results[i] = Result(False, _VERDICT_REASON[v])
+        if events:
+            self._deliver(events)
+
+    @staticmethod
+    def _public_step(row: Credential, step: int | None) -> int | None:
+        if step is None or row.kind == "totp":
+            return step
+        return from_stored_counter(step)
+
+    # ------------------------------------------------------------------ matching in the C core
+
+    def _evaluate(self, items: Sequence[tuple[Credential, int]], t: float) -> list[_Match]:
+        """Match each code against its credential: one bulk C call per key segment and kind."""
+        out = [_Match() for _ in items]
+        pinned: list[Segment] = []
+        try:
+            where = self._locate([row for row, _ in items], out, pinned)
+            groups: dict[tuple[Any, ...], list[int]] = {}
+            for j, (row, _) in enumerate(items):
+                loc = where[j]
+                if loc is None:
+                    continue
+                if row.kind == "totp":
+                    key: tuple[Any, ...] = (loc[0].serial, "totp", row.digits, row.period, row.t0)
+                else:
+                    key = (loc[0].serial, "hotp", row.digits)
+                groups.setdefault(key, []).append(j)
+            for key, members in groups.items():
+                seg = where[members[0]][0]  # type: ignore[index]
+                rows_idx = array("I", [where[j][1] for j in members])  # type: ignore[index]
+                if key[1] == "totp":
+                    self._match_totp(seg, rows_idx, members, items, out, t)
+                else:
+                    self._match_hotp(seg, rows_idx, members, items, out)
+        finally:
+            self._cache.release(pinned)
+        return out
+
+    def _locate(
+        self, rows: Sequence[Credential], out: list[_Match], pinned: list[Segment]
+    ) -> list[tuple[Segment, int] | None]:
+        """Key-table rows for every credential, decrypting (once) those not cached."""
+        found, pins = self._cache.lookup([r.id for r in rows])
+        pinned.extend(pins)
+        misses: dict[str, list[int]] = {}
+        for j, hit in enumerate(found):
+            if hit is None:
+                misses.setdefault(rows[j].digest, []).append(j)
+        for digest, idx in misses.items():
+            opened: list[bytearray] = []
+            ids: list[int] = []
+            keep: list[int] = []
+            for j in idx:
+                row = rows[j]
+                try:
+                    opened.append(self._open_seed(row))
+                except WrongKey:
+                    log.warning("credential %d of a user cannot be decrypted", row.id)
+                    out[j].error = Reason.UNREADABLE
+                    continue
+                ids.append(row.id)
+                keep.append(j)
+            if not ids:
+                continue
+            seg = self._cache.add(digest, ids, opened)
+            pinned.append(seg)
+            for r, j in enumerate(keep):
+                found[j] = (seg, r)
+        return found
+
+    def _open_seed(self, row: Credential) -> bytearray:
+        aad = credential_aad(row.user, row.kind, row.digest, row.digits, row.period, row.t0)
+        return self._sealer.open_into(row.sealed, aad)
+
+    def _match_totp(
+        self,
+        seg: Segment,
+        rows_idx: array[int],
+        members: list[int],
+        items: Sequence[tuple[Credential, int]],
+        out: list[_Match],
+        t: float,
+    ) -> None:
+        policy = self.policy
+        max_drift = policy.max_drift
+        first = items[members[0]][0]
+        period, t0, digits = first.period, first.t0, first.digits
+        t_int = math.floor(t)
+        codes = array("I")
+        times = array("q")
+        last = array("q")
+        now_steps: list[int] = []
+        keep_rows = array("I")
+        keep: list[int] = []
+        for r, j in zip(rows_idx, members, strict=True):
+            row, value = items[j]
+            drift = min(max(row.drift, -max_drift), max_drift)
+            at = t_int + drift * period
+            if not (t0 <= at <= _I64_MAX) or t_int < t0:
+                out[j].error = Reason.OUT_OF_RANGE
+                continue
+            codes.append(value)
+            times.append(at)
+            last.append(-1 if row.last_step is None else row.last_step)
+            now_steps.append((t_int - t0) // period)
+            keep_rows.append(r)
+            keep.append(j)
+        if not keep:
+            return
+        window = (policy.past, policy.future)
+        steps = bulk.verify_totp(
+            seg.table, codes, times, interval=period, t0=t0, window=window, digits=digits,
+            last_steps=last, rows=keep_rows,
+        )
+        unmatched: list[int] = []
+        for k, j in enumerate(keep):
+            s = steps[k]
+            if s >= 0:
+                out[j].step = s
+                out[j].drift = s - now_steps[k]
+            else:
+                unmatched.append(k)
+        if not unmatched:
+            return
+        # Tell a replay from a wrong code: the same window without the used-step floor. Every
+        # failure takes this second call, so wrong codes and replays cost the same.
+        again = bulk.verify_totp(
+            seg.table, array("I", [codes[k] for k in unmatched]),
+            array("q", [times[k] for k in unmatched]), interval=period, t0=t0, window=window,
+            digits=digits, rows=array("I", [keep_rows[k] for k in unmatched]),
+        )
+        for k, s in zip(unmatched, again, strict=True):
+            out[keep[k]].replay = s >= 0
+
+    def _match_hotp(
+        self,
+        seg: Segment,
+        rows_idx: array[int],
+        members: list[int],
+        items: Sequence[tuple[Credential, int]],
+        out: list[_Match],
+    ) -> None:
+        look = self.policy.look_ahead
+        digits = items[members[0]][0].digits
+        counters = array("Q")
+        codes = array("I")
+        keep_rows = array("I")
+        keep: list[int] = []
+        for r, j in zip(rows_idx, members, strict=True):
+            row, value = items[j]
+            nxt = 0 if row.last_step is None else from_stored_counter(row.last_step) + 1
+            if nxt > _U64_MAX:
+                out[j].error = Reason.OUT_OF_RANGE
+                continue
+            if nxt + look > _I64_MAX:
+                self._match_hotp_high(seg, r, nxt, value, digits, out[j])
+                continue
+            counters.append(nxt)
+            codes.append(value)
+            keep_rows.append(r)
+            keep.append(j)
+        if not keep:
+            return
+        found = bulk.verify_hotp(
+            seg.table, codes, counters, look_ahead=look, digits=digits, rows=keep_rows
+        )
+        unmatched: list[int] = []
+        for k, j in enumerate(keep):
+            c = found[k]
+            if c >= 0:
+                out[j].step = to_stored_counter(c)
+                out[j].drift = c - counters[k]
+            else:
+                unmatched.append(k)
+        if not unmatched:
+            return
+        # Replays: the look-ahead's width just below the next counter. Nothing at or above the
+        # next counter can match here, since the first call found nothing there.
+        starts = array("Q", [max(0, counters[k] - 1 - look) for k in unmatched])
+        again = bulk.verify_hotp(
+            seg.table, array("I", [codes[k] for k in unmatched]), starts, look_ahead=look,
+            digits=digits, rows=array("I", [keep_rows[k] for k in unmatched]),
+        )
+        for k, c in zip(unmatched, again, strict=True):
+            out[keep[k]].replay = 0 <= c < counters[k]
+
+    def _match_hotp_high(
+        self, seg: Segment, row: int, nxt: int, value: int, digits: int, m: _Match
+    ) -> None:
+        """HOTP counters at the top of the 64-bit range, beyond the int64 results of the bulk
+        verifier: codes computed by the C core, compared without an early exit."""
+        top = min(_U64_MAX, nxt + self.policy.look_ahead)
+        low = max(0, nxt - 1 - self.policy.look_ahead)
+        counters = array("Q", range(low, top + 1))
+        codes = bulk.hotp(
+            seg.table, counters, digits=digits, rows=array("I", [row]) * len(counters)
+        )
+        want = value.to_bytes(4, "big")
+        hit_new: int | None = None
+        hit_old = False
+        for c, code in zip(counters, codes, strict=True):
+            same = hmac.compare_digest(code.to_bytes(4, "big"), want)
+            if same and c >= nxt and hit_new is None:
+                hit_new = c
+            hit_old |= same and c < nxt
+        if hit_new is not None:
+            m.step = to_stored_counter(hit_new)
+            m.drift = hit_new - nxt
+        else:
+            m.replay = hit_old
+
+    # ------------------------------------------------------------------ resync
+
+    def resync(
+        self, user: str, code1: str, code2: str, now: float | _dt.datetime | None = None
+    ) -> Result:
+        """Resynchronise a drifted token from two consecutive codes.
+
+        Both codes must match consecutive steps (or counters) within ``policy.resync_window`` of
+        the expected one, above the last used step. On success the second code's step is
+        consumed and the drift recorded; later TOTP verifications centre their window on it.
+        Off (``Reason.RESYNC_OFF``) unless the policy sets ``resync_window``.
+        """
+        _check_user(user)
+        t = self._now(now)
+        v1 = canonical_code(code1, self.policy)
+        v2 = canonical_code(code2, self.policy)
+        if v1 is None or v2 is None or len(code1) != len(code2):
+            return Result(False, Reason.MALFORMED)
+        if self.policy.resync_window == 0:
+            return Result(False, Reason.RESYNC_OFF)
+        try:
+            row = self.store.get(user, "active")
+        except StoreError as exc:
+            log.warning("resync failed closed: %s", exc)
+            return Result(False, Reason.STORE)
+        if row is None:
+            return Result(False, Reason.NO_CREDENTIAL)
+        if row.locked_at is not None:
+            return Result(False, Reason.LOCKED)
+        if row.next_allowed_at > t:
+            return Result(False, Reason.THROTTLED)
+        if row.digits != len(code1):
+            return Result(False, Reason.MALFORMED)
+        pinned: list[Segment] = []
+        m = _Match()
+        try:
+            where = self._locate([row], [m], pinned)[0]
+            if where is None:
+                return Result(False, m.error or Reason.UNREADABLE)
+            found = self._resync_search(where[0], where[1], row, v1, v2, t)
+        finally:
+            self._cache.release(pinned)
+        if found is None:
+            return Result(False, Reason.OUT_OF_RANGE)
+        step, drift = found
+        attempt = Attempt(row.id, user, step, drift)
+        try:
+            verdicts, events = self.store.commit([attempt], t, self.policy)
+            accepted = verdicts[0] is Verdict.ACCEPTED
+            if accepted:
+                done = Event(EventKind.RESYNCED, user, t, f"drift {drift}")
+                self.store.add_events([done])
+                events.append(done)
+        except StoreError as exc:
+            log.warning("resync failed closed: %s", exc)
+            return Result(False, Reason.STORE)
+        self._deliver(events)
+        if accepted:
+            return Result(True, Reason.OK, self._public_step(row, step))
+        reason = _VERDICT_REASON[verdicts[0]]
+        # A pair that turned out consumed by another worker is simply not a valid pair.
+        return Result(False, Reason.INVALID if reason is Reason.REPLAY else reason)
+
+    def _resync_search(
+        self, seg: Segment, row_index: int, row: Credential, v1: int, v2: int, t: float
+    ) -> tuple[int | None, int] | None:
+        """(stored step of the second code, drift), (None, 0) for no pair, None if out of range.
+
+        Every candidate pair in the window is computed in one C call of fixed size.
+        """
+        radius = self.policy.resync_window
+        if row.kind == "totp":
+            t_int = math.floor(t)
+            if t_int < row.t0:
+                return None
+            centre = (t_int - row.t0) // row.period
+            low = max(0, centre - radius)
+            high = centre + radius
+            if row.t0 + (high + 1) * row.period > _I64_MAX:
+                return None
+            floor = -1 if row.last_step is None else row.last_step
+            n = high - low + 1
+            steps = list(range(low, high + 1))
+            times = array("q", [row.t0 + s * row.period for s in steps]
+                          + [row.t0 + (s + 1) * row.period for s in steps])
+            got = bulk.verify_totp(
+                seg.table, array("I", [v1] * n + [v2] * n), times, interval=row.period,
+                t0=row.t0, window=0, digits=row.digits,
+                last_steps=array("q", [floor] * (2 * n)), rows=array("I", [row_index]) * (2 * n),
+            )
+            for k in range(n):
+                if got[k] >= 0 and got[n + k] >= 0:
+                    return got[n + k], got[n + k] - centre
+            return (None, 0)
+        nxt = 0 if row.last_step is None else from_stored_counter(row.last_step) + 1
+        if nxt + radius + 1 > _U64_MAX:
+            return None
+        counters = array("Q", range(nxt, nxt + radius + 2))
+        codes = bulk.hotp(seg.table, counters, digits=row.digits,
+                          rows=array("I", [row_index]) * len(counters))
+        w1, w2 = v1.to_bytes(4, "big"), v2.to_bytes(4, "big")
+        pair: int | None = None
+        for k in range(len(counters) - 1):
+            a = hmac.compare_digest(codes[k].to_bytes(4, "big"), w1)
+            b = hmac.compare_digest(codes[k + 1].to_bytes(4, "big"), w2)
+            if a and b and pair is None:
+                pair = counters[k + 1]
+        if pair is None:
+            return (None, 0)
+        return to_stored_counter(pair), pair - nxt
+
+    # ------------------------------------------------------------------ enrollment
+
+    def _seal_row(
+        self,
+        user: str,
+        secret: bytes,
+        *,
+        state: str,
+        kind: str,
+        digest: str,
+        digits: int,
+        period: int,
+        t0: int,
+        counter: int,
+        issuer: str | None,
+        account: str | None,
+        now: float,
+        expires_at: float | None,
+    ) -> Credential:
+        aad = credential_aad(user, kind, digest, digits, period, t0)
+        last = None
+        if kind == "hotp" and counter > 0:
+            last = to_stored_counter(counter - 1)
+        return Credential(
+            id=0, user=user, state=state, kind=kind, digest=digest, digits=digits, period=period,
+            t0=t0, sealed=self._sealer.seal(secret, aad), issuer=issuer, account=account,
+            last_step=last, drift=0, failures=0, next_allowed_at=0.0, locked_at=None,
+            created_at=now, expires_at=expires_at,
+        )
+
+    def _check_params(self, kind: str, digest: str, digits: int, period: int, t0: int,
+                      counter: int) -> None:
+        if kind not in ("totp", "hotp"):
+            raise InvalidArgument(f"kind must be 'totp' or 'hotp', not {kind!r}")
+        if digest not in _DIGESTS:
+            raise InvalidArgument(f"digest must be one of {', '.join(_DIGESTS)}, not {digest!r}")
+        for name, value in (("digits", digits), ("interval", period), ("t0", t0),
+                            ("counter", counter)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidType(f"{name} must be an int")
+        if not self.policy.accepts_length(digits):
+            raise InvalidArgument(
+                f"this verifier accepts {', '.join(map(str, self.policy.digits))}-digit codes, "
+                f"not {digits}"
+            )
+        if not 1 <= period <= _I64_MAX:
+            raise InvalidArgument("interval must be at least 1 second")
+        if not 0 <= t0 <= _I64_MAX:
+            raise InvalidArgument("t0 must be between 0 and 2**63-1")
+        if not 0 <= counter <= _U64_MAX:
+            raise InvalidArgument("counter must be between 0 and 2**64-1")
+
+    def enroll(
+        self,
+        user: str,
+        secret_or_uri: str | bytes,
+        *,
+        kind: str | None = None,
+        digits: int | None = None,
+        digest: str | None = None,
+        interval: int | None = None,
+        t0: int = 0,
+        counter: int | None = None,
+        issuer: str | None = None,
+        name: str | None = None,
+        replace: bool = False,
+        now: float | _dt.datetime | None = None,
+    ) -> None:
+        """Make a credential active at once (importing existing seeds; no confirmation).
+
+        ``secret_or_uri`` is an ``otpauth://`` URI (which then carries every parameter), a
+        base32 secret or raw bytes. Defaults: TOTP, 6 digits, SHA-1, 30 s. An existing active
+        credential is kept, and :class:`AlreadyEnrolled` raised, unless ``replace`` is true.
+        Records ``enrolled`` (and ``replaced``).
+        """
+        _check_user(user)
+        t = self._now(now)
+        is_uri = isinstance(secret_or_uri, str) and secret_or_uri.strip().lower().startswith(
+            "otpauth")
+        if is_uri:
+            if any(v is not None for v in (kind, digits, digest, interval, counter)) or t0:
+                raise InvalidArgument(
+                    "give the credential's parameters either in the URI or as arguments, not both"
+                )
+            from ..uri import parse
+
+            entry = parse(secret_or_uri)  # type: ignore[arg-type]
+            if entry.is_steam:
+                raise InvalidArgument(
+                    "Steam Guard codes are not digits; the verifier cannot use them"
+                )
+            secret = entry.secret
+            kind, digits, digest = entry.kind, entry.digits, entry.digest
+            interval = entry.period
+            counter = entry.counter
+            issuer = issuer if issuer is not None else entry.issuer
+            name = name if name is not None else entry.account
+        else:
+            if not isinstance(secret_or_uri, (str, bytes, bytearray)):
+                raise InvalidType("secret_or_uri must be a URI, a base32 str or bytes")
+            secret = decode_secret(secret_or_uri)
+        kind = kind or "totp"
+        digits = 6 if digits is None else digits
+        digest = digest or "sha1"
+        interval = 30 if interval is None else interval
+        counter = counter or 0
+        self._check_params(kind, digest, digits, interval, t0, counter)
+        if len(secret) < self.policy.min_secret_bytes:
+            raise InvalidSecret(
+                f"secret has {8 * len(secret)} bits; this verifier requires at least "
+                f"{8 * self.policy.min_secret_bytes} (RFC 4226 R6)"
+            )
+        row = self._seal_row(
+            user, secret, state="active", kind=kind, digest=digest, digits=digits,
+            period=interval if kind == "totp" else 0, t0=t0 if kind == "totp" else 0,
+            counter=counter if kind == "hotp" else 0, issuer=issuer, account=name, now=t,
+            expires_at=None,
+        )
+        events = [Event(EventKind.ENROLLED, user, t, kind)]
+        replaced = [Event(EventKind.REPLACED, user, t, "by enroll")]
+        old = self.store.put_active(row, replace=replace, events=events, replaced_events=replaced)
+        if old is not None:
+            self._cache.forget([old.id])
+            events += replaced
+        self._deliver(events)
+
+    def begin_enrollment(
+        self,
+        user: str,
+        *,
+        issuer: str,
+        name: str,
+        digits: int | None = None,
+        digest: str = "sha1",
+        interval: int = 30,
+        now: float | _dt.datetime | None = None,
+    ) -> Enrollment:
+        """Issue a new 160-bit TOTP secret for ``user``, pending until confirmed.
+
+        Returns the :class:`Enrollment` with the ``otpauth://`` URI to show (as a QR code). The
+        user's active credential, if any, keeps working until the new one is confirmed. A second
+        call replaces an unconfirmed pending one. Records ``enrolled``.
+        """
+        _check_user(user)
+        for label, value in (("issuer", issuer), ("name", name)):
+            if not isinstance(value, str) or not value:
+                raise InvalidArgument(f"{label} must be a non-empty str")
+        t = self._now(now)
+        digits = self.policy.digits[0] if digits is None else digits
+        self._check_params("totp", digest, digits, interval, 0, 0)
+        secret = random_secret(20)
+        from ..uri import build
+
+        uri = build("totp", secret, account=name, issuer=issuer, digest=digest, digits=digits,
+                    period=interval)
+        expires = t + self.policy.enrollment_ttl
+        row = self._seal_row(
+            user, secret, state="pending", kind="totp", digest=digest, digits=digits,
+            period=interval, t0=0, counter=0, issuer=issuer, account=name, now=t,
+            expires_at=expires,
+        )
+        del secret
+        events = [Event(EventKind.ENROLLED, user, t, "pending")]
+        self.store.put_pending(row, events=events)
+        self._deliver(events)
+        return Enrollment(user, uri, expires)
+
+    def confirm_enrollment(
+        self, user: str, code: str, now: float | _dt.datetime | None = None
+    ) -> Result:
+        """Activate the user's pending credential if ``code`` is valid for it.
+
+        A wrong code counts as a failure of the pending credential (and leaves it pending); an
+        expired enrollment is deleted and cannot be confirmed. On success the old active
+        credential, if any, is replaced. Records ``confirmed`` (and ``replaced``).
+        """
+        _check_user(user)
+        t = self._now(now)
+        value = canonical_code(code, self.policy)
+        if value is None:
+            return Result(False, Reason.MALFORMED)
+        try:
+            row = self.store.get(user, "pending")
+        except StoreError as exc:
+            log.warning("confirmation failed closed: %s", exc)
+            return Result(False, Reason.STORE)
+        if row is None:
+            return Result(False, Reason.NO_PENDING)
+        if row.expires_at is not None and row.expires_at <= t:
+            try:
+                self.store.delete(user, ["pending"], [])
+            except StoreError as exc:
+                log.warning("could not delete an expired enrollment: %s", exc)
+            self._cache.forget([row.id])
+            return Result(False, Reason.EXPIRED)
+        if row.locked_at is not None:
+            return Result(False, Reason.LOCKED)
+        if row.next_allowed_at > t:
+            return Result(False, Reason.THROTTLED)
+        if row.digits != len(code):
+            return Result(False, Reason.MALFORMED)
+        m = self._evaluate([(row, value)], t)[0]
+        if m.error is not None:
+            return Result(False, m.error)
+        if m.step is None:
+            try:
+                verdicts, events = self.store.commit(
+                    [Attempt(row.id, user, None, 0, m.replay)], t, self.policy)
+            except StoreError as exc:
+                log.warning("confirmation failed closed: %s", exc)
+                return Result(False, Reason.STORE)
+            self._deliver(events)
+            return Result(False, _VERDICT_REASON[verdicts[0]])
+        events = [Event(EventKind.CONFIRMED, user, t)]
+        replaced = [Event(EventKind.REPLACED, user, t, "by confirmed enrollment")]
+        try:
+            done, old = self.store.promote(row.id, m.step, m.drift, t, events, replaced)
+        except StoreError as exc:
+            log.warning("confirmation failed closed: %s", exc)
+            return Result(False, Reason.STORE)
+        if not done:
+            return Result(False, Reason.NO_PENDING)
+        if old is not None:
+            self._cache.forget([old.id])
+            events += replaced
+        self._deliver(events)
+        return Result(True, Reason.OK, m.step)
+
+    # ------------------------------------------------------------------ administration
+
+    def disable(self, user: str, now: float | _dt.datetime | None = None) -> bool:
+        """Turn the user's second factor off: delete active and pending credentials.
+
+        Records ``disabled``; returns False when there was nothing to disable.
+        """
+        _check_user(user)
+        t = self._now(now)
+        events = [Event(EventKind.DISABLED, user, t)]
+        ids = self.store.delete(user, ["active", "pending"], events)
+        self._cache.forget(ids)
+        if ids:
+            self._deliver(events)
+        return bool(ids)
+
+    def remove(self, user: str, now: float | _dt.datetime | None = None) -> bool:
+        """Forget the user: credentials and stored events (for account deletion).
+
+        Callbacks still hear a ``removed`` event, which is not stored.
+        """
+        _check_user(user)
+        t = self._now(now)
+        ids = self.store.delete(user, ["active", "pending"], [], forget=True)
+        self._cache.forget(ids)
+        if ids:
+            self._deliver([Event(EventKind.REMOVED, user, t)])
+        return bool(ids)
+
+    def unlock(self, user: str, now: float | _dt.datetime | None = None) -> None:
+        """Clear the user's lockout, delay and failure count (after verifying them elsewhere).
+
+        Records ``unlocked``; raises :class:`NotEnrolled` when the user has no credential.
+        """
+        _check_user(user)
+        t = self._now(now)
+        events = [Event(EventKind.UNLOCKED, user, t)]
+        if not self.store.unlock(user, events):
+            raise NotEnrolled(f"user {user!r} has no credential")
+        self._deliver(events)
+
+    def credential(self, user: str, state: str = "active") -> CredentialInfo | None:
+        """What is stored for the user (everything but the seed), or None."""
+        _check_user(user)
+        if state not in ("active", "pending"):
+            raise InvalidArgument("state must be 'active' or 'pending'")
+        row = self.store.get(user, state)
+        return None if row is None else CredentialInfo.of(row)
+
+    def stats(self) -> dict[str, int]:
+        """Counts over the store: credentials, active, pending, locked, accepted, rejected,
+        replayed, lockouts."""
+        return self.store.stats()
+

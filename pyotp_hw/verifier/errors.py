@@ -1,0 +1,49 @@
+"""Errors raised by the server verifier.
+
+Each derives from :class:`pyotp_hw.errors.OTPError` and from the builtin it means. A rejected code
+is never an exception: :meth:`Verifier.verify` answers with a :class:`~pyotp_hw.verifier.Result`.
+Exceptions are for misuse (bad arguments, unknown users in administrative calls) and for a store
+or key that cannot be used at all.
+"""
+
+from __future__ import annotations
+
+from ..errors import InvalidArgument, OTPError
+
+__all__ = [
+    "VerifierError",
+    "InvalidStoreURL",
+    "WrongKey",
+    "StoreError",
+    "SchemaError",
+    "NotEnrolled",
+    "AlreadyEnrolled",
+]
+
+
+class VerifierError(OTPError):
+    """Base class of the verifier's own errors."""
+
+
+class InvalidStoreURL(InvalidArgument):
+    """A store URL cannot be used (unknown scheme, missing path or database)."""
+
+
+class WrongKey(VerifierError, ValueError):
+    """The data key does not open this verifier's store (or the key material is malformed)."""
+
+
+class StoreError(VerifierError, RuntimeError):
+    """The store could not be read or written (connection lost, disk full, read-only, ...)."""
+
+
+class SchemaError(VerifierError, RuntimeError):
+    """The store holds a schema this version cannot use (for example a newer one)."""
+
+
+class NotEnrolled(VerifierError, LookupError):
+    """An administrative call named a user without the credential it needs."""
+
+
+class AlreadyEnrolled(VerifierError, ValueError):
+    """The user already has an active credential and replacing it was not asked for."""

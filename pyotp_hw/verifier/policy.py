@@ -1,0 +1,129 @@
+"""The verification policy: windows, code lengths, throttling, lockout, resynchronisation.
+
+Defaults follow RFC 6238 5.2 and RFC 4226 7.3/7.4 and NIST SP 800-63B 5.2.2: one step of clock
+skew each way, a small HOTP look-ahead, no delay for the first three failures, then a delay that
+doubles with every further failure, and a lockout after ten consecutive failures (well below the
+hundred NIST allows). Resynchronisation is off unless enabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import InvalidArgument, InvalidCode, InvalidType
+
+__all__ = ["Policy", "canonical_code", "MAX_WINDOW", "MAX_LOOK_AHEAD", "MAX_RESYNC", "MAX_LOCKOUT"]
+
+MAX_WINDOW = 10
+MAX_LOOK_AHEAD = 100
+MAX_RESYNC = 1000
+MAX_LOCKOUT = 99
+# Largest exponent used for the doubling delay; beyond it the cap applies anyway.
+DELAY_SHIFT_CAP = 40
+
+
+def _int_in(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise InvalidArgument(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidType(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if not 0 <= value < float("inf"):
+        raise InvalidArgument(f"{name} must be a finite, non-negative number of seconds")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a :class:`~pyotp_hw.verifier.Verifier` decides.
+
+    ``past`` / ``future``: TOTP steps accepted on each side of the current one (0 to 10).
+    ``look_ahead``: HOTP counters accepted beyond the next expected one (0 to 100).
+    ``digits``: the code lengths this verifier accepts (a credential's own length is enforced too).
+    ``delay_after``: consecutive failures that carry no delay; each further failure doubles the
+    delay, starting at ``base_delay`` seconds, up to ``max_delay``.
+    ``lockout_after``: consecutive failures that lock the credential (1 to 99) until
+    :meth:`~pyotp_hw.verifier.Verifier.unlock`.
+    ``resync_window``: steps or counters searched by ``resync`` (0 turns resynchronisation off);
+    it also bounds the clock drift applied to later TOTP verifications.
+    ``enrollment_ttl``: seconds a pending enrollment can be confirmed.
+    ``min_secret_bytes``: shortest secret ``enroll`` accepts (16 = 128 bits, RFC 4226 R6).
+    """
+
+    past: int = 1
+    future: int = 1
+    look_ahead: int = 3
+    digits: tuple[int, ...] = (6,)
+    delay_after: int = 3
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+    lockout_after: int = 10
+    resync_window: int = 0
+    enrollment_ttl: float = 600.0
+    min_secret_bytes: int = 16
+    _lengths: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _int_in("past", self.past, 0, MAX_WINDOW)
+        _int_in("future", self.future, 0, MAX_WINDOW)
+        _int_in("look_ahead", self.look_ahead, 0, MAX_LOOK_AHEAD)
+        _int_in("lockout_after", self.lockout_after, 1, MAX_LOCKOUT)
+        _int_in("delay_after", self.delay_after, 0, MAX_LOCKOUT)
+        _int_in("resync_window", self.resync_window, 0, MAX_RESYNC)
+        _int_in("min_secret_bytes", self.min_secret_bytes, 10, 128)
+        _seconds("base_delay", self.base_delay)
+        _seconds("max_delay", self.max_delay)
+        _seconds("enrollment_ttl", self.enrollment_ttl)
+        digits = self.digits
+        if isinstance(digits, int) and not isinstance(digits, bool):
+            digits = (digits,)
+        if not isinstance(digits, (tuple, list)) or not digits:
+            raise InvalidType("digits must be an int or a non-empty tuple of ints")
+        normalized = tuple(sorted({_int_in("digits", d, 6, 10) for d in digits}))
+        object.__setattr__(self, "digits", normalized)
+        object.__setattr__(self, "_lengths", frozenset(normalized))
+
+    def delay(self, failures: int) -> float:
+        """Seconds a credential waits after its ``failures``-th consecutive failure."""
+        if failures <= self.delay_after:
+            return 0.0
+        shift = min(failures - self.delay_after - 1, DELAY_SHIFT_CAP)
+        return float(min(self.max_delay, self.base_delay * (1 << shift)))
+
+    @property
+    def max_drift(self) -> int:
+        """Largest clock drift (in steps) that later verifications apply."""
+        return self.resync_window
+
+    def accepts_length(self, digits: int) -> bool:
+        """True when codes of ``digits`` characters are accepted by this policy."""
+        return digits in self._lengths
+
+
+def canonical_code(code: object, policy: Policy) -> int | None:
+    """The code's value when it is in canonical form for ``policy``, else None.
+
+    Canonical means exactly one of the accepted lengths of ASCII ``0``-``9`` and nothing else:
+    no whitespace, no sign, no underscores, no other Unicode digits. This runs before any store,
+    cache or rate-limit lookup. A code that is not a ``str`` is a programming error.
+    """
+    if not isinstance(code, str):
+        raise InvalidType(f"code must be a str, not {type(code).__name__}")
+    # isascii() first: str.isdigit() alone accepts superscripts and other scripts' digits.
+    if len(code) in policy._lengths and code.isascii() and code.isdigit():
+        return int(code)
+    return None
+
+
+def require_canonical(code: object, digits: int) -> int:
+    """Like :func:`canonical_code` for one exact length, raising :class:`InvalidCode`."""
+    if not isinstance(code, str):
+        raise InvalidType(f"code must be a str, not {type(code).__name__}")
+    if len(code) == digits and code.isascii() and code.isdigit():
+        return int(code)
+    raise InvalidCode(f"code must be exactly {digits} ASCII digits")

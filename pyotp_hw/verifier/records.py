@@ -1,0 +1,203 @@
+"""Plain records shared by the verifier and its stores: results, events, credential rows."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "Reason",
+    "Result",
+    "Event",
+    "EventKind",
+    "Credential",
+    "CredentialInfo",
+    "Attempt",
+    "Verdict",
+    "HOTP_BIAS",
+    "to_stored_counter",
+    "from_stored_counter",
+]
+
+# HOTP counters span 0 .. 2**64-1 but databases hold signed 64-bit integers, so counters are
+# stored shifted down by 2**63; the order (and therefore "last_step < :s") is preserved.
+HOTP_BIAS = 1 << 63
+
+
+def to_stored_counter(counter: int) -> int:
+    """The signed 64-bit value a store keeps for an HOTP counter."""
+    return counter - HOTP_BIAS
+
+
+def from_stored_counter(value: int) -> int:
+    """The HOTP counter a stored signed 64-bit value stands for."""
+    return value + HOTP_BIAS
+
+
+class Reason(str, enum.Enum):
+    """Why a code was accepted or rejected. For logs; the person signing in sees only yes or no."""
+
+    OK = "ok"
+    MALFORMED = "malformed code"
+    NO_CREDENTIAL = "no active credential"
+    LOCKED = "credential locked"
+    THROTTLED = "throttled"
+    INVALID = "invalid code"
+    REPLAY = "replayed code"
+    STORE = "store unavailable"
+    UNREADABLE = "credential cannot be decrypted"
+    OUT_OF_RANGE = "time or counter out of range"
+    NO_PENDING = "no pending enrollment"
+    EXPIRED = "enrollment expired"
+    RESYNC_OFF = "resynchronisation disabled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The answer to one verification: ``ok`` and a reason meant for logs.
+
+    ``step`` is the accepted TOTP time step or HOTP counter (None when rejected). Show the person
+    signing in only accept or reject: the reason tells replays and lockouts apart, which is for
+    the operator's eyes.
+    """
+
+    ok: bool
+    reason: Reason
+    step: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+class EventKind(str, enum.Enum):
+    """Kinds of recorded events."""
+
+    ENROLLED = "enrolled"
+    CONFIRMED = "confirmed"
+    REPLACED = "replaced"
+    DISABLED = "disabled"
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    REPLAY = "replay"
+    RESYNCED = "resynced"
+    REMOVED = "removed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that changed a user's second factor, or that the user should hear about.
+
+    ``at`` is seconds since the epoch; ``detail`` is short free text without secrets; ``id`` is
+    the store's sequence number (None before the event is stored).
+    """
+
+    kind: EventKind
+    user: str
+    at: float
+    detail: str = ""
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Credential:
+    """One stored credential row (the seed only in sealed form)."""
+
+    id: int
+    user: str
+    state: str  # "active" or "pending"
+    kind: str  # "totp" or "hotp"
+    digest: str
+    digits: int
+    period: int
+    t0: int
+    sealed: bytes
+    issuer: str | None
+    account: str | None
+    last_step: int | None  # TOTP step, or HOTP counter shifted by HOTP_BIAS; None: none used
+    drift: int
+    failures: int
+    next_allowed_at: float
+    locked_at: float | None
+    created_at: float
+    expires_at: float | None
+    accepted: int = 0
+    rejected: int = 0
+    replayed: int = 0
+
+    def __repr__(self) -> str:
+        return f"<Credential {self.id} {self.user!r} {self.state} {self.kind}>"
+
+
+COLUMNS = (
+    "id", "user_id", "state", "kind", "digest", "digits", "period", "t0", "sealed", "issuer",
+    "account", "last_step", "drift", "failures", "next_allowed_at", "locked_at", "created_at",
+    "expires_at", "accepted", "rejected", "replayed",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialInfo:
+    """What an operator may see of a credential: everything but the seed."""
+
+    user: str
+    state: str
+    kind: str
+    digest: str
+    digits: int
+    period: int
+    issuer: str | None
+    account: str | None
+    last_used: int | None  # last accepted TOTP step or HOTP counter
+    drift: int
+    failures: int
+    locked: bool
+    created_at: float
+    expires_at: float | None
+    accepted: int
+    rejected: int
+    replayed: int
+
+    @classmethod
+    def of(cls, row: Credential) -> CredentialInfo:
+        """The public view of a stored row."""
+        last = row.last_step
+        if last is not None and row.kind == "hotp":
+            last = from_stored_counter(last)
+        return cls(
+            user=row.user, state=row.state, kind=row.kind, digest=row.digest, digits=row.digits,
+            period=row.period, issuer=row.issuer, account=row.account, last_used=last,
+            drift=row.drift, failures=row.failures, locked=row.locked_at is not None,
+            created_at=row.created_at, expires_at=row.expires_at, accepted=row.accepted,
+            rejected=row.rejected, replayed=row.replayed,
+        )
+
+
+class Verdict(enum.IntEnum):
+    """What the store decided for one attempt when committing a batch."""
+
+    ACCEPTED = 0  # the step was consumed
+    FAILED = 1  # a wrong code, counted as a failure
+    REPLAY = 2  # a used step (or one consumed by another worker first), counted as a failure
+    LOCKED = 3  # the credential was locked before this attempt could count
+    THROTTLED = 4  # the credential was in its delay before this attempt could count
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One evaluated attempt handed to the store's commit.
+
+    ``step`` (stored form) and ``drift`` are set for a match; ``replay`` marks a code that
+    matched only at or below the last used step.
+    """
+
+    cred_id: int
+    user: str
+    step: int | None
+    drift: int = 0
+    replay: bool = False

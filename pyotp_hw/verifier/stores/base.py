@@ -1,0 +1,140 @@
+"""The store interface: every method is one atomic transaction.
+
+A store keeps credential rows (seeds only sealed), the consumed step of each, throttling counters
+and events. The verifier decides what a code means; the store makes each decision stick
+atomically, across threads, processes and machines sharing the database:
+
+- :meth:`Store.load_active` reads a whole batch's state in one round trip;
+- :meth:`Store.commit` consumes every accepted step with a conditional write
+  (``last_step < :s`` and not locked, not in its delay) and counts every failure with an atomic
+  increment, in one transaction, telling for each attempt what actually happened.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from ..policy import Policy
+from ..records import Attempt, Credential, Event, Verdict
+
+__all__ = ["Store", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+class Store(abc.ABC):
+    """Persistent state of a verifier. Subclasses: memory, SQLite, PostgreSQL."""
+
+    #: The URL the store was opened from, without any password.
+    url: str = ""
+
+    @abc.abstractmethod
+    def migrate(self) -> None:
+        """Create the schema in an empty database, or upgrade an older one (idempotent)."""
+
+    @abc.abstractmethod
+    def init_meta(self, values: dict[str, str]) -> dict[str, str]:
+        """Insert the metadata entries that are missing; return every entry as stored."""
+
+    @abc.abstractmethod
+    def load_active(self, users: Sequence[str]) -> dict[str, Credential]:
+        """The active credential of each user that has one, in one round trip."""
+
+    @abc.abstractmethod
+    def get(self, user: str, state: str) -> Credential | None:
+        """The user's credential in ``state`` ("active" or "pending"), or None."""
+
+    @abc.abstractmethod
+    def commit(
+        self, attempts: Sequence[Attempt], now: float, policy: Policy
+    ) -> tuple[list[Verdict], list[Event]]:
+        """Apply a batch of evaluated attempts atomically; each credential appears at most once.
+
+        An attempt with a ``step`` and not ``replay`` consumes the step only if the stored step is
+        lower and the credential is neither locked nor in its delay; if another worker consumed it
+        first, it turns into a replay. Every failure (wrong code or replay) adds one to the
+        credential's consecutive failures, sets its delay, and locks it at
+        ``policy.lockout_after``, unless it was already locked or in its delay. Replays and
+        lockouts are recorded as events, which are returned.
+        """
+
+    @abc.abstractmethod
+    def put_active(
+        self,
+        cred: Credential,
+        *,
+        replace: bool,
+        events: Sequence[Event],
+        replaced_events: Sequence[Event] = (),
+    ) -> Credential | None:
+        """Store ``cred`` as the user's active credential; return the replaced one, if any.
+
+        ``events`` are stored with it, ``replaced_events`` too when an active one was replaced.
+
+        Raises :class:`~pyotp_hw.verifier.errors.AlreadyEnrolled` when one exists and
+        ``replace`` is false.
+        """
+
+    @abc.abstractmethod
+    def put_pending(self, cred: Credential, *, events: Sequence[Event]) -> None:
+        """Store ``cred`` as the user's pending credential, dropping an earlier pending one."""
+
+    @abc.abstractmethod
+    def promote(
+        self,
+        pending_id: int,
+        step: int,
+        drift: int,
+        now: float,
+        events: Sequence[Event],
+        replaced_events: Sequence[Event] = (),
+    ) -> tuple[bool, Credential | None]:
+        """Make a pending credential active, consuming ``step``; return (done, replaced).
+
+        Happens only while the row is still pending, unexpired, unlocked and not in its delay;
+        the user's earlier active credential is deleted in the same transaction. ``events`` are
+        stored only when it happens, ``replaced_events`` only when an active one was replaced.
+        """
+
+    @abc.abstractmethod
+    def delete(
+        self, user: str, states: Sequence[str], events: Sequence[Event], *, forget: bool = False
+    ) -> list[int]:
+        """Delete the user's credentials in ``states``; with ``forget`` also their events.
+
+        ``events`` are stored when a credential was deleted. Returns the deleted ids.
+        """
+
+    @abc.abstractmethod
+    def unlock(self, user: str, events: Sequence[Event]) -> bool:
+        """Clear failures, delay and lock of the user's credentials; True when one existed."""
+
+    @abc.abstractmethod
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Record events."""
+
+    @abc.abstractmethod
+    def events(self, user: str | None = None, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Stored events in order (of one user, or all), those with ``id > after``."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, int]:
+        """Counts: credentials, active, pending, locked, accepted, rejected, replayed, lockouts."""
+
+    def close(self) -> None:  # noqa: B027 - optional for stores without resources
+        """Release connections (the store cannot be used afterwards)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_attempts(attempts: Sequence[Attempt]) -> None:
+    seen: set[int] = set()
+    for a in attempts:
+        if a.cred_id in seen:
+            raise ValueError("a commit batch names one credential twice")
+        seen.add(a.cred_id)

@@ -1,0 +1,235 @@
+"""An in-memory store for tests and single-process use: one lock makes every method atomic."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+
+from ..errors import AlreadyEnrolled
+from ..policy import Policy
+from ..records import Attempt, Credential, Event, EventKind, Verdict
+from .base import Store, _check_attempts
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """State held in this process only (lost when it exits); ``url`` is ``"memory:"``."""
+
+    def __init__(self) -> None:
+        self.url = "memory:"
+        self._lock = threading.Lock()
+        self._meta: dict[str, str] = {}
+        self._rows: dict[int, Credential] = {}
+        self._by_user: dict[tuple[str, str], int] = {}
+        self._events: list[Event] = []
+        self._next_id = 1
+        self._next_event = 1
+
+    def migrate(self) -> None:
+        """Nothing to create."""
+
+    def init_meta(self, values: dict[str, str]) -> dict[str, str]:
+        """Insert missing entries."""
+        with self._lock:
+            for k, v in values.items():
+                self._meta.setdefault(k, v)
+            return dict(self._meta)
+
+    def load_active(self, users: Sequence[str]) -> dict[str, Credential]:
+        """Copies of the active rows (callers never see live state)."""
+        with self._lock:
+            out: dict[str, Credential] = {}
+            for user in users:
+                cid = self._by_user.get((user, "active"))
+                if cid is not None:
+                    out[user] = dataclasses.replace(self._rows[cid])
+            return out
+
+    def get(self, user: str, state: str) -> Credential | None:
+        """A copy of one row."""
+        with self._lock:
+            cid = self._by_user.get((user, state))
+            return None if cid is None else dataclasses.replace(self._rows[cid])
+
+    def commit(
+        self, attempts: Sequence[Attempt], now: float, policy: Policy
+    ) -> tuple[list[Verdict], list[Event]]:
+        """Apply the batch under the lock."""
+        _check_attempts(attempts)
+        with self._lock:
+            verdicts: list[Verdict] = []
+            events: list[Event] = []
+            for a in attempts:
+                row = self._rows.get(a.cred_id)
+                if row is None or row.locked_at is not None:
+                    verdicts.append(Verdict.LOCKED)
+                    continue
+                if row.next_allowed_at > now:
+                    verdicts.append(Verdict.THROTTLED)
+                    continue
+                replay = a.replay
+                if a.step is not None and not replay:
+                    if row.last_step is None or row.last_step < a.step:
+                        row.last_step = a.step
+                        row.drift = a.drift
+                        row.failures = 0
+                        row.next_allowed_at = 0.0
+                        row.accepted += 1
+                        verdicts.append(Verdict.ACCEPTED)
+                        continue
+                    replay = True
+                row.failures += 1
+                if row.failures > policy.delay_after:
+                    row.next_allowed_at = now + policy.delay(row.failures)
+                if replay:
+                    row.replayed += 1
+                    events.append(self._event(EventKind.REPLAY, row.user, now))
+                else:
+                    row.rejected += 1
+                if row.failures >= policy.lockout_after:
+                    row.locked_at = now
+                    events.append(
+                        self._event(EventKind.LOCKED, row.user, now, f"{row.failures} failures")
+                    )
+                verdicts.append(Verdict.REPLAY if replay else Verdict.FAILED)
+            return verdicts, events
+
+    def _event(self, kind: EventKind, user: str, at: float, detail: str = "") -> Event:
+        event = Event(kind, user, at, detail, self._next_event)
+        self._next_event += 1
+        self._events.append(event)
+        return event
+
+    def _store_events(self, events: Sequence[Event]) -> None:
+        for e in events:
+            self._event(e.kind, e.user, e.at, e.detail)
+
+    def _insert(self, cred: Credential) -> None:
+        row = dataclasses.replace(cred, id=self._next_id)
+        self._next_id += 1
+        self._rows[row.id] = row
+        self._by_user[(row.user, row.state)] = row.id
+
+    def _pop(self, user: str, state: str) -> Credential | None:
+        cid = self._by_user.pop((user, state), None)
+        return None if cid is None else self._rows.pop(cid)
+
+    def put_active(
+        self,
+        cred: Credential,
+        *,
+        replace: bool,
+        events: Sequence[Event],
+        replaced_events: Sequence[Event] = (),
+    ) -> Credential | None:
+        """Insert (or replace) the active row."""
+        with self._lock:
+            if (cred.user, "active") in self._by_user and not replace:
+                raise AlreadyEnrolled(f"user {cred.user!r} already has an active credential")
+            old = self._pop(cred.user, "active")
+            self._insert(dataclasses.replace(cred, state="active"))
+            self._store_events(events)
+            if old is not None:
+                self._store_events(replaced_events)
+            return old
+
+    def put_pending(self, cred: Credential, *, events: Sequence[Event]) -> None:
+        """Insert the pending row, dropping an earlier one."""
+        with self._lock:
+            self._pop(cred.user, "pending")
+            self._insert(dataclasses.replace(cred, state="pending"))
+            self._store_events(events)
+
+    def promote(
+        self,
+        pending_id: int,
+        step: int,
+        drift: int,
+        now: float,
+        events: Sequence[Event],
+        replaced_events: Sequence[Event] = (),
+    ) -> tuple[bool, Credential | None]:
+        """Pending to active, if still allowed."""
+        with self._lock:
+            row = self._rows.get(pending_id)
+            if (
+                row is None
+                or row.state != "pending"
+                or (row.expires_at is not None and row.expires_at <= now)
+                or row.locked_at is not None
+                or row.next_allowed_at > now
+            ):
+                return False, None
+            old = self._pop(row.user, "active")
+            del self._by_user[(row.user, "pending")]
+            row.state = "active"
+            row.expires_at = None
+            row.last_step = step
+            row.drift = drift
+            row.failures = 0
+            row.next_allowed_at = 0.0
+            row.accepted += 1
+            self._by_user[(row.user, "active")] = row.id
+            self._store_events(events)
+            if old is not None:
+                self._store_events(replaced_events)
+            return True, old
+
+    def delete(
+        self, user: str, states: Sequence[str], events: Sequence[Event], *, forget: bool = False
+    ) -> list[int]:
+        """Drop rows (and with ``forget`` the user's events)."""
+        with self._lock:
+            gone = [row.id for row in (self._pop(user, s) for s in states) if row is not None]
+            if forget:
+                self._events = [e for e in self._events if e.user != user]
+            if gone:
+                self._store_events(events)
+            return gone
+
+    def unlock(self, user: str, events: Sequence[Event]) -> bool:
+        """Reset throttling of both rows."""
+        with self._lock:
+            found = False
+            for state in ("active", "pending"):
+                cid = self._by_user.get((user, state))
+                if cid is not None:
+                    row = self._rows[cid]
+                    row.failures = 0
+                    row.next_allowed_at = 0.0
+                    row.locked_at = None
+                    found = True
+            if found:
+                self._store_events(events)
+            return found
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Append events."""
+        with self._lock:
+            self._store_events(events)
+
+    def events(self, user: str | None = None, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Stored events in order."""
+        with self._lock:
+            out = [
+                e for e in self._events
+                if (user is None or e.user == user) and e.id is not None and e.id > after
+            ]
+            return out[:limit]
+
+    def stats(self) -> dict[str, int]:
+        """Counts over all rows."""
+        with self._lock:
+            rows = list(self._rows.values())
+            return {
+                "credentials": len(rows),
+                "active": sum(r.state == "active" for r in rows),
+                "pending": sum(r.state == "pending" for r in rows),
+                "locked": sum(r.locked_at is not None for r in rows),
+                "accepted": sum(r.accepted for r in rows),
+                "rejected": sum(r.rejected for r in rows),
+                "replayed": sum(r.replayed for r in rows),
+                "lockouts": sum(e.kind == EventKind.LOCKED for e in self._events),
+            }

@@ -1,0 +1,158 @@
+"""PostgreSQL store (psycopg 3): one database shared by several verifier machines.
+
+The URL is a libpq URL, ``postgresql://user[:password]@host:port/dbname``. Each thread gets its
+own connection (autocommit outside explicit transactions). Consumption is a conditional
+``UPDATE ... WHERE last_step < :s`` under READ COMMITTED: a second writer of the same row waits
+for the first and then re-checks the condition against the row the first one committed, so only
+one of them consumes a step. A transaction that loses a deadlock to another batch is rolled back
+whole and retried.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from ...errors import MissingExtra
+from ..errors import InvalidStoreURL, StoreError
+from .sql import SQLStore
+
+__all__ = ["PostgresStore"]
+
+_PG_TYPES = {"int": "int8", "float": "float8", "text": "text", "bytes": "bytea"}
+_RETRIES = 5
+# Key of the advisory lock that serialises schema creation among concurrent openers.
+_SCHEMA_LOCK_KEY = 0x70796F74705F6877  # "pyotp_hw"
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise MissingExtra("the PostgreSQL verifier store", "postgres", "psycopg") from None
+    return psycopg
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore(SQLStore):
+    """A verifier store in a PostgreSQL database."""
+
+    TYPES: ClassVar[dict[str, str]] = {
+        "pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",  # identities are never reused
+        "int64": "BIGINT",
+        "float": "DOUBLE PRECISION",
+        "bytes": "BYTEA",
+    }
+
+    def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise InvalidStoreURL("a PostgreSQL URL looks like postgresql://user@host:port/db")
+        if not urlsplit(url).path.strip("/"):
+            raise InvalidStoreURL("the PostgreSQL URL names no database")
+        self._psycopg = _psycopg()
+        super().__init__()
+        self._dsn = url
+        self._connect_timeout = connect_timeout
+        self.url = _redact(url)
+
+    def _p(self, kind: str) -> str:
+        return f"%s::{_PG_TYPES[kind]}"
+
+    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+                ) -> tuple[str, list[Any]]:
+        arrays = ", ".join(f"%s::{_PG_TYPES[t]}[]" for _, t in names)
+        alias = ", ".join(n for n, _ in names)
+        columns: list[list[Any]] = [[] for _ in names]
+        for row in rows:
+            for j, v in enumerate(row):
+                columns[j].append(v)
+        return f"unnest({arrays}) AS b({alias})", list(columns)
+
+    def _in_list(self, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(%s::{_PG_TYPES[kind]}[])", [list(values)]
+
+    def _least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})"
+
+    def _shift(self, exponent: str) -> str:
+        return f"(1::int8 << ({exponent})::int4)"
+
+    def _lock_clause(self) -> str:
+        return "FOR UPDATE"
+
+    def _connect(self) -> Any:
+        try:
+            return self._psycopg.connect(
+                self._dsn, autocommit=True, connect_timeout=self._connect_timeout
+            )
+        except self._psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {_first_line(exc)}"
+                             ) from None
+
+    @contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[Any]:
+        conn = self._conn()
+        pg = self._psycopg
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                yield cur
+        except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure) as exc:
+            raise _Retry(str(exc)) from None
+        except pg.Error as exc:
+            if conn.closed:
+                self._local.conn = None
+            raise StoreError(f"PostgreSQL: {_first_line(exc)}") from None
+
+    def commit(self, attempts: Any, now: float, policy: Any) -> Any:
+        """As :meth:`SQLStore.commit`, retried when it loses a deadlock."""
+        return _retrying(lambda: super(PostgresStore, self).commit(attempts, now, policy))
+
+    def promote(self, pending_id: int, step: int, drift: int, now: float, events: Any,
+                replaced_events: Any = ()) -> Any:
+        """As :meth:`SQLStore.promote`, retried when it loses a deadlock."""
+        return _retrying(
+            lambda: super(PostgresStore, self).promote(
+                pending_id, step, drift, now, events, replaced_events)
+        )
+
+    def _schema_lock(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s::int8)", [_SCHEMA_LOCK_KEY])
+
+    def _table_exists(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT to_regclass(%s::text) IS NOT NULL", [name])
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {self.url}>"
+
+
+class _Retry(StoreError):
+    """A transaction lost a deadlock or serialisation conflict and was rolled back."""
+
+
+def _retrying(call: Any) -> Any:
+    for attempt in range(_RETRIES):
+        try:
+            return call()
+        except _Retry:
+            time.sleep(0.002 * (attempt + 1))
+    try:
+        return call()
+    except _Retry as exc:
+        raise StoreError(f"PostgreSQL: gave up after {_RETRIES} retries: {exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

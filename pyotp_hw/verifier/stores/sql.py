@@ -1,0 +1,530 @@
+"""What the SQLite and PostgreSQL stores share: the schema, the statements, the commit logic.
+
+Dialects differ in three places, supplied by subclasses: placeholders (``?`` or ``%s::type``),
+how a batch of rows enters a statement (``json_each`` or ``unnest`` of arrays) and the names of a
+few functions. Every batch statement is one round trip whatever the batch size.
+
+Consumption is atomic because the database evaluates the condition ``last_step < :s`` (and "not
+locked, not in its delay") on the current row while it writes it: SQLite holds the write lock for
+the whole transaction (``BEGIN IMMEDIATE``), PostgreSQL re-checks the condition on the newest row
+version after waiting for a concurrent writer (READ COMMITTED update semantics). The row count,
+read back through ``RETURNING``, says which steps this worker actually consumed.
+"""
+
+# Statements are assembled from fixed fragments: placeholders, column names and the dialect's
+# function names. Every value travels as a bound parameter, never inside the SQL text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import abc
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from ..errors import AlreadyEnrolled, SchemaError
+from ..policy import DELAY_SHIFT_CAP, Policy
+from ..records import COLUMNS, Attempt, Credential, Event, EventKind, Verdict
+from .base import SCHEMA_VERSION, Store, _check_attempts
+
+__all__ = ["SQLStore", "MIGRATIONS"]
+
+_COLS = ", ".join(COLUMNS)
+_INSERT_COLS = [c for c in COLUMNS if c != "id"]
+
+# Statements that upgrade the schema from version N to N + 1, by N. Version 1 is the first
+# released schema, created whole by SQLStore._create; later versions add entries here.
+MIGRATIONS: dict[int, Sequence[str]] = {}
+
+
+def _row(values: Sequence[Any]) -> Credential:
+    return Credential(*values)
+
+
+class SQLStore(Store):
+    """A store over a DB-API connection per thread; subclasses give the dialect."""
+
+    #: Column types, by abstract name, for the DDL.
+    TYPES: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all_conns: list[Any] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        self._pid = os.getpid()
+        # Connections inherited through fork(): never used (nor closed) by the child, which
+        # would disturb the parent's sessions; kept referenced so garbage collection leaves
+        # them alone too.
+        self._inherited: list[Any] = []
+
+    # ------------------------------------------------------------------ dialect hooks
+
+    @abc.abstractmethod
+    def _p(self, kind: str) -> str:
+        """A placeholder for a parameter of abstract type ``kind`` (int, float, text, bytes)."""
+
+    @abc.abstractmethod
+    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+                ) -> tuple[str, list[Any]]:
+        """A FROM item ``... AS b`` yielding ``rows`` with the given (name, type) columns."""
+
+    @abc.abstractmethod
+    def _in_list(self, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+        """A condition ``column IN (values)`` taking one parameter."""
+
+    @abc.abstractmethod
+    def _least(self, a: str, b: str) -> str:
+        """SQL for the smaller of two expressions."""
+
+    @abc.abstractmethod
+    def _shift(self, exponent: str) -> str:
+        """SQL for ``1 << exponent`` as a 64-bit integer."""
+
+    @abc.abstractmethod
+    def _connect(self) -> Any:
+        """A new connection, configured."""
+
+    @abc.abstractmethod
+    @contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[Any]:
+        """A cursor inside one transaction, committed on success; StoreError on failure."""
+
+    @abc.abstractmethod
+    def _schema_lock(self, cur: Any) -> None:
+        """Serialise schema creation among concurrent openers (inside the transaction)."""
+
+    @abc.abstractmethod
+    def _table_exists(self, cur: Any, name: str) -> bool:
+        """True when a table of this name exists."""
+
+    # ------------------------------------------------------------------ connections
+
+    def _conn(self) -> Any:
+        if os.getpid() != self._pid:
+            with self._conns_lock:
+                self._inherited.extend(self._all_conns)
+                self._all_conns = []
+            self._local = threading.local()
+            self._pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                from ..errors import StoreError
+
+                raise StoreError("the store is closed")
+            conn = self._connect()
+            self._local.conn = conn
+            with self._conns_lock:
+                self._all_conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        self._closed = True
+        with self._conns_lock:
+            conns, self._all_conns = self._all_conns, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:  # noqa: S110 - closing is best effort
+                pass
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ schema
+
+    def _ddl(self) -> list[str]:
+        t = self.TYPES
+        return [
+            f"""CREATE TABLE otp_credentials (
+                id {t['pk']},
+                user_id TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('active', 'pending')),
+                kind TEXT NOT NULL CHECK (kind IN ('totp', 'hotp')),
+                digest TEXT NOT NULL,
+                digits INTEGER NOT NULL,
+                period {t['int64']} NOT NULL,
+                t0 {t['int64']} NOT NULL,
+                sealed {t['bytes']} NOT NULL,
+                issuer TEXT,
+                account TEXT,
+                last_step {t['int64']},
+                drift {t['int64']} NOT NULL DEFAULT 0,
+                failures INTEGER NOT NULL DEFAULT 0,
+                next_allowed_at {t['float']} NOT NULL DEFAULT 0,
+                locked_at {t['float']},
+                created_at {t['float']} NOT NULL,
+                expires_at {t['float']},
+                accepted {t['int64']} NOT NULL DEFAULT 0,
+                rejected {t['int64']} NOT NULL DEFAULT 0,
+                replayed {t['int64']} NOT NULL DEFAULT 0,
+                UNIQUE (user_id, state)
+            )""",
+            f"""CREATE TABLE otp_events (
+                id {t['pk']},
+                user_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                at {t['float']} NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX otp_events_user ON otp_events (user_id, id)",
+        ]
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema, serialised against concurrent openers."""
+        p = self._p
+        with self._tx() as cur:
+            self._schema_lock(cur)
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS otp_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            cur.execute(f"SELECT value FROM otp_meta WHERE name = {p('text')}", ["schema_version"])
+            found = cur.fetchone()
+            if found is None:
+                if self._table_exists(cur, "otp_credentials"):
+                    raise SchemaError(
+                        "the database has an otp_credentials table but no schema version; "
+                        "it was not created by pyotp-hw"
+                    )
+                for stmt in self._ddl():
+                    cur.execute(stmt)
+                version = SCHEMA_VERSION
+                cur.execute(
+                    f"INSERT INTO otp_meta (name, value) VALUES ({p('text')}, {p('text')})",
+                    ["schema_version", str(version)],
+                )
+                return
+            version = int(found[0])
+            if version > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"the verifier store has schema version {version}, newer than the "
+                    f"{SCHEMA_VERSION} this pyotp-hw understands; upgrade pyotp-hw"
+                )
+            while version < SCHEMA_VERSION:
+                for stmt in MIGRATIONS[version]:
+                    cur.execute(stmt)
+                version += 1
+            cur.execute(
+                f"UPDATE otp_meta SET value = {p('text')} WHERE name = {p('text')}",
+                [str(version), "schema_version"],
+            )
+
+    def init_meta(self, values: dict[str, str]) -> dict[str, str]:
+        """Insert missing entries (first writer wins); return all."""
+        p = self._p
+        with self._tx() as cur:
+            for name, value in values.items():
+                cur.execute(
+                    f"INSERT INTO otp_meta (name, value) VALUES ({p('text')}, {p('text')}) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    [name, value],
+                )
+            cur.execute("SELECT name, value FROM otp_meta")
+            return {str(n): str(v) for n, v in cur.fetchall()}
+
+    # ------------------------------------------------------------------ reads
+
+    def load_active(self, users: Sequence[str]) -> dict[str, Credential]:
+        """One SELECT for the whole batch."""
+        if not users:
+            return {}
+        cond, params = self._in_list("user_id", list(users), "text")
+        with self._tx(write=False) as cur:
+            cur.execute(
+                f"SELECT {_COLS} FROM otp_credentials WHERE state = 'active' AND {cond}", params
+            )
+            rows = cur.fetchall()
+        return {r[1]: Credential(*r) for r in rows}
+
+    def get(self, user: str, state: str) -> Credential | None:
+        """One row."""
+        p = self._p
+        with self._tx(write=False) as cur:
+            cur.execute(
+                f"SELECT {_COLS} FROM otp_credentials WHERE user_id = {p('text')} "
+                f"AND state = {p('text')}",
+                [user, state],
+            )
+            r = cur.fetchone()
+        return None if r is None else Credential(*r)
+
+    # ------------------------------------------------------------------ commit
+
+    def _consume_sql(self) -> tuple[str, Sequence[tuple[str, str]]]:
+        """The conditional UPDATE that consumes steps (one statement for the batch).
+
+        ``{src}`` is the batch; the trailing placeholder is ``now``. The WHERE clause is the
+        whole of replay safety: a step is consumed only above the stored one.
+        """
+        p = self._p
+        sql = (
+            "UPDATE otp_credentials AS c SET last_step = b.step, drift = b.drift, failures = 0, "
+            "next_allowed_at = 0, accepted = c.accepted + 1 FROM {src} "
+            "WHERE c.id = b.cid AND c.locked_at IS NULL "
+            f"AND c.next_allowed_at <= {p('float')} "
+            "AND (c.last_step IS NULL OR c.last_step < b.step) RETURNING id"
+        )
+        return sql, (("cid", "int"), ("step", "int"), ("drift", "int"))
+
+    def _consume(self, cur: Any, rows: list[tuple[int, int, int]], now: float) -> set[int]:
+        sql, names = self._consume_sql()
+        src, params = self._source(names, rows)
+        cur.execute(sql.format(src=src), [*params, now])
+        return {int(r[0]) for r in cur.fetchall()}
+
+    def _count_failures(
+        self, cur: Any, rows: list[tuple[int, int]], now: float, policy: Policy
+    ) -> list[tuple[int, str, int, float | None]]:
+        p = self._p
+        src, params = self._source((("cid", "int"), ("replay", "int")), rows)
+        shift = self._shift(self._least(f"c.failures - {p('int')}", str(DELAY_SHIFT_CAP)))
+        delay = self._least(p("float"), f"{p('float')} * {shift}")
+        sql = (
+            "UPDATE otp_credentials AS c SET failures = c.failures + 1, "
+            f"next_allowed_at = CASE WHEN c.failures + 1 > {p('int')} "
+            f"THEN {p('float')} + {delay} "
+            "ELSE c.next_allowed_at END, "
+            f"locked_at = CASE WHEN c.failures + 1 >= {p('int')} THEN {p('float')} ELSE NULL END, "
+            "rejected = c.rejected + 1 - b.replay, replayed = c.replayed + b.replay "
+            f"FROM {src} WHERE c.id = b.cid AND c.locked_at IS NULL "
+            f"AND c.next_allowed_at <= {p('float')} "
+            "RETURNING id, user_id, failures, locked_at"
+        )
+        args: list[Any] = [
+            policy.delay_after, now, policy.max_delay, policy.base_delay, policy.delay_after,
+            policy.lockout_after, now, *params, now,
+        ]
+        cur.execute(sql, args)
+        return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in cur.fetchall()]
+
+    def _states(self, cur: Any, ids: Sequence[int]) -> dict[int, tuple[float | None, float]]:
+        cond, params = self._in_list("id", list(ids), "int")
+        cur.execute(f"SELECT id, locked_at, next_allowed_at FROM otp_credentials WHERE {cond}",
+                    params)
+        return {int(r[0]): (r[1], float(r[2])) for r in cur.fetchall()}
+
+    def _insert_events(self, cur: Any, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        p = self._p
+        cur.executemany(
+            "INSERT INTO otp_events (user_id, kind, at, detail) "
+            f"VALUES ({p('text')}, {p('text')}, {p('float')}, {p('text')})",
+            [(e.user, e.kind.value, e.at, e.detail) for e in events],
+        )
+
+    def commit(
+        self, attempts: Sequence[Attempt], now: float, policy: Policy
+    ) -> tuple[list[Verdict], list[Event]]:
+        """Consume, count failures, record events: one transaction."""
+        _check_attempts(attempts)
+        verdicts = [Verdict.FAILED] * len(attempts)
+        events: list[Event] = []
+        if not attempts:
+            return verdicts, events
+        with self._tx() as cur:
+            wins = [(a.cred_id, a.step, a.drift) for a in attempts
+                    if a.step is not None and not a.replay]
+            won = self._consume(cur, wins, now) if wins else set()
+            lost = [a.cred_id for a in attempts
+                    if a.step is not None and not a.replay and a.cred_id not in won]
+            # A step this worker found valid but could not consume: locked or throttled since it
+            # was read, or consumed by another worker first (then it is a replay).
+            lost_state = self._states(cur, lost) if lost else {}
+            failing: list[tuple[int, int]] = []
+            for i, a in enumerate(attempts):
+                if a.cred_id in won:
+                    verdicts[i] = Verdict.ACCEPTED
+                    continue
+                replay = a.replay or a.step is not None
+                if a.cred_id in lost_state:
+                    locked_at, next_allowed = lost_state[a.cred_id]
+                    if locked_at is not None:
+                        verdicts[i] = Verdict.LOCKED
+                        continue
+                    if next_allowed > now:
+                        verdicts[i] = Verdict.THROTTLED
+                        continue
+                verdicts[i] = Verdict.REPLAY if replay else Verdict.FAILED
+                failing.append((a.cred_id, int(replay)))
+            counted = {r[0]: r for r in self._count_failures(cur, failing, now, policy)} \
+                if failing else {}
+            uncounted = [cid for cid, _ in failing if cid not in counted]
+            uncounted_state = self._states(cur, uncounted) if uncounted else {}
+            for i, a in enumerate(attempts):
+                if verdicts[i] not in (Verdict.FAILED, Verdict.REPLAY):
+                    continue
+                row = counted.get(a.cred_id)
+                if row is None:
+                    locked_at, _ = uncounted_state.get(a.cred_id, (now, 0.0))
+                    verdicts[i] = Verdict.THROTTLED if locked_at is None else Verdict.LOCKED
+                    continue
+                _, user, failures, locked_at = row
+                if verdicts[i] is Verdict.REPLAY:
+                    events.append(Event(EventKind.REPLAY, user, now))
+                if locked_at is not None and failures >= policy.lockout_after:
+                    events.append(Event(EventKind.LOCKED, user, now, f"{failures} failures"))
+            self._insert_events(cur, events)
+        return verdicts, events
+
+    # ------------------------------------------------------------------ administration
+
+    def _insert(self, cur: Any, cred: Credential, state: str) -> None:
+        p = self._p
+        kinds = {"sealed": "bytes", "next_allowed_at": "float", "locked_at": "float",
+                 "created_at": "float", "expires_at": "float", "user_id": "text",
+                 "state": "text", "kind": "text", "digest": "text", "issuer": "text",
+                 "account": "text"}
+        holders = ", ".join(p(kinds.get(c, "int")) for c in _INSERT_COLS)
+        values = [getattr(cred, "user" if c == "user_id" else c) for c in _INSERT_COLS]
+        values[_INSERT_COLS.index("state")] = state
+        cur.execute(
+            f"INSERT INTO otp_credentials ({', '.join(_INSERT_COLS)}) VALUES ({holders})", values
+        )
+
+    def _take(self, cur: Any, user: str, state: str) -> Credential | None:
+        p = self._p
+        cur.execute(
+            f"DELETE FROM otp_credentials WHERE user_id = {p('text')} AND state = {p('text')} "
+            f"RETURNING {_COLS}",
+            [user, state],
+        )
+        r = cur.fetchone()
+        return None if r is None else Credential(*r)
+
+    def put_active(
+        self,
+        cred: Credential,
+        *,
+        replace: bool,
+        events: Sequence[Event],
+        replaced_events: Sequence[Event] = (),
+    ) -> Credential | None:
+        """Delete-then-insert in one transaction."""
+        with self._tx() as cur:
+            old = self._take(cur, cred.user, "active")
+            if old is not None and not replace:
+                raise AlreadyEnrolled(f"user {cred.user!r} already has an active credential")
+            self._insert(cur, cred, "active")
+            self._insert_events(cur, events)
+            if old is not None:
+                self._insert_events(cur, replaced_events)
+        return old
+
+    def put_pending(self, cred: Credential, *, events: Sequence[Event]) -> None:
+        """Replace the pending row."""
+        with self._tx() as cur:
+            self._take(cur, cred.user, "pending")
+            self._insert(cur, cred, "pending")
+            self._insert_events(cur, events)
+
+    def promote(
+        self,
+        pending_id: int,
+        step: int,
+        drift: int,
+        now: float,
+        events: Sequence[Event],
+        replaced_events: Sequence[Event] = (),
+    ) -> tuple[bool, Credential | None]:
+        """Check the pending row under the write lock, then swap it in."""
+        p = self._p
+        with self._tx() as cur:
+            cur.execute(
+                f"SELECT user_id FROM otp_credentials WHERE id = {p('int')} AND state = 'pending' "
+                f"AND (expires_at IS NULL OR expires_at > {p('float')}) AND locked_at IS NULL "
+                f"AND next_allowed_at <= {p('float')} {self._lock_clause()}",
+                [pending_id, now, now],
+            )
+            found = cur.fetchone()
+            if found is None:
+                return False, None
+            old = self._take(cur, str(found[0]), "active")
+            cur.execute(
+                "UPDATE otp_credentials SET state = 'active', expires_at = NULL, "
+                f"last_step = {p('int')}, drift = {p('int')}, failures = 0, next_allowed_at = 0, "
+                f"accepted = accepted + 1 WHERE id = {p('int')}",
+                [step, drift, pending_id],
+            )
+            self._insert_events(cur, events)
+            if old is not None:
+                self._insert_events(cur, replaced_events)
+        return True, old
+
+    def _lock_clause(self) -> str:
+        """Row-lock suffix for a SELECT that precedes an update in the same transaction."""
+        return ""
+
+    def delete(
+        self, user: str, states: Sequence[str], events: Sequence[Event], *, forget: bool = False
+    ) -> list[int]:
+        """Delete rows (and with ``forget`` events)."""
+        p = self._p
+        gone: list[int] = []
+        with self._tx() as cur:
+            for state in states:
+                old = self._take(cur, user, state)
+                if old is not None:
+                    gone.append(old.id)
+            if forget:
+                cur.execute(f"DELETE FROM otp_events WHERE user_id = {p('text')}", [user])
+            if gone:
+                self._insert_events(cur, events)
+        return gone
+
+    def unlock(self, user: str, events: Sequence[Event]) -> bool:
+        """Reset throttling on the user's rows."""
+        p = self._p
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE otp_credentials SET failures = 0, next_allowed_at = 0, locked_at = NULL "
+                f"WHERE user_id = {p('text')} RETURNING id",
+                [user],
+            )
+            found = bool(cur.fetchall())
+            if found:
+                self._insert_events(cur, events)
+        return found
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Insert events."""
+        if events:
+            with self._tx() as cur:
+                self._insert_events(cur, events)
+
+    def events(self, user: str | None = None, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Events in id order."""
+        p = self._p
+        sql = f"SELECT id, user_id, kind, at, detail FROM otp_events WHERE id > {p('int')}"
+        params: list[Any] = [after]
+        if user is not None:
+            sql += f" AND user_id = {p('text')}"
+            params.append(user)
+        sql += f" ORDER BY id LIMIT {p('int')}"
+        params.append(limit)
+        with self._tx(write=False) as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        return [Event(EventKind(r[2]), str(r[1]), float(r[3]), str(r[4]), int(r[0]))
+                for r in rows]
+
+    def stats(self) -> dict[str, int]:
+        """Aggregates over rows and lock events."""
+        with self._tx(write=False) as cur:
+            cur.execute(
+                "SELECT COUNT(*), "
+                "COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN locked_at IS NOT NULL THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(accepted), 0), COALESCE(SUM(rejected), 0), "
+                "COALESCE(SUM(replayed), 0) FROM otp_credentials"
+            )
+            r = cur.fetchone()
+            cur.execute("SELECT COUNT(*) FROM otp_events WHERE kind = 'locked'")
+            lockouts = cur.fetchone()[0]
+        names = ("credentials", "active", "pending", "locked", "accepted", "rejected", "replayed")
+        out = {n: int(v) for n, v in zip(names, r, strict=True)}
+        out["lockouts"] = int(lockouts)
+        return out

@@ -1,0 +1,135 @@
+"""SQLite store: the embedded default, in WAL mode, safe across threads and processes.
+
+URL forms (as SQLAlchemy writes them): ``sqlite:///relative/path.db`` and
+``sqlite:////absolute/path.db``; a query string may set ``synchronous=normal`` (faster, but a
+power cut may lose the last consumed steps) and ``timeout=SECONDS`` (how long a writer waits for
+the lock, default 30). Every write transaction starts with ``BEGIN IMMEDIATE``, which takes the
+database's write lock up front, so a check and the write it guards cannot interleave with another
+connection's.
+"""
+
+# Statements are assembled from fixed fragments: placeholders, column names and the dialect's
+# function names. Every value travels as a bound parameter, never inside the SQL text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+from ..errors import InvalidStoreURL, StoreError
+from .sql import SQLStore
+
+__all__ = ["SQLiteStore"]
+
+_SYNC = {"full": "FULL", "normal": "NORMAL"}
+
+
+def _parse(url: str) -> tuple[str, str, float]:
+    if not url.startswith("sqlite:///"):
+        raise InvalidStoreURL("a SQLite URL looks like sqlite:///relative.db or sqlite:////abs.db")
+    rest = url[len("sqlite:///"):]
+    path, _, query = rest.partition("?")
+    if not path:
+        raise InvalidStoreURL("the SQLite URL names no database file")
+    opts = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    unknown = set(opts) - {"synchronous", "timeout"}
+    if unknown:
+        raise InvalidStoreURL(f"unknown SQLite URL option(s): {', '.join(sorted(unknown))}")
+    sync = _SYNC.get(opts.get("synchronous", "full").lower())
+    if sync is None:
+        raise InvalidStoreURL("synchronous must be 'full' or 'normal'")
+    try:
+        timeout = float(opts.get("timeout", "30"))
+    except ValueError:
+        raise InvalidStoreURL("timeout must be a number of seconds") from None
+    return path, sync, timeout
+
+
+class SQLiteStore(SQLStore):
+    """A verifier store in one SQLite file."""
+
+    TYPES: ClassVar[dict[str, str]] = {
+        "pk": "INTEGER PRIMARY KEY AUTOINCREMENT",  # AUTOINCREMENT: ids are never reused
+        "int64": "INTEGER",
+        "float": "REAL",
+        "bytes": "BLOB",
+    }
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.path, self._sync, self._timeout = _parse(url)
+        self.url = url
+        if sqlite3.sqlite_version_info < (3, 35, 0):  # pragma: no cover - old platforms
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old; the verifier needs 3.35 or newer "
+                "(UPDATE ... FROM and RETURNING)"
+            )
+
+    def _p(self, kind: str) -> str:
+        return "?"
+
+    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+                ) -> tuple[str, list[Any]]:
+        cols = ", ".join(f"value ->> {i} AS {name}" for i, (name, _) in enumerate(names))
+        return f"(SELECT {cols} FROM json_each(?)) AS b", [json.dumps(rows)]
+
+    def _in_list(self, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(values))]
+
+    def _least(self, a: str, b: str) -> str:
+        return f"min({a}, {b})"
+
+    def _shift(self, exponent: str) -> str:
+        return f"(1 << {exponent})"
+
+    def _connect(self) -> Any:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self._sync}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from None
+        return conn
+
+    @contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[Any]:
+        conn = self._conn()
+        try:
+            cur = conn.cursor()
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite: {exc}") from None
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            raise StoreError(f"SQLite: {exc}") from None
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    @staticmethod
+    def _rollback(conn: Any) -> None:
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:  # pragma: no cover - the connection is gone
+            pass
+
+    def _schema_lock(self, cur: Any) -> None:
+        """BEGIN IMMEDIATE already holds the database's write lock."""
+
+    def _table_exists(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name])
+        return cur.fetchone() is not None
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {self.path!r}>"
