@@ -93,7 +93,9 @@ class PcscConnection:
 
     The card is opened exclusively when possible (so no other program changes the selected
     applet between our commands), shared otherwise; closing resets the card so that an unlocked
-    OATH session does not outlive us.
+    OATH session does not outlive us. After a failed exchange the card is left alone on close:
+    resetting a card that vanished gains nothing, and Debian's vpcd stops accepting a new card
+    on that reader after a reset of a dead one.
     """
 
     def __init__(self, reader: str, *, exclusive: bool = True) -> None:
@@ -106,6 +108,7 @@ class PcscConnection:
                 "no PC/SC service is running: start pcscd (the smart card daemon)"
             )
         self._card: Any = None
+        self._broken = False
         try:
             self._connect(exclusive)
         except BaseException:
@@ -150,17 +153,23 @@ class PcscConnection:
         """Send one APDU and return ``(data, sw)``; raise TokenConnectionError on failure."""
         if self._card is None:
             raise TokenConnectionError("the connection to the token is closed")
+        if self._broken:
+            raise TokenConnectionError(
+                f"the token in reader {self.reader!r} stopped answering earlier: reconnect"
+            )
         scard = self._scard
         hresult, response = scard.SCardTransmit(self._card, self._pci, list(apdu))
-        if hresult != scard.SCARD_S_SUCCESS:
+        if hresult != scard.SCARD_S_SUCCESS or len(response) < 2:
+            self._broken = True
             if _is(scard, hresult, "SCARD_E_NO_SERVICE", "SCARD_E_SERVICE_STOPPED"):
                 raise TokenConnectionError("the PC/SC service stopped during the exchange")
-            raise TokenConnectionError(
-                f"the token in reader {self.reader!r} was removed or stopped answering: "
-                f"{_message(scard, hresult)}"
+            detail = _message(scard, hresult) if hresult != scard.SCARD_S_SUCCESS else (
+                "an empty response"
             )
-        if len(response) < 2:
-            raise TokenConnectionError("the reader returned a response without a status word")
+            raise TokenConnectionError(
+                f"the token in reader {self.reader!r} was removed or stopped answering "
+                f"({detail})"
+            )
         raw = bytes(response)
         return raw[:-2], int.from_bytes(raw[-2:], "big")
 
@@ -168,7 +177,8 @@ class PcscConnection:
         """Reset the card, disconnect and release the PC/SC context."""
         scard = self._scard
         if self._card is not None:
-            scard.SCardDisconnect(self._card, scard.SCARD_RESET_CARD)
+            disposition = scard.SCARD_LEAVE_CARD if self._broken else scard.SCARD_RESET_CARD
+            scard.SCardDisconnect(self._card, disposition)
             self._card = None
         if self._context is not None:
             scard.SCardReleaseContext(self._context)
