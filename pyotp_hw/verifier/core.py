@@ -32,7 +32,7 @@ from ..errors import InvalidArgument, InvalidSecret, InvalidType
 from ..keys import decode_secret, random_secret
 from .enrollment import Enrollment
 from .errors import NotEnrolled, StoreError, WrongKey
-from .keycache import KeyCache, Segment
+from .keycache import Entry, KeyCache, Segment
 from .keyprovider import KeyProvider, as_provider
 from .policy import Policy, canonical_code
 from .records import (
@@ -41,8 +41,10 @@ from .records import (
     CredentialInfo,
     Event,
     EventKind,
+    Params,
     Reason,
     Result,
+    State,
     Verdict,
     from_stored_counter,
     to_stored_counter,
@@ -60,6 +62,9 @@ _U64_MAX = (1 << 64) - 1
 _DIGESTS = ("sha1", "sha256", "sha512")
 _MAX_USER_LEN = 255
 _SALT_BYTES = 16
+
+# Rejections carry no per-call data, so one instance per reason serves every caller.
+_REJECT = {reason: Result(False, reason) for reason in Reason}
 
 _VERDICT_REASON = {
     Verdict.FAILED: Reason.INVALID,
@@ -84,13 +89,21 @@ def _check_user(user: object) -> str:
 class _Match:
     """What the C core said about one code."""
 
-    __slots__ = ("drift", "error", "replay", "step")
+    __slots__ = ("drift", "error", "kind", "replay", "step")
 
     def __init__(self) -> None:
         self.step: int | None = None  # stored form
         self.drift = 0
         self.replay = False
         self.error: Reason | None = None
+        self.kind = "totp"
+
+
+def _public_step(kind: str, step: int | None) -> int | None:
+    """A consumed step as callers see it (HOTP counters are stored shifted)."""
+    if step is None or kind == "totp":
+        return step
+    return from_stored_counter(step)
 
 
 class Verifier:
@@ -253,26 +266,34 @@ class Verifier:
         several times is handled as if the pairs came one after another.
         """
         t = self._now(now)
-        policy = self.policy
+        lengths = self.policy._lengths
+        malformed = _REJECT[Reason.MALFORMED]
         results: list[Result | None] = []
         rounds: list[list[tuple[int, str, int, int]]] = [[]]
-        occurrences: dict[str, int] = {}
+        first = rounds[0]
+        seen: dict[str, int] = {}
         for i, item in enumerate(items):
             try:
                 user, code = item
             except (TypeError, ValueError):
                 raise InvalidArgument(f"item {i} is not a (user, code) pair") from None
-            _check_user(user)
-            value = canonical_code(code, policy)
-            if value is None:
-                results.append(Result(False, Reason.MALFORMED))
+            if type(user) is not str or not 0 < len(user) <= _MAX_USER_LEN or "\x00" in user:
+                _check_user(user)
+            if type(code) is not str:
+                raise InvalidType(f"code must be a str, not {type(code).__name__}")
+            # Canonical form before anything is looked up (see policy.canonical_code).
+            if len(code) not in lengths or not code.isascii() or not code.isdigit():
+                results.append(malformed)
                 continue
             results.append(None)
-            k = occurrences.get(user, 0)
-            occurrences[user] = k + 1
-            if k == len(rounds):
-                rounds.append([])
-            rounds[k].append((i, user, value, len(code)))
+            k = seen.get(user, 0)
+            seen[user] = k + 1
+            if k == 0:
+                first.append((i, user, int(code), len(code)))
+            else:
+                while len(rounds) <= k:
+                    rounds.append([])
+                rounds[k].append((i, user, int(code), len(code)))
         for entries in rounds:
             if entries:
                 self._verify_round(entries, t, results)
@@ -282,36 +303,40 @@ class Verifier:
         self, entries: list[tuple[int, str, int, int]], t: float, results: list[Result | None]
     ) -> None:
         try:
-            rows = self.store.load_active([e[1] for e in entries])
+            states = self.store.load_states([e[1] for e in entries])
         except StoreError as exc:
             log.warning("verification failed closed: cannot read the store: %s", exc)
             for e in entries:
-                results[e[0]] = Result(False, Reason.STORE)
+                results[e[0]] = _REJECT[Reason.STORE]
             return
-        todo: list[tuple[int, Credential, int]] = []
+        todo: list[tuple[State, int, int]] = []
+        where: list[int] = []
+        get = states.get
         for i, user, value, length in entries:
-            row = rows.get(user)
-            if row is None:
-                results[i] = Result(False, Reason.NO_CREDENTIAL)
-            elif row.locked_at is not None:
-                results[i] = Result(False, Reason.LOCKED)
-            elif row.next_allowed_at > t:
-                results[i] = Result(False, Reason.THROTTLED)
-            elif row.digits != length:
-                results[i] = Result(False, Reason.MALFORMED)
+            st = get(user)
+            if st is None:
+                results[i] = _REJECT[Reason.NO_CREDENTIAL]
+            elif st.locked_at is not None:
+                # Locked: not evaluated at all, so the answer says nothing about the code.
+                results[i] = _REJECT[Reason.LOCKED]
+            elif st.next_allowed_at > t:
+                results[i] = _REJECT[Reason.THROTTLED]
             else:
-                todo.append((i, row, value))
+                todo.append((st, value, length))
+                where.append(i)
         if not todo:
             return
-        matches = self._evaluate([(row, value) for _, row, value in todo], t)
+        matches = self._evaluate(todo, t)
         attempts: list[Attempt] = []
         positions: list[int] = []
-        for (i, row, _), m in zip(todo, matches, strict=True):
+        kinds: list[str] = []
+        for i, (st, _, _), m in zip(where, todo, matches, strict=True):
             if m.error is not None:
-                results[i] = Result(False, m.error)
+                results[i] = _REJECT[m.error]
                 continue
-            attempts.append(Attempt(row.id, row.user, m.step, m.drift, m.replay))
+            attempts.append(Attempt(st.id, st.user, m.step, m.drift, m.replay))
             positions.append(i)
+            kinds.append(m.kind)
         if not attempts:
             return
         try:
@@ -319,81 +344,106 @@ class Verifier:
         except StoreError as exc:
             log.warning("verification failed closed: cannot write the store: %s", exc)
             for i in positions:
-                results[i] = Result(False, Reason.STORE)
+                results[i] = _REJECT[Reason.STORE]
             return
-        for i, a, v in zip(positions, attempts, verdicts, strict=True):
-            if v is Verdict.ACCEPTED:
-                results[i] = Result(True, Reason.OK, self._public_step(rows[a.user], a.step))
+        accepted = Verdict.ACCEPTED
+        for i, a, v, kind in zip(positions, attempts, verdicts, kinds, strict=True):
+            if v is accepted:
+                results[i] = Result(True, Reason.OK, _public_step(kind, a.step))
             else:
-                results[i] = Result(False, _VERDICT_REASON[v])
+                results[i] = _REJECT[_VERDICT_REASON[v]]
         if events:
             self._deliver(events)
 
-    @staticmethod
-    def _public_step(row: Credential, step: int | None) -> int | None:
-        if step is None or row.kind == "totp":
-            return step
-        return from_stored_counter(step)
-
     # ------------------------------------------------------------------ matching in the C core
 
-    def _evaluate(self, items: Sequence[tuple[Credential, int]], t: float) -> list[_Match]:
-        """Match each code against its credential: one bulk C call per key segment and kind."""
+    def _evaluate(
+        self,
+        items: Sequence[tuple[State, int, int]],
+        t: float,
+        known: Credential | None = None,
+    ) -> list[_Match]:
+        """Match each ``(state, code, length)``: one bulk C call per key segment and kind.
+
+        ``known`` is a whole row the caller already read (saves the round trip for its seed).
+        """
         out = [_Match() for _ in items]
         pinned: list[Segment] = []
         try:
-            where = self._locate([row for row, _ in items], out, pinned)
+            located = self._locate([st.id for st, _, _ in items], out, pinned, known)
             groups: dict[tuple[Any, ...], list[int]] = {}
-            for j, (row, _) in enumerate(items):
-                loc = where[j]
-                if loc is None:
+            for j, entry in enumerate(located):
+                if entry is None:
                     continue
-                if row.kind == "totp":
-                    key: tuple[Any, ...] = (loc[0].serial, "totp", row.digits, row.period, row.t0)
+                seg, _, params = entry
+                if params.digits != items[j][2]:
+                    out[j].error = Reason.MALFORMED
+                    continue
+                if params.kind == "totp":
+                    key: tuple[Any, ...] = (seg.serial, "totp", params.digits, params.period,
+                                            params.t0)
                 else:
-                    key = (loc[0].serial, "hotp", row.digits)
+                    key = (seg.serial, "hotp", params.digits)
                 groups.setdefault(key, []).append(j)
             for key, members in groups.items():
-                seg = where[members[0]][0]  # type: ignore[index]
-                rows_idx = array("I", [where[j][1] for j in members])  # type: ignore[index]
                 if key[1] == "totp":
-                    self._match_totp(seg, rows_idx, members, items, out, t)
+                    self._match_totp(members, located, items, out, t)
                 else:
-                    self._match_hotp(seg, rows_idx, members, items, out)
+                    self._match_hotp(members, located, items, out)
         finally:
             self._cache.release(pinned)
         return out
 
     def _locate(
-        self, rows: Sequence[Credential], out: list[_Match], pinned: list[Segment]
-    ) -> list[tuple[Segment, int] | None]:
-        """Key-table rows for every credential, decrypting (once) those not cached."""
-        found, pins = self._cache.lookup([r.id for r in rows])
+        self,
+        ids: Sequence[int],
+        out: list[_Match],
+        pinned: list[Segment],
+        known: Credential | None = None,
+    ) -> list[Entry | None]:
+        """Cache entries for every credential, decrypting (once) those not cached."""
+        found, pins = self._cache.lookup(ids)
         pinned.extend(pins)
-        misses: dict[str, list[int]] = {}
-        for j, hit in enumerate(found):
-            if hit is None:
-                misses.setdefault(rows[j].digest, []).append(j)
-        for digest, idx in misses.items():
+        missing = [j for j, hit in enumerate(found) if hit is None]
+        if not missing:
+            return found
+        if known is not None and all(ids[j] == known.id for j in missing):
+            rows = {known.id: known}
+        else:
+            try:
+                rows = self.store.load_credentials([ids[j] for j in missing])
+            except StoreError as exc:
+                log.warning("verification failed closed: cannot read seeds: %s", exc)
+                for j in missing:
+                    out[j].error = Reason.STORE
+                return found
+        by_digest: dict[str, list[int]] = {}
+        for j in missing:
+            row = rows.get(ids[j])
+            if row is None:  # removed since its state was read
+                out[j].error = Reason.NO_CREDENTIAL
+                continue
+            by_digest.setdefault(row.digest, []).append(j)
+        for digest, idx in by_digest.items():
             opened: list[bytearray] = []
-            ids: list[int] = []
+            params: list[Params] = []
             keep: list[int] = []
             for j in idx:
-                row = rows[j]
+                row = rows[ids[j]]
                 try:
                     opened.append(self._open_seed(row))
                 except WrongKey:
-                    log.warning("credential %d of a user cannot be decrypted", row.id)
+                    log.warning("credential %d cannot be decrypted", row.id)
                     out[j].error = Reason.UNREADABLE
                     continue
-                ids.append(row.id)
+                params.append(row.params)
                 keep.append(j)
-            if not ids:
+            if not keep:
                 continue
-            seg = self._cache.add(digest, ids, opened)
+            seg = self._cache.add(digest, params, opened)
             pinned.append(seg)
             for r, j in enumerate(keep):
-                found[j] = (seg, r)
+                found[j] = (seg, r, params[r])
         return found
 
     def _open_seed(self, row: Credential) -> bytearray:
@@ -402,50 +452,55 @@ class Verifier:
 
     def _match_totp(
         self,
-        seg: Segment,
-        rows_idx: array[int],
         members: list[int],
-        items: Sequence[tuple[Credential, int]],
+        located: list[Entry | None],
+        items: Sequence[tuple[State, int, int]],
         out: list[_Match],
         t: float,
     ) -> None:
         policy = self.policy
         max_drift = policy.max_drift
-        first = items[members[0]][0]
-        period, t0, digits = first.period, first.t0, first.digits
+        seg, _, params = located[members[0]]  # type: ignore[misc]
+        period, t0, digits = params.period, params.t0, params.digits
         t_int = math.floor(t)
+        if t_int < t0:
+            for j in members:
+                out[j].error = Reason.OUT_OF_RANGE
+            return
+        now_step = (t_int - t0) // period
         codes = array("I")
         times = array("q")
         last = array("q")
-        now_steps: list[int] = []
-        keep_rows = array("I")
+        rows = array("I")
         keep: list[int] = []
-        for r, j in zip(rows_idx, members, strict=True):
-            row, value = items[j]
-            drift = min(max(row.drift, -max_drift), max_drift)
-            at = t_int + drift * period
-            if not (t0 <= at <= _I64_MAX) or t_int < t0:
-                out[j].error = Reason.OUT_OF_RANGE
-                continue
+        for j in members:
+            st, value, _ = items[j]
+            at = t_int
+            if st.drift and max_drift:
+                at += min(max(st.drift, -max_drift), max_drift) * period
+                if not t0 <= at <= _I64_MAX:
+                    out[j].error = Reason.OUT_OF_RANGE
+                    continue
             codes.append(value)
             times.append(at)
-            last.append(-1 if row.last_step is None else row.last_step)
-            now_steps.append((t_int - t0) // period)
-            keep_rows.append(r)
+            last.append(-1 if st.last_step is None else st.last_step)
+            rows.append(located[j][1])  # type: ignore[index]
             keep.append(j)
         if not keep:
             return
         window = (policy.past, policy.future)
         steps = bulk.verify_totp(
             seg.table, codes, times, interval=period, t0=t0, window=window, digits=digits,
-            last_steps=last, rows=keep_rows,
+            last_steps=last, rows=rows,
         )
         unmatched: list[int] = []
         for k, j in enumerate(keep):
             s = steps[k]
+            m = out[j]
+            m.kind = "totp"
             if s >= 0:
-                out[j].step = s
-                out[j].drift = s - now_steps[k]
+                m.step = s
+                m.drift = s - now_step
             else:
                 unmatched.append(k)
         if not unmatched:
@@ -455,42 +510,44 @@ class Verifier:
         again = bulk.verify_totp(
             seg.table, array("I", [codes[k] for k in unmatched]),
             array("q", [times[k] for k in unmatched]), interval=period, t0=t0, window=window,
-            digits=digits, rows=array("I", [keep_rows[k] for k in unmatched]),
+            digits=digits, rows=array("I", [rows[k] for k in unmatched]),
         )
         for k, s in zip(unmatched, again, strict=True):
             out[keep[k]].replay = s >= 0
 
     def _match_hotp(
         self,
-        seg: Segment,
-        rows_idx: array[int],
         members: list[int],
-        items: Sequence[tuple[Credential, int]],
+        located: list[Entry | None],
+        items: Sequence[tuple[State, int, int]],
         out: list[_Match],
     ) -> None:
         look = self.policy.look_ahead
-        digits = items[members[0]][0].digits
+        seg, _, params = located[members[0]]  # type: ignore[misc]
+        digits = params.digits
         counters = array("Q")
         codes = array("I")
-        keep_rows = array("I")
+        rows = array("I")
         keep: list[int] = []
-        for r, j in zip(rows_idx, members, strict=True):
-            row, value = items[j]
-            nxt = 0 if row.last_step is None else from_stored_counter(row.last_step) + 1
+        for j in members:
+            st, value, _ = items[j]
+            out[j].kind = "hotp"
+            row = located[j][1]  # type: ignore[index]
+            nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
             if nxt > _U64_MAX:
                 out[j].error = Reason.OUT_OF_RANGE
                 continue
             if nxt + look > _I64_MAX:
-                self._match_hotp_high(seg, r, nxt, value, digits, out[j])
+                self._match_hotp_high(seg, row, nxt, value, digits, out[j])
                 continue
             counters.append(nxt)
             codes.append(value)
-            keep_rows.append(r)
+            rows.append(row)
             keep.append(j)
         if not keep:
             return
         found = bulk.verify_hotp(
-            seg.table, codes, counters, look_ahead=look, digits=digits, rows=keep_rows
+            seg.table, codes, counters, look_ahead=look, digits=digits, rows=rows
         )
         unmatched: list[int] = []
         for k, j in enumerate(keep):
@@ -507,7 +564,7 @@ class Verifier:
         starts = array("Q", [max(0, counters[k] - 1 - look) for k in unmatched])
         again = bulk.verify_hotp(
             seg.table, array("I", [codes[k] for k in unmatched]), starts, look_ahead=look,
-            digits=digits, rows=array("I", [keep_rows[k] for k in unmatched]),
+            digits=digits, rows=array("I", [rows[k] for k in unmatched]),
         )
         for k, c in zip(unmatched, again, strict=True):
             out[keep[k]].replay = 0 <= c < counters[k]
@@ -547,44 +604,45 @@ class Verifier:
         Both codes must match consecutive steps (or counters) within ``policy.resync_window`` of
         the expected one, above the last used step. On success the second code's step is
         consumed and the drift recorded; later TOTP verifications centre their window on it.
-        Off (``Reason.RESYNC_OFF``) unless the policy sets ``resync_window``.
+        Off (``Reason.RESYNC_OFF``) unless the policy sets ``resync_window``. A pair that does
+        not match counts as a failure.
         """
         _check_user(user)
         t = self._now(now)
         v1 = canonical_code(code1, self.policy)
         v2 = canonical_code(code2, self.policy)
         if v1 is None or v2 is None or len(code1) != len(code2):
-            return Result(False, Reason.MALFORMED)
+            return _REJECT[Reason.MALFORMED]
         if self.policy.resync_window == 0:
-            return Result(False, Reason.RESYNC_OFF)
+            return _REJECT[Reason.RESYNC_OFF]
         try:
             row = self.store.get(user, "active")
         except StoreError as exc:
             log.warning("resync failed closed: %s", exc)
-            return Result(False, Reason.STORE)
+            return _REJECT[Reason.STORE]
         if row is None:
-            return Result(False, Reason.NO_CREDENTIAL)
+            return _REJECT[Reason.NO_CREDENTIAL]
         if row.locked_at is not None:
-            return Result(False, Reason.LOCKED)
+            return _REJECT[Reason.LOCKED]
         if row.next_allowed_at > t:
-            return Result(False, Reason.THROTTLED)
+            return _REJECT[Reason.THROTTLED]
         if row.digits != len(code1):
-            return Result(False, Reason.MALFORMED)
+            return _REJECT[Reason.MALFORMED]
         pinned: list[Segment] = []
         m = _Match()
         try:
-            where = self._locate([row], [m], pinned)[0]
-            if where is None:
-                return Result(False, m.error or Reason.UNREADABLE)
-            found = self._resync_search(where[0], where[1], row, v1, v2, t)
+            entry = self._locate([row.id], [m], pinned, row)[0]
+            if entry is None:
+                return _REJECT[m.error or Reason.UNREADABLE]
+            found = self._resync_search(entry[0], entry[1], row, v1, v2, t)
         finally:
             self._cache.release(pinned)
         if found is None:
-            return Result(False, Reason.OUT_OF_RANGE)
+            return _REJECT[Reason.OUT_OF_RANGE]
         step, drift = found
-        attempt = Attempt(row.id, user, step, drift)
         try:
-            verdicts, events = self.store.commit([attempt], t, self.policy)
+            verdicts, events = self.store.commit(
+                [Attempt(row.id, user, step, drift)], t, self.policy)
             accepted = verdicts[0] is Verdict.ACCEPTED
             if accepted:
                 done = Event(EventKind.RESYNCED, user, t, f"drift {drift}")
@@ -592,13 +650,13 @@ class Verifier:
                 events.append(done)
         except StoreError as exc:
             log.warning("resync failed closed: %s", exc)
-            return Result(False, Reason.STORE)
+            return _REJECT[Reason.STORE]
         self._deliver(events)
         if accepted:
-            return Result(True, Reason.OK, self._public_step(row, step))
+            return Result(True, Reason.OK, _public_step(row.kind, step))
         reason = _VERDICT_REASON[verdicts[0]]
         # A pair that turned out consumed by another worker is simply not a valid pair.
-        return Result(False, Reason.INVALID if reason is Reason.REPLAY else reason)
+        return _REJECT[Reason.INVALID if reason is Reason.REPLAY else reason]
 
     def _resync_search(
         self, seg: Segment, row_index: int, row: Credential, v1: int, v2: int, t: float
@@ -619,7 +677,7 @@ class Verifier:
                 return None
             floor = -1 if row.last_step is None else row.last_step
             n = high - low + 1
-            steps = list(range(low, high + 1))
+            steps = range(low, high + 1)
             times = array("q", [row.t0 + s * row.period for s in steps]
                           + [row.t0 + (s + 1) * row.period for s in steps])
             got = bulk.verify_totp(
@@ -627,10 +685,11 @@ class Verifier:
                 t0=row.t0, window=0, digits=row.digits,
                 last_steps=array("q", [floor] * (2 * n)), rows=array("I", [row_index]) * (2 * n),
             )
+            pair: int | None = None
             for k in range(n):
-                if got[k] >= 0 and got[n + k] >= 0:
-                    return got[n + k], got[n + k] - centre
-            return (None, 0)
+                if got[k] >= 0 and got[n + k] >= 0 and pair is None:
+                    pair = got[n + k]
+            return (None, 0) if pair is None else (pair, pair - centre)
         nxt = 0 if row.last_step is None else from_stored_counter(row.last_step) + 1
         if nxt + radius + 1 > _U64_MAX:
             return None
@@ -638,15 +697,15 @@ class Verifier:
         codes = bulk.hotp(seg.table, counters, digits=row.digits,
                           rows=array("I", [row_index]) * len(counters))
         w1, w2 = v1.to_bytes(4, "big"), v2.to_bytes(4, "big")
-        pair: int | None = None
+        found: int | None = None
         for k in range(len(counters) - 1):
             a = hmac.compare_digest(codes[k].to_bytes(4, "big"), w1)
             b = hmac.compare_digest(codes[k + 1].to_bytes(4, "big"), w2)
-            if a and b and pair is None:
-                pair = counters[k + 1]
-        if pair is None:
+            if a and b and found is None:
+                found = counters[k + 1]
+        if found is None:
             return (None, 0)
-        return to_stored_counter(pair), pair - nxt
+        return to_stored_counter(found), found - nxt
 
     # ------------------------------------------------------------------ enrollment
 
@@ -723,8 +782,54 @@ class Verifier:
         credential is kept, and :class:`AlreadyEnrolled` raised, unless ``replace`` is true.
         Records ``enrolled`` (and ``replaced``).
         """
-        _check_user(user)
+        self.enroll_many(
+            [(user, secret_or_uri)], kind=kind, digits=digits, digest=digest, interval=interval,
+            t0=t0, counter=counter, issuer=issuer, name=name, replace=replace, now=now,
+        )
+
+    def enroll_many(
+        self,
+        entries: Iterable[tuple[str, str | bytes]],
+        *,
+        replace: bool = False,
+        now: float | _dt.datetime | None = None,
+        **params: Any,
+    ) -> None:
+        """:meth:`enroll` for many ``(user, secret_or_uri)`` pairs in one transaction.
+
+        ``params`` (kind, digits, digest, interval, t0, counter, issuer, name) apply to every
+        entry. All or nothing: one user already enrolled (without ``replace``) stores none.
+        """
         t = self._now(now)
+        rows = [self._active_row(user, secret, t, **params) for user, secret in entries]
+        events = [Event(EventKind.ENROLLED, r.user, t, r.kind) for r in rows]
+        replaced: list[Event] = []
+
+        def on_replace(old: Credential) -> Event:
+            event = Event(EventKind.REPLACED, old.user, t, "by enroll")
+            replaced.append(event)
+            return event
+
+        olds = self.store.put_active(rows, replace=replace, events=events, on_replace=on_replace)
+        self._cache.forget([o.id for o in olds])
+        self._deliver(events + replaced)
+
+    def _active_row(
+        self,
+        user: str,
+        secret_or_uri: str | bytes,
+        t: float,
+        *,
+        kind: str | None = None,
+        digits: int | None = None,
+        digest: str | None = None,
+        interval: int | None = None,
+        t0: int = 0,
+        counter: int | None = None,
+        issuer: str | None = None,
+        name: str | None = None,
+    ) -> Credential:
+        _check_user(user)
         is_uri = isinstance(secret_or_uri, str) and secret_or_uri.strip().lower().startswith(
             "otpauth")
         if is_uri:
@@ -760,19 +865,12 @@ class Verifier:
                 f"secret has {8 * len(secret)} bits; this verifier requires at least "
                 f"{8 * self.policy.min_secret_bytes} (RFC 4226 R6)"
             )
-        row = self._seal_row(
+        return self._seal_row(
             user, secret, state="active", kind=kind, digest=digest, digits=digits,
             period=interval if kind == "totp" else 0, t0=t0 if kind == "totp" else 0,
             counter=counter if kind == "hotp" else 0, issuer=issuer, account=name, now=t,
             expires_at=None,
         )
-        events = [Event(EventKind.ENROLLED, user, t, kind)]
-        replaced = [Event(EventKind.REPLACED, user, t, "by enroll")]
-        old = self.store.put_active(row, replace=replace, events=events, replaced_events=replaced)
-        if old is not None:
-            self._cache.forget([old.id])
-            events += replaced
-        self._deliver(events)
 
     def begin_enrollment(
         self,
@@ -828,48 +926,48 @@ class Verifier:
         t = self._now(now)
         value = canonical_code(code, self.policy)
         if value is None:
-            return Result(False, Reason.MALFORMED)
+            return _REJECT[Reason.MALFORMED]
         try:
             row = self.store.get(user, "pending")
         except StoreError as exc:
             log.warning("confirmation failed closed: %s", exc)
-            return Result(False, Reason.STORE)
+            return _REJECT[Reason.STORE]
         if row is None:
-            return Result(False, Reason.NO_PENDING)
+            return _REJECT[Reason.NO_PENDING]
         if row.expires_at is not None and row.expires_at <= t:
             try:
                 self.store.delete(user, ["pending"], [])
             except StoreError as exc:
                 log.warning("could not delete an expired enrollment: %s", exc)
             self._cache.forget([row.id])
-            return Result(False, Reason.EXPIRED)
+            return _REJECT[Reason.EXPIRED]
         if row.locked_at is not None:
-            return Result(False, Reason.LOCKED)
+            return _REJECT[Reason.LOCKED]
         if row.next_allowed_at > t:
-            return Result(False, Reason.THROTTLED)
+            return _REJECT[Reason.THROTTLED]
         if row.digits != len(code):
-            return Result(False, Reason.MALFORMED)
-        m = self._evaluate([(row, value)], t)[0]
+            return _REJECT[Reason.MALFORMED]
+        m = self._evaluate([(row.state_now, value, len(code))], t, known=row)[0]
         if m.error is not None:
-            return Result(False, m.error)
+            return _REJECT[m.error]
         if m.step is None:
             try:
                 verdicts, events = self.store.commit(
                     [Attempt(row.id, user, None, 0, m.replay)], t, self.policy)
             except StoreError as exc:
                 log.warning("confirmation failed closed: %s", exc)
-                return Result(False, Reason.STORE)
+                return _REJECT[Reason.STORE]
             self._deliver(events)
-            return Result(False, _VERDICT_REASON[verdicts[0]])
+            return _REJECT[_VERDICT_REASON[verdicts[0]]]
         events = [Event(EventKind.CONFIRMED, user, t)]
         replaced = [Event(EventKind.REPLACED, user, t, "by confirmed enrollment")]
         try:
             done, old = self.store.promote(row.id, m.step, m.drift, t, events, replaced)
         except StoreError as exc:
             log.warning("confirmation failed closed: %s", exc)
-            return Result(False, Reason.STORE)
+            return _REJECT[Reason.STORE]
         if not done:
-            return Result(False, Reason.NO_PENDING)
+            return _REJECT[Reason.NO_PENDING]
         if old is not None:
             self._cache.forget([old.id])
             events += replaced

@@ -17,9 +17,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from ..bulk import KeyTable
+from .records import Params
 from .sealing import wipe
 
-__all__ = ["KeyCache", "Segment"]
+__all__ = ["KeyCache", "Segment", "Entry"]
 
 
 class Segment:
@@ -40,6 +41,10 @@ class Segment:
         return f"<Segment {self.serial} {self.digest} {self.live}/{len(self.ids)} live>"
 
 
+Entry = tuple[Segment, int, Params]
+"""A cached credential: its segment, its row there, and its unchanging parameters."""
+
+
 class KeyCache:
     """Thread-safe cache of key-table rows by credential id."""
 
@@ -47,7 +52,7 @@ class KeyCache:
         self.capacity = capacity
         self.max_segments = max_segments
         self._lock = threading.Lock()
-        self._where: dict[int, tuple[Segment, int]] = {}
+        self._where: dict[int, Entry] = {}
         self._segments: OrderedDict[int, Segment] = OrderedDict()
         self._serial = itertools.count(1)
 
@@ -59,8 +64,8 @@ class KeyCache:
         """Number of live segments."""
         return len(self._segments)
 
-    def lookup(self, ids: Sequence[int]) -> tuple[list[tuple[Segment, int] | None], list[Segment]]:
-        """Rows of the cached ids (None for misses) and the segments pinned for the caller."""
+    def lookup(self, ids: Sequence[int]) -> tuple[list[Entry | None], list[Segment]]:
+        """Entries of the cached ids (None for misses) and the segments pinned for the caller."""
         pinned: dict[int, Segment] = {}
         with self._lock:
             where = self._where
@@ -73,7 +78,7 @@ class KeyCache:
                     self._segments.move_to_end(seg.serial)
         return found, list(pinned.values())
 
-    def add(self, digest: str, ids: Sequence[int], secrets: list[bytearray]) -> Segment:
+    def add(self, digest: str, params: Sequence[Params], secrets: list[bytearray]) -> Segment:
         """Build a pinned segment from decrypted seeds, wiping the buffers whatever happens."""
         try:
             table = KeyTable(secrets, digest=digest)
@@ -81,13 +86,13 @@ class KeyCache:
             for buf in secrets:
                 wipe(buf)
         with self._lock:
-            seg = Segment(table, digest, ids, next(self._serial))
+            seg = Segment(table, digest, [p.id for p in params], next(self._serial))
             seg.pins = 1
-            for row, cid in enumerate(ids):
-                old = self._where.get(cid)
+            for row, p in enumerate(params):
+                old = self._where.get(p.id)
                 if old is not None:
                     self._drop_row(old[0])
-                self._where[cid] = (seg, row)
+                self._where[p.id] = (seg, row, p)
             self._segments[seg.serial] = seg
             self._evict()
         return seg

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "Reason",
@@ -11,6 +12,8 @@ __all__ = [
     "Event",
     "EventKind",
     "Credential",
+    "Params",
+    "State",
     "CredentialInfo",
     "Attempt",
     "Verdict",
@@ -55,13 +58,12 @@ class Reason(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     """The answer to one verification: ``ok`` and a reason meant for logs.
 
     ``step`` is the accepted TOTP time step or HOTP counter (None when rejected). Show the person
     signing in only accept or reject: the reason tells replays and lockouts apart, which is for
-    the operator's eyes.
+    the operator's eyes. A result is true exactly when ``ok`` is.
     """
 
     ok: bool
@@ -132,6 +134,41 @@ class Credential:
 
     def __repr__(self) -> str:
         return f"<Credential {self.id} {self.user!r} {self.state} {self.kind}>"
+
+    @property
+    def params(self) -> Params:
+        """The parts that never change for this id."""
+        return Params(self.id, self.user, self.kind, self.digest, self.digits, self.period,
+                      self.t0)
+
+    @property
+    def state_now(self) -> State:
+        """The parts verification reads and writes."""
+        return State(self.id, self.user, self.last_step, self.drift, self.next_allowed_at,
+                     self.locked_at)
+
+
+class Params(NamedTuple):
+    """What never changes for a credential id (stores never reuse ids): cacheable with its key."""
+
+    id: int
+    user: str
+    kind: str
+    digest: str
+    digits: int
+    period: int
+    t0: int
+
+
+class State(NamedTuple):
+    """The mutable part of a credential that one verification reads."""
+
+    id: int
+    user: str
+    last_step: int | None
+    drift: int
+    next_allowed_at: float
+    locked_at: float | None
 
 
 COLUMNS = (

@@ -4,7 +4,8 @@ A store keeps credential rows (seeds only sealed), the consumed step of each, th
 and events. The verifier decides what a code means; the store makes each decision stick
 atomically, across threads, processes and machines sharing the database:
 
-- :meth:`Store.load_active` reads a whole batch's state in one round trip;
+- :meth:`Store.load_states` reads a whole batch's state in one round trip (and
+  :meth:`Store.load_credentials` the sealed seeds of credentials the verifier has not cached);
 - :meth:`Store.commit` consumes every accepted step with a conditional write
   (``last_step < :s`` and not locked, not in its delay) and counts every failure with an atomic
   increment, in one transaction, telling for each attempt what actually happened.
@@ -13,10 +14,11 @@ atomically, across threads, processes and machines sharing the database:
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ...errors import InvalidArgument
 from ..policy import Policy
-from ..records import Attempt, Credential, Event, Verdict
+from ..records import Attempt, Credential, Event, State, Verdict
 
 __all__ = ["Store", "SCHEMA_VERSION"]
 
@@ -38,8 +40,12 @@ class Store(abc.ABC):
         """Insert the metadata entries that are missing; return every entry as stored."""
 
     @abc.abstractmethod
-    def load_active(self, users: Sequence[str]) -> dict[str, Credential]:
-        """The active credential of each user that has one, in one round trip."""
+    def load_states(self, users: Sequence[str]) -> dict[str, State]:
+        """The state of each user's active credential (users without one are left out)."""
+
+    @abc.abstractmethod
+    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
+        """Whole rows (sealed seeds included) by id, in one round trip."""
 
     @abc.abstractmethod
     def get(self, user: str, state: str) -> Credential | None:
@@ -62,18 +68,18 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def put_active(
         self,
-        cred: Credential,
+        creds: Sequence[Credential],
         *,
         replace: bool,
         events: Sequence[Event],
-        replaced_events: Sequence[Event] = (),
-    ) -> Credential | None:
-        """Store ``cred`` as the user's active credential; return the replaced one, if any.
+        on_replace: Callable[[Credential], Event],
+    ) -> list[Credential]:
+        """Store each of ``creds`` (one per user) as its user's active credential, atomically.
 
-        ``events`` are stored with it, ``replaced_events`` too when an active one was replaced.
-
-        Raises :class:`~pyotp_hw.verifier.errors.AlreadyEnrolled` when one exists and
-        ``replace`` is false.
+        Returns the active credentials they replaced. Raises
+        :class:`~pyotp_hw.verifier.errors.AlreadyEnrolled` (storing nothing) when a user has one
+        and ``replace`` is false. ``events`` are stored, and ``on_replace(old)`` for each
+        replaced credential.
         """
 
     @abc.abstractmethod
@@ -130,6 +136,12 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_users(creds: Sequence[Credential]) -> None:
+    users = [c.user for c in creds]
+    if len(set(users)) != len(users):
+        raise InvalidArgument("a batch of enrollments names one user twice")
 
 
 def _check_attempts(attempts: Sequence[Attempt]) -> None:

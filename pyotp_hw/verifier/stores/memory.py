@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import AlreadyEnrolled
 from ..policy import Policy
-from ..records import Attempt, Credential, Event, EventKind, Verdict
-from .base import Store, _check_attempts
+from ..records import Attempt, Credential, Event, EventKind, State, Verdict
+from .base import Store, _check_attempts, _check_users
 
 __all__ = ["MemoryStore"]
 
@@ -37,15 +37,20 @@ class MemoryStore(Store):
                 self._meta.setdefault(k, v)
             return dict(self._meta)
 
-    def load_active(self, users: Sequence[str]) -> dict[str, Credential]:
-        """Copies of the active rows (callers never see live state)."""
+    def load_states(self, users: Sequence[str]) -> dict[str, State]:
+        """Snapshots of the active rows' state."""
         with self._lock:
-            out: dict[str, Credential] = {}
+            out: dict[str, State] = {}
             for user in users:
                 cid = self._by_user.get((user, "active"))
                 if cid is not None:
-                    out[user] = dataclasses.replace(self._rows[cid])
+                    out[user] = self._rows[cid].state_now
             return out
+
+    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
+        """Copies of rows by id."""
+        with self._lock:
+            return {i: dataclasses.replace(self._rows[i]) for i in ids if i in self._rows}
 
     def get(self, user: str, state: str) -> Credential | None:
         """A copy of one row."""
@@ -118,22 +123,29 @@ class MemoryStore(Store):
 
     def put_active(
         self,
-        cred: Credential,
+        creds: Sequence[Credential],
         *,
         replace: bool,
         events: Sequence[Event],
-        replaced_events: Sequence[Event] = (),
-    ) -> Credential | None:
-        """Insert (or replace) the active row."""
+        on_replace: Callable[[Credential], Event],
+    ) -> list[Credential]:
+        """Insert (or replace) active rows."""
+        _check_users(creds)
         with self._lock:
-            if (cred.user, "active") in self._by_user and not replace:
-                raise AlreadyEnrolled(f"user {cred.user!r} already has an active credential")
-            old = self._pop(cred.user, "active")
-            self._insert(dataclasses.replace(cred, state="active"))
+            if not replace:
+                for cred in creds:
+                    if (cred.user, "active") in self._by_user:
+                        raise AlreadyEnrolled(
+                            f"user {cred.user!r} already has an active credential")
+            olds: list[Credential] = []
+            for cred in creds:
+                old = self._pop(cred.user, "active")
+                if old is not None:
+                    olds.append(old)
+                self._insert(dataclasses.replace(cred, state="active"))
             self._store_events(events)
-            if old is not None:
-                self._store_events(replaced_events)
-            return old
+            self._store_events([on_replace(o) for o in olds])
+            return olds
 
     def put_pending(self, cred: Credential, *, events: Sequence[Event]) -> None:
         """Insert the pending row, dropping an earlier one."""

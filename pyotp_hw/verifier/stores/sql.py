@@ -20,14 +20,14 @@ from __future__ import annotations
 import abc
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from ..errors import AlreadyEnrolled, SchemaError
 from ..policy import DELAY_SHIFT_CAP, Policy
-from ..records import COLUMNS, Attempt, Credential, Event, EventKind, Verdict
-from .base import SCHEMA_VERSION, Store, _check_attempts
+from ..records import COLUMNS, Attempt, Credential, Event, EventKind, State, Verdict
+from .base import SCHEMA_VERSION, Store, _check_attempts, _check_users
 
 __all__ = ["SQLStore", "MIGRATIONS"]
 
@@ -37,10 +37,6 @@ _INSERT_COLS = [c for c in COLUMNS if c != "id"]
 # Statements that upgrade the schema from version N to N + 1, by N. Version 1 is the first
 # released schema, created whole by SQLStore._create; later versions add entries here.
 MIGRATIONS: dict[int, Sequence[str]] = {}
-
-
-def _row(values: Sequence[Any]) -> Credential:
-    return Credential(*values)
 
 
 class SQLStore(Store):
@@ -226,17 +222,30 @@ class SQLStore(Store):
 
     # ------------------------------------------------------------------ reads
 
-    def load_active(self, users: Sequence[str]) -> dict[str, Credential]:
-        """One SELECT for the whole batch."""
+    def load_states(self, users: Sequence[str]) -> dict[str, State]:
+        """One SELECT of the mutable columns for the whole batch."""
         if not users:
             return {}
         cond, params = self._in_list("user_id", list(users), "text")
         with self._tx(write=False) as cur:
             cur.execute(
-                f"SELECT {_COLS} FROM otp_credentials WHERE state = 'active' AND {cond}", params
+                "SELECT id, user_id, last_step, drift, next_allowed_at, locked_at "
+                f"FROM otp_credentials WHERE state = 'active' AND {cond}",
+                params,
             )
             rows = cur.fetchall()
-        return {r[1]: Credential(*r) for r in rows}
+        make = State._make
+        return {r[1]: make(r) for r in rows}
+
+    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
+        """One SELECT of whole rows."""
+        if not ids:
+            return {}
+        cond, params = self._in_list("id", list(ids), "int")
+        with self._tx(write=False) as cur:
+            cur.execute(f"SELECT {_COLS} FROM otp_credentials WHERE {cond}", params)
+            rows = cur.fetchall()
+        return {int(r[0]): Credential(*r) for r in rows}
 
     def get(self, user: str, state: str) -> Credential | None:
         """One row."""
@@ -371,17 +380,22 @@ class SQLStore(Store):
 
     # ------------------------------------------------------------------ administration
 
-    def _insert(self, cur: Any, cred: Credential, state: str) -> None:
+    def _insert(self, cur: Any, creds: Sequence[Credential], state: str) -> None:
         p = self._p
         kinds = {"sealed": "bytes", "next_allowed_at": "float", "locked_at": "float",
                  "created_at": "float", "expires_at": "float", "user_id": "text",
                  "state": "text", "kind": "text", "digest": "text", "issuer": "text",
                  "account": "text"}
         holders = ", ".join(p(kinds.get(c, "int")) for c in _INSERT_COLS)
-        values = [getattr(cred, "user" if c == "user_id" else c) for c in _INSERT_COLS]
-        values[_INSERT_COLS.index("state")] = state
-        cur.execute(
-            f"INSERT INTO otp_credentials ({', '.join(_INSERT_COLS)}) VALUES ({holders})", values
+        attrs = ["user" if c == "user_id" else c for c in _INSERT_COLS]
+        at_state = _INSERT_COLS.index("state")
+        rows = []
+        for cred in creds:
+            values = [getattr(cred, a) for a in attrs]
+            values[at_state] = state
+            rows.append(values)
+        cur.executemany(
+            f"INSERT INTO otp_credentials ({', '.join(_INSERT_COLS)}) VALUES ({holders})", rows
         )
 
     def _take(self, cur: Any, user: str, state: str) -> Credential | None:
@@ -396,28 +410,35 @@ class SQLStore(Store):
 
     def put_active(
         self,
-        cred: Credential,
+        creds: Sequence[Credential],
         *,
         replace: bool,
         events: Sequence[Event],
-        replaced_events: Sequence[Event] = (),
-    ) -> Credential | None:
-        """Delete-then-insert in one transaction."""
+        on_replace: Callable[[Credential], Event],
+    ) -> list[Credential]:
+        """Read the users' active rows, delete them, insert the new ones: one transaction."""
+        _check_users(creds)
+        if not creds:
+            return []
         with self._tx() as cur:
-            old = self._take(cur, cred.user, "active")
-            if old is not None and not replace:
-                raise AlreadyEnrolled(f"user {cred.user!r} already has an active credential")
-            self._insert(cur, cred, "active")
-            self._insert_events(cur, events)
-            if old is not None:
-                self._insert_events(cur, replaced_events)
-        return old
+            cond, params = self._in_list("user_id", [c.user for c in creds], "text")
+            cur.execute(f"SELECT {_COLS} FROM otp_credentials WHERE state = 'active' AND {cond}",
+                        params)
+            olds = [Credential(*r) for r in cur.fetchall()]
+            if olds and not replace:
+                raise AlreadyEnrolled(f"user {olds[0].user!r} already has an active credential")
+            if olds:
+                cond, params = self._in_list("id", [o.id for o in olds], "int")
+                cur.execute(f"DELETE FROM otp_credentials WHERE {cond}", params)
+            self._insert(cur, creds, "active")
+            self._insert_events(cur, [*events, *(on_replace(o) for o in olds)])
+        return olds
 
     def put_pending(self, cred: Credential, *, events: Sequence[Event]) -> None:
         """Replace the pending row."""
         with self._tx() as cur:
             self._take(cur, cred.user, "pending")
-            self._insert(cur, cred, "pending")
+            self._insert(cur, [cred], "pending")
             self._insert_events(cur, events)
 
     def promote(
