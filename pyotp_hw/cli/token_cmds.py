@@ -68,8 +68,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "otpauth-migration:// export, or those of the QR code(s) in an image, then print the "
         "current code to type into the site's confirmation field.",
     )
-    p.add_argument("uri", nargs="?", metavar="URI",
-                   help="otpauth:// or otpauth-migration:// URI, or - to read it from stdin")
+    p.add_argument("uris", nargs="*", metavar="URI",
+                   help="otpauth:// or otpauth-migration:// URI(s) (all batches of an export), "
+                   "or - to read them from stdin, one per line")
     p.add_argument("--qr", metavar="IMAGE", help="read the URI(s) from QR codes in an image")
     p.add_argument("--touch", action="store_true", help="require a touch for every code")
     p.add_argument("--overwrite", action="store_true", help="replace an account of the same name")
@@ -307,8 +308,8 @@ def _entries_from(texts: Sequence[str]) -> list[OtpAuthURI]:
 
 def _collect_uris(args: argparse.Namespace) -> list[str]:
     texts: list[str] = []
-    if args.uri is not None:
-        texts.extend(_read_uri_argument(args.uri))
+    for value in args.uris:
+        texts.extend(_read_uri_argument(value))
     if args.qr is not None:
         from .. import qr
 

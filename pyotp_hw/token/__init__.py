@@ -33,6 +33,7 @@ from .errors import (
     PcscUnavailable,
     ProtocolError,
     ReaderNotFound,
+    RigError,
     StateFileError,
     TokenAuthenticityError,
     TokenBusy,
@@ -83,4 +84,5 @@ __all__ = [
     "CommandRejected",
     "InvalidCredential",
     "StateFileError",
+    "RigError",
 ]
