@@ -9,10 +9,11 @@ For tests and demos on a machine without a hardware token::
             ...                                # rig.env() in its environment)
 
 pcscd's client socket is normally system-wide (``/run/pcscd/pcscd.comm``). Where the machine
-allows it (root, ``unshare``), the rig runs pcscd in a private mount namespace with its own
-``/run/pcscd`` and points clients at it through ``PCSCLITE_CSOCK_NAME``, so it neither sees nor
-disturbs another pcscd. Otherwise it uses the system socket and refuses to start next to a live
-pcscd (a stale socket of a dead one is cleaned up). The reader ports are chosen free at random.
+allows it (``unshare``: as root, or as a user where unprivileged user namespaces are enabled),
+the rig runs pcscd in a private mount namespace with its own ``/run/pcscd`` and points clients at
+it through ``PCSCLITE_CSOCK_NAME``, so it neither sees nor disturbs another pcscd. Otherwise it
+uses the system socket and refuses to start next to a live pcscd (a stale socket of a dead one
+is cleaned up). The reader ports are chosen free at random.
 
 libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once per process: :meth:`PcscRig.start` sets it in
 ``os.environ`` and must run before the process first uses PC/SC; one rig per process.
@@ -51,7 +52,13 @@ _DRIVER_CANDIDATES = (
 )
 _REGISTRY = Path(tempfile.gettempdir()) / "pyotp-hw-rig"
 _PR_SET_PDEATHSIG = 1
-_ISOLATE_SCRIPT = 'mkdir -p /run/pcscd && mount --bind "$0" /run/pcscd && exec "$1" -f -c "$2"'
+# Inside the new mount namespace: give pcscd our directory as /run/pcscd. A user who cannot
+# create /run/pcscd gets a private tmpfs on /run first (visible in the namespace only).
+_ISOLATE_SCRIPT = (
+    'if [ ! -d /run/pcscd ] && ! mkdir -p /run/pcscd 2>/dev/null; then '
+    "mount -t tmpfs none /run && mkdir /run/pcscd || exit 1; fi; "
+    'mount --bind "$0" /run/pcscd && exec "$1" -f -c "$2"'
+)
 
 
 def find_vpcd_driver() -> str | None:
@@ -289,24 +296,25 @@ class PcscRig:
             self.stop()
             raise
 
-    def _can_isolate(self) -> bool:
-        return (
-            self.isolate is not False
-            and sys.platform.startswith("linux")
-            and hasattr(os, "geteuid")
-            and os.geteuid() == 0
-            and shutil.which("unshare") is not None
-        )
+    def _isolation_prefix(self) -> list[str] | None:
+        if (
+            self.isolate is False
+            or not sys.platform.startswith("linux")
+            or shutil.which("unshare") is None
+        ):
+            return None
+        prefix = ["unshare"]
+        if os.geteuid() != 0:
+            prefix += ["--user", "--map-root-user"]
+        return [*prefix, "--mount", "--propagation", "private", "--"]
 
     def _start_pcscd(self, pcscd: str, conf: Path, run: Path, timeout: float) -> None:
         assert self.base is not None
         log = open(self.base / "pcscd.log", "ab")
         try:
-            if self._can_isolate():
-                command = [
-                    "unshare", "--mount", "--propagation", "private", "--",
-                    "sh", "-c", _ISOLATE_SCRIPT, str(run), pcscd, str(conf),
-                ]
+            prefix = self._isolation_prefix()
+            if prefix is not None:
+                command = [*prefix, "sh", "-c", _ISOLATE_SCRIPT, str(run), pcscd, str(conf)]
                 if self._spawn(command, log, run / "pcscd.comm", timeout):
                     self.isolated = True
                     self.socket_path = run / "pcscd.comm"
@@ -353,7 +361,8 @@ class PcscRig:
         if pid and _alive(pid):
             raise RigError(
                 f"a pcscd (pid {pid}) already runs on the system socket and this machine does "
-                "not allow a private one (needs root and unshare): stop it first"
+                "not allow a private one (needs unshare with root or user namespaces): "
+                "stop it first"
             )
         for stale in (SYSTEM_SOCKET, _SYSTEM_PID):
             with contextlib.suppress(OSError):
