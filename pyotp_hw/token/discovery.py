@@ -39,7 +39,7 @@ class ReaderStatus:
 
 def _probe(name: str) -> ReaderStatus:
     try:
-        connection = pcsc.PcscConnection(name, exclusive=False)
+        connection = pcsc.PcscConnection(name, exclusive=False, reset_on_close=False)
     except TokenBusy:
         return ReaderStatus(name, card_present=True, oath=False, busy=True)
     except (NoTokenFound, TokenConnectionError):

@@ -93,13 +93,16 @@ class PcscConnection:
 
     The card is opened exclusively when possible (so no other program changes the selected
     applet between our commands), shared otherwise; closing resets the card so that an unlocked
-    OATH session does not outlive us. After a failed exchange the card is left alone on close:
-    resetting a card that vanished gains nothing, and Debian's vpcd stops accepting a new card
-    on that reader after a reset of a dead one.
+    OATH session does not outlive us (``reset_on_close=False`` leaves it, for a probe that
+    must not disturb other programs sharing the card). After a failed exchange the card is left
+    alone on close: resetting a card that vanished gains nothing, and Debian's vpcd stops
+    accepting a new card on that reader after a reset of a dead one.
     """
 
-    def __init__(self, reader: str, *, exclusive: bool = True) -> None:
+    def __init__(self, reader: str, *, exclusive: bool = True, reset_on_close: bool = True
+                 ) -> None:
         self.reader = reader
+        self.reset_on_close = reset_on_close
         self._scard = _scard()
         scard = self._scard
         hresult, self._context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
@@ -177,7 +180,8 @@ class PcscConnection:
         """Reset the card, disconnect and release the PC/SC context."""
         scard = self._scard
         if self._card is not None:
-            disposition = scard.SCARD_LEAVE_CARD if self._broken else scard.SCARD_RESET_CARD
+            reset = self.reset_on_close and not self._broken
+            disposition = scard.SCARD_RESET_CARD if reset else scard.SCARD_LEAVE_CARD
             scard.SCardDisconnect(self._card, disposition)
             self._card = None
         if self._context is not None:
