@@ -424,7 +424,8 @@ def _cmd_password_set(args: argparse.Namespace) -> int:
         new = _new_password(args)
         if not new:
             raise CLIError("the new password is empty")
-        tok.set_password(new, current=args.password)
+        current = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
+        tok.set_password(new, current=current)
     if args.json:
         print_json({"password_set": True})
     else:
@@ -600,12 +601,25 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     print(f"virtual token ({args.profile}) for vpcd at {args.host}:{args.port}; state: {where}",
           file=sys.stderr, flush=True)
 
+    connected_once = threading.Event()
+
     def connected() -> None:
+        connected_once.set()
         print("virtual token: connected to the reader", file=sys.stderr, flush=True)
 
+    def still_waiting() -> None:
+        if not connected_once.is_set() and not stop.is_set():
+            print(f"virtual token: still waiting for vpcd at {args.host}:{args.port} "
+                  "(is pcscd running with the vpcd reader driver?)", file=sys.stderr, flush=True)
+
+    reminder = threading.Timer(3.0, still_waiting)
+    reminder.daemon = True
+    reminder.start()
     try:
         serve(card, host=args.host, port=args.port, stop=stop, on_connect=connected)
     except _Stopped:
         pass
+    finally:
+        reminder.cancel()
     print("virtual token: stopped", file=sys.stderr, flush=True)
     return EXIT_OK

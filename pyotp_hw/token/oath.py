@@ -310,7 +310,8 @@ class CredentialData:
 class TokenInfo:
     """What SELECT says about the applet.
 
-    ``device_id`` is derived from the applet's salt (it changes on reset); ``password_set`` is
+    ``device_id`` is derived from the applet's salt as YubiKey clients show it (it changes on
+    reset), or is the serial of a Nitrokey 3; ``password_set`` is
     True when an access password (or, on a Nitrokey 3, a PIN) protects the token; ``locked``
     while this session has not yet given it.
     """
@@ -440,11 +441,11 @@ class OathSession:
     @property
     def info(self) -> TokenInfo:
         """Version, device id and password state, as of the last SELECT."""
-        if self._salt:
+        if self._serial is not None:  # a Nitrokey 3: its serial is stable, its salt may be hidden
+            device_id = f"{self._serial:08X}"
+        elif self._salt:
             digest = hashlib.sha256(self._salt).digest()[:16]
             device_id = base64.b64encode(digest).decode("ascii").rstrip("=")
-        elif self._serial is not None:
-            device_id = f"{self._serial:08X}"
         else:
             device_id = ""
         return TokenInfo(
