@@ -671,8 +671,10 @@ class Verifier:
             if t_int < row.t0:
                 return None
             centre = (t_int - row.t0) // row.period
+            # Both codes inside [centre - radius, centre + radius]: first codes up to one
+            # step before the upper edge.
             low = max(0, centre - radius)
-            high = centre + radius
+            high = centre + radius - 1
             if row.t0 + (high + 1) * row.period > _I64_MAX:
                 return None
             floor = -1 if row.last_step is None else row.last_step
@@ -691,9 +693,10 @@ class Verifier:
                     pair = got[n + k]
             return (None, 0) if pair is None else (pair, pair - centre)
         nxt = 0 if row.last_step is None else from_stored_counter(row.last_step) + 1
-        if nxt + radius + 1 > _U64_MAX:
+        if nxt + radius > _U64_MAX:
             return None
-        counters = array("Q", range(nxt, nxt + radius + 2))
+        # Both codes inside [nxt, nxt + radius].
+        counters = array("Q", range(nxt, nxt + radius + 1))
         codes = bulk.hotp(seg.table, counters, digits=row.digits,
                           rows=array("I", [row_index]) * len(counters))
         w1, w2 = v1.to_bytes(4, "big"), v2.to_bytes(4, "big")

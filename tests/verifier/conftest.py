@@ -183,3 +183,24 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
+
+
+@pytest.fixture
+def spy_verifier(key: bytes) -> Iterator[Callable[..., tuple[Verifier, Any]]]:
+    """Verifiers over a store wrapped in a SpyStore that records each call."""
+    from pyotp_hw.verifier import Policy
+    from pyotp_hw.verifier.stores import open_store
+
+    from .helpers import SpyStore
+
+    opened: list[Verifier] = []
+
+    def make(url: str, *, fail: tuple[str, ...] = (), **policy: Any) -> tuple[Verifier, SpyStore]:
+        spy = SpyStore(open_store(url), fail=fail)
+        v = Verifier(spy, key, policy=Policy(**policy))
+        opened.append(v)
+        return v, spy
+
+    yield make
+    for v in opened:
+        v.close()
