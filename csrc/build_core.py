@@ -18,7 +18,9 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 HEADER = HERE / "otp_core.h"
 
-# Portable sources, compiled with the common flags.
+# Every source is compiled with the common flags. Each SIMD kernel file selects its own
+# instruction set for the functions it defines (target pragmas, see mb_target.h), and compiles to
+# nothing where the instruction set does not exist (aarch64 and others).
 SOURCES = [
     "drivers.c",
     "dispatch.c",
@@ -26,7 +28,17 @@ SOURCES = [
     "sha1_portable.c",
     "sha256_portable.c",
     "sha512_portable.c",
+    "sha1_shani.c",
+    "sha1_avx2.c",
+    "sha1_avx512.c",
+    "sha256_shani.c",
+    "sha256_avx2.c",
+    "sha256_avx512.c",
+    "sha512_avx2.c",
+    "sha512_avx512.c",
 ]
+# Headers the sources include: a change to one rebuilds the module.
+DEPENDS = sorted(str(Path("csrc") / p.name) for p in HERE.glob("*.h"))
 
 
 def _cdef_text() -> str:
@@ -63,6 +75,7 @@ ffibuilder.set_source(
     '#include "otp_core.h"\n',
     sources=[str(Path("csrc") / s) if not Path(s).is_absolute() else s for s in SOURCES],
     include_dirs=["csrc"],
+    depends=DEPENDS,
     extra_compile_args=compile_flags() if sys.platform != "win32" else [],
     extra_link_args=link_flags() if sys.platform != "win32" else [],
 )

@@ -51,6 +51,39 @@ static inline uint32_t reduce(uint32_t v31, unsigned digits)
     return digits == OTP_RAW_DIGITS ? v31 : (uint32_t)((uint64_t)v31 % POW10[digits]);
 }
 
+/* reduce() over an array, with a constant divisor per case so that the compiler replaces the
+ * division by a multiplication. 31-bit values: 10 digits (10^10 > 2^31) leave them unchanged. */
+static void reduce_all(uint32_t *v, size_t m, unsigned digits)
+{
+#define REDUCE_CASE(d, p) \
+    case d: \
+        for (size_t j = 0; j < m; j++) v[j] %= p; \
+        break;
+    switch (digits) {
+        REDUCE_CASE(6, 1000000u)
+        REDUCE_CASE(7, 10000000u)
+        REDUCE_CASE(8, 100000000u)
+        REDUCE_CASE(9, 1000000000u)
+    default: break;
+    }
+#undef REDUCE_CASE
+}
+
+/* The shared-counter paths compute whole register groups; for a handful of items the kernel's
+ * own tail handling (scalar code for short tails) is cheaper. */
+static inline int shared_pays(int present, const otp_kernel *k, size_t m)
+{
+    return present && m >= k->lanes / 2;
+}
+
+/* 1 when the m values are all equal (public data: time steps, not codes or keys). */
+static int all_equal(const uint64_t *c, size_t m)
+{
+    for (size_t j = 1; j < m; j++)
+        if (c[j] != c[0]) return 0;
+    return 1;
+}
+
 /* All-ones when a == b, zero otherwise, without a data-dependent branch. */
 static inline uint64_t ct_eq_mask(uint32_t a, uint32_t b)
 {
@@ -104,13 +137,16 @@ int otp_hotp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows, 
         const size_t m = n - base < CHUNK ? n - base : CHUNK;
         fill_rows(r, rows, key_stride, base, m);
         const uint64_t *cp = counters + base;
-        if (counter_stride == 0) {
-            for (size_t j = 0; j < m; j++) c[j] = counters[0];
-            cp = c;
+        if (counter_stride == 0 && shared_pays(k->trunc_shared != NULL, k, m)) {
+            k->trunc_shared(kt, r, counters[0], m, out + base);
+        } else {
+            if (counter_stride == 0) {
+                for (size_t j = 0; j < m; j++) c[j] = counters[0];
+                cp = c;
+            }
+            k->trunc(kt, r, cp, m, out + base);
         }
-        k->trunc(kt, r, cp, m, out + base);
-        if (digits != OTP_RAW_DIGITS)
-            for (size_t j = 0; j < m; j++) out[base + j] = reduce(out[base + j], digits);
+        reduce_all(out + base, m, digits);
     }
     return OTP_OK;
 }
@@ -147,8 +183,9 @@ int otp_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows, 
         fill_rows(r, rows, key_stride, base, m);
         for (size_t j = 0; j < m; j++)
             (void)time_step(times[time_stride * (base + j)], t0, interval, &c[j]);
-        k->trunc(kt, r, c, m, out + base);
-        for (size_t j = 0; j < m; j++) out[base + j] = reduce(out[base + j], digits);
+        if (shared_pays(k->trunc_shared != NULL, k, m) && all_equal(c, m)) k->trunc_shared(kt, r, c[0], m, out + base);
+        else k->trunc(kt, r, c, m, out + base);
+        reduce_all(out + base, m, digits);
     }
     return OTP_OK;
 }
@@ -175,8 +212,8 @@ int otp_verify_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t 
         }
     }
 
-    uint32_t r[CHUNK], v[CHUNK];
-    uint64_t s[CHUNK], c[CHUNK], sel[CHUNK];
+    uint32_t r[CHUNK], v[CHUNK], want[CHUNK];
+    uint64_t s[CHUNK], c[CHUNK], sel[CHUNK], okmask[CHUNK];
     int64_t last[CHUNK];
     for (size_t base = 0; base < n; base += CHUNK) {
         const size_t m = n - base < CHUNK ? n - base : CHUNK;
@@ -184,13 +221,16 @@ int otp_verify_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t 
         for (size_t j = 0; j < m; j++) {
             (void)time_step(times[time_stride * (base + j)], t0, interval, &s[j]);
             last[j] = last_steps ? last_steps[last_stride * (base + j)] : -1;
+            want[j] = codes[code_stride * (base + j)];
             sel[j] = UINT64_MAX;
         }
+        /* Every item at the same step (the usual server batch): the kernel's shared path keeps
+         * one inner message schedule for all lanes and compares in its lanes. */
+        const int shared = shared_pays(k->match_shared != NULL, k, m) && all_equal(s, m);
         /* From the latest candidate down, so the lowest matching step is the one kept. Every
          * candidate is computed, even those outside [0, 2^63 - 1] or at or below the last
          * accepted step (those are masked out), so the work never depends on the code. */
         for (int64_t d = (int64_t)future; d >= -(int64_t)past; d--) {
-            uint64_t okmask[CHUNK];
             for (size_t j = 0; j < m; j++) {
                 const uint64_t cand = s[j] + (uint64_t)d; /* wraps harmlessly; masked below */
                 int in_range = d >= 0 ? (s[j] <= (uint64_t)INT64_MAX - (uint64_t)d)
@@ -199,11 +239,20 @@ int otp_verify_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t 
                 okmask[j] = (uint64_t)0 - (uint64_t)in_range;
                 c[j] = cand & okmask[j];
             }
-            k->trunc(kt, r, c, m, v);
-            for (size_t j = 0; j < m; j++) {
-                const uint32_t code = codes[code_stride * (base + j)];
-                const uint64_t hit = ct_eq_mask(reduce(v[j], digits), code) & okmask[j];
-                sel[j] = (sel[j] & ~hit) | (c[j] & hit);
+            if (shared) {
+                /* hit lanes are all ones or zero; widen them to 64-bit masks. */
+                k->match_shared(kt, r, s[0] + (uint64_t)d, m, want, digits, v);
+                for (size_t j = 0; j < m; j++) {
+                    const uint64_t hit = ((uint64_t)0 - (uint64_t)(v[j] & 1u)) & okmask[j];
+                    sel[j] = (sel[j] & ~hit) | (c[j] & hit);
+                }
+            } else {
+                k->trunc(kt, r, c, m, v);
+                reduce_all(v, m, digits);
+                for (size_t j = 0; j < m; j++) {
+                    const uint64_t hit = ct_eq_mask(v[j], want[j]) & okmask[j];
+                    sel[j] = (sel[j] & ~hit) | (c[j] & hit);
+                }
             }
         }
         for (size_t j = 0; j < m; j++) out_steps[base + j] = (int64_t)sel[j];
@@ -252,9 +301,10 @@ int otp_verify_hotp(const otp_kernel *k, const otp_keytable *kt, const uint32_t 
                 c[j] = (base_ctr + (uint64_t)d) & okmask[j];
             }
             k->trunc(kt, r, c, m, v);
+            reduce_all(v, m, digits);
             for (size_t j = 0; j < m; j++) {
                 const uint32_t code = codes[code_stride * (base + j)];
-                const uint64_t hit = ct_eq_mask(reduce(v[j], digits), code) & okmask[j];
+                const uint64_t hit = ct_eq_mask(v[j], code) & okmask[j];
                 sel[j] = (sel[j] & ~hit) | (c[j] & hit);
                 found[j] |= hit;
             }

@@ -164,42 +164,42 @@ int otp_keytable_new(int digest, size_t n, otp_keytable **out)
     return OTP_OK;
 }
 
-/* Computes the inner and outer midstates of one key into row r. */
-static void set_row(otp_keytable *kt, size_t r, const uint8_t *key, size_t key_len)
+/* Portable key schedule: midstates of key ^ ipad and key ^ opad for `count` zero-padded key
+ * blocks into rows first.. of the table. */
+void otp_keysched_portable(otp_keytable *kt, size_t first, const uint8_t *blocks, size_t count)
 {
     const int digest = kt->digest;
     const unsigned bs = otp_digest_block(digest);
-    uint8_t kblock[OTP_MAX_BLOCK];
     uint8_t pad[OTP_MAX_BLOCK];
     chain_state st;
-
-    memset(kblock, 0, sizeof kblock);
-    if (key_len > bs) {
-        /* HMAC's rule: keys longer than the block are replaced by their hash. */
-        (void)otp_hash(digest, key, key_len, kblock, sizeof kblock);
-    } else if (key_len) {
-        memcpy(kblock, key, key_len);
-    }
-    for (int which = 0; which < 2; which++) {
-        const uint8_t x = which == 0 ? 0x36 : 0x5c;
-        for (unsigned i = 0; i < bs; i++) pad[i] = kblock[i] ^ x;
-        state_init(digest, &st);
-        state_compress(digest, &st, pad);
-        void *table = which == 0 ? kt->inner : kt->outer;
-        for (unsigned w = 0; w < kt->words; w++) {
-            if (kt->word_size == 8) ((uint64_t *)table)[w * kt->stride + r] = st.w64[w];
-            else ((uint32_t *)table)[w * kt->stride + r] = st.w32[w];
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *kblock = blocks + i * bs;
+        const size_t r = first + i;
+        for (int which = 0; which < 2; which++) {
+            const uint8_t x = which == 0 ? 0x36 : 0x5c;
+            for (unsigned j = 0; j < bs; j++) pad[j] = kblock[j] ^ x;
+            state_init(digest, &st);
+            state_compress(digest, &st, pad);
+            void *table = which == 0 ? kt->inner : kt->outer;
+            for (unsigned w = 0; w < kt->words; w++) {
+                if (kt->word_size == 8) ((uint64_t *)table)[w * kt->stride + r] = st.w64[w];
+                else ((uint32_t *)table)[w * kt->stride + r] = st.w32[w];
+            }
         }
     }
-    otp_wipe(kblock, sizeof kblock);
     otp_wipe(pad, sizeof pad);
     otp_wipe(&st, sizeof st);
 }
 
-int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t *keys,
-                     size_t keys_len, const uint64_t *offsets, size_t key_len, size_t *err_index)
+/* Keys prepared per kernel call: 64 blocks of up to 128 bytes (8 KiB of stack, wiped). */
+#define KEY_BATCH 64
+
+int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_t count,
+                      const uint8_t *keys, size_t keys_len, const uint64_t *offsets,
+                      size_t key_len, size_t *err_index)
 {
     if (kt == NULL || (keys == NULL && keys_len != 0)) return OTP_E_NULL;
+    if (k != NULL && k->digest != kt->digest) return OTP_E_KERNEL;
     if (first > kt->n || count > kt->n - first) return OTP_E_COUNT;
     /* Validate every key before writing any row, so a bad batch changes nothing. */
     if (offsets == NULL) {
@@ -214,11 +214,31 @@ int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t
             }
         }
     }
-    for (size_t i = 0; i < count; i++) {
-        if (offsets == NULL) set_row(kt, first + i, keys + i * key_len, key_len);
-        else set_row(kt, first + i, keys + offsets[i], (size_t)(offsets[i + 1] - offsets[i]));
+    const unsigned bs = otp_digest_block(kt->digest);
+    const otp_keysched_fn sched = k != NULL && k->keysched != NULL ? k->keysched
+                                                                     : otp_keysched_portable;
+    uint8_t blocks[KEY_BATCH * OTP_MAX_BLOCK];
+    for (size_t base = 0; base < count; base += KEY_BATCH) {
+        const size_t m = count - base < KEY_BATCH ? count - base : KEY_BATCH;
+        memset(blocks, 0, m * bs);
+        for (size_t j = 0; j < m; j++) {
+            const size_t i = base + j;
+            const uint8_t *key = offsets == NULL ? keys + i * key_len : keys + offsets[i];
+            const size_t len = offsets == NULL ? key_len : (size_t)(offsets[i + 1] - offsets[i]);
+            /* HMAC's rule: keys longer than the block are replaced by their hash. */
+            if (len > bs) (void)otp_hash(kt->digest, key, len, blocks + j * bs, bs);
+            else memcpy(blocks + j * bs, key, len);
+        }
+        sched(kt, first + base, blocks, m);
     }
+    otp_wipe(blocks, sizeof blocks);
     return OTP_OK;
+}
+
+int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t *keys,
+                     size_t keys_len, const uint64_t *offsets, size_t key_len, size_t *err_index)
+{
+    return otp_keytable_load(NULL, kt, first, count, keys, keys_len, offsets, key_len, err_index);
 }
 
 int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src,

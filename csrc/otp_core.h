@@ -51,6 +51,9 @@ const otp_kernel *otp_kernel_at(size_t i);
 const char *otp_kernel_name(const otp_kernel *k);
 int otp_kernel_digest(const otp_kernel *k);
 unsigned otp_kernel_lanes(const otp_kernel *k);
+/* 1 when the kernel has a shared-counter verification path (otp_verify_totp uses it when every
+ * item of a chunk is at the same time step). */
+int otp_kernel_has_shared(const otp_kernel *k);
 /* 1 when this CPU (and OS) can run the kernel. */
 int otp_kernel_supported(const otp_kernel *k);
 /* The best supported kernel for a digest, or NULL for an unknown digest. */
@@ -62,6 +65,11 @@ int otp_keytable_new(int digest, size_t n, otp_keytable **out);
  * `key_len` bytes; otherwise key i spans keys[offsets[i] .. offsets[i + 1]) (count + 1 offsets). */
 int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t *keys,
                      size_t keys_len, const uint64_t *offsets, size_t key_len, size_t *err_index);
+/* The same, computing the midstates with kernel k's key schedule (k's digest must be the table's;
+ * NULL: the portable one). One call builds any number of rows. */
+int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_t count,
+                      const uint8_t *keys, size_t keys_len, const uint64_t *offsets,
+                      size_t key_len, size_t *err_index);
 /* Copies rows[i] of src into row first + i of dst (same digest). */
 int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src,
                         const uint32_t *rows, size_t count, size_t *err_index);

@@ -37,6 +37,24 @@ struct otp_keytable {
 typedef void (*otp_trunc_fn)(const otp_keytable *kt, const uint32_t *rows,
                              const uint64_t *counters, size_t n, uint32_t *out31);
 
+/* Optional: the same at one counter shared by every item (a TOTP time step), where a kernel can
+ * compute the inner message schedule once and broadcast it. */
+typedef void (*otp_trunc_shared_fn)(const otp_keytable *kt, const uint32_t *rows,
+                                    uint64_t counter, size_t n, uint32_t *out31);
+
+/* Optional: at one shared counter, hit[i] = all ones when the code of rows[i] reduced to
+ * `digits` (6..10) equals codes[i], else 0; truncation, reduction and comparison stay in the
+ * vector lanes and take the same time whatever the codes are. */
+typedef void (*otp_match_shared_fn)(const otp_keytable *kt, const uint32_t *rows,
+                                    uint64_t counter, size_t n, const uint32_t *codes,
+                                    unsigned digits, uint32_t *hit);
+
+/* Optional: HMAC key schedule. `blocks` holds `count` keys, each already hashed when longer than
+ * the block and zero-padded to one block; the kernel stores the midstates of key ^ ipad and
+ * key ^ opad into rows first .. first + count - 1 (which the caller checked). */
+typedef void (*otp_keysched_fn)(otp_keytable *kt, size_t first, const uint8_t *blocks,
+                                size_t count);
+
 /* CPU features a kernel may need (bit flags). */
 #define OTP_CPU_SSE41 (1u << 0)
 #define OTP_CPU_SHANI (1u << 1)
@@ -50,7 +68,18 @@ struct otp_kernel {
     unsigned cpu_needs;  /* OTP_CPU_* flags */
     int priority;        /* higher is preferred when supported */
     otp_trunc_fn trunc;
+    otp_trunc_shared_fn trunc_shared; /* NULL: the driver calls trunc with repeated counters */
+    otp_match_shared_fn match_shared; /* NULL: the driver reduces and compares itself */
+    otp_keysched_fn keysched;         /* NULL: the portable key schedule */
 };
+
+/* The x86-64 SIMD kernels need GCC or Clang (vector extensions, target pragmas); elsewhere their
+ * files compile to nothing and the portable kernels serve. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(OTP_NO_SIMD)
+#define OTP_X86_KERNELS 1
+#else
+#define OTP_X86_KERNELS 0
+#endif
 
 /* CPU features of this machine and OS (computed on each call; callers cache the kernel). */
 unsigned otp_cpu_features(void);
@@ -79,6 +108,37 @@ void otp_sha256_trunc_portable(const otp_keytable *kt, const uint32_t *rows,
                                const uint64_t *counters, size_t n, uint32_t *out31);
 void otp_sha512_trunc_portable(const otp_keytable *kt, const uint32_t *rows,
                                const uint64_t *counters, size_t n, uint32_t *out31);
+
+/* Portable key schedule (keytable.c). */
+void otp_keysched_portable(otp_keytable *kt, size_t first, const uint8_t *blocks, size_t count);
+
+#if OTP_X86_KERNELS
+#define OTP_DECLARE_KERNELS(digest, isa)                                                          \
+    void otp_##digest##_trunc_##isa(const otp_keytable *kt, const uint32_t *rows,                 \
+                                    const uint64_t *counters, size_t n, uint32_t *out31);         \
+    void otp_##digest##_trunc_shared_##isa(const otp_keytable *kt, const uint32_t *rows,          \
+                                           uint64_t counter, size_t n, uint32_t *out31);          \
+    void otp_##digest##_match_shared_##isa(const otp_keytable *kt, const uint32_t *rows,          \
+                                           uint64_t counter, size_t n, const uint32_t *codes,     \
+                                           unsigned digits, uint32_t *hit);                       \
+    void otp_##digest##_keysched_##isa(otp_keytable *kt, size_t first, const uint8_t *blocks,     \
+                                       size_t count);
+OTP_DECLARE_KERNELS(sha1, avx2)
+OTP_DECLARE_KERNELS(sha1, avx512)
+OTP_DECLARE_KERNELS(sha256, avx2)
+OTP_DECLARE_KERNELS(sha256, avx512)
+OTP_DECLARE_KERNELS(sha512, avx2)
+OTP_DECLARE_KERNELS(sha512, avx512)
+#undef OTP_DECLARE_KERNELS
+/* SHA-NI kernels: two streams per call; no shared-counter paths (the drivers' generic ones). */
+void otp_sha1_trunc_shani(const otp_keytable *kt, const uint32_t *rows, const uint64_t *counters,
+                          size_t n, uint32_t *out31);
+void otp_sha1_keysched_shani(otp_keytable *kt, size_t first, const uint8_t *blocks, size_t count);
+void otp_sha256_trunc_shani(const otp_keytable *kt, const uint32_t *rows,
+                            const uint64_t *counters, size_t n, uint32_t *out31);
+void otp_sha256_keysched_shani(otp_keytable *kt, size_t first, const uint8_t *blocks,
+                               size_t count);
+#endif
 
 /* RFC 4226 dynamic truncation of a digest held as big-endian 32-bit words (SHA-1, SHA-256). */
 static inline uint32_t otp_truncate_words32(const uint32_t *h, unsigned nwords)

@@ -7,12 +7,14 @@ above this module speaks Python types; everything below it is C.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import itertools
 import math
 import os
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,7 @@ __all__ = [
     "NativeKeyTable",
     "all_kernels",
     "kernel_for",
+    "forced_kernels",
     "digest_id",
     "digest_name",
     "u64_arg",
@@ -174,6 +177,24 @@ def kernel_for(digest: int) -> Kernel:
     return _KERNELS[digest]
 
 
+@contextlib.contextmanager
+def forced_kernels(request: str | None) -> Iterator[dict[int, Kernel]]:
+    """Internal hook for tests and benchmarks: run a block with other kernels selected.
+
+    ``request`` reads like ``PYOTP_HW_KERNEL`` ("sha1-avx2", "avx2", "portable"; None restores
+    the best kernels). The selection is process-wide while the block runs, so use it from one
+    thread at a time; calls already inside C keep the kernel they started with.
+    """
+    global _KERNELS
+    chosen = _select_kernels(request)
+    saved = _KERNELS
+    _KERNELS = chosen
+    try:
+        yield chosen
+    finally:
+        _KERNELS = saved
+
+
 # ---------------------------------------------------------------- key tables
 
 
@@ -194,20 +215,19 @@ class NativeKeyTable:
         joined = bytearray().join(keys)
         try:
             first_len = len(keys[0])
-            uniform = len(joined) == first_len * n and all(len(k) == first_len for k in keys)
+            uniform = len(joined) == first_len * n and len(set(map(len, keys))) == 1
             err = _err_slot()
+            # The selected kernel's key schedule builds every row in this one call.
+            kernel = kernel_for(digest).ptr
             if uniform:
-                status = lib.otp_keytable_set(
-                    self._ptr, 0, n, ffi.from_buffer(joined), len(joined), ffi.NULL, first_len, err
+                status = lib.otp_keytable_load(
+                    kernel, self._ptr, 0, n, ffi.from_buffer(joined), len(joined), ffi.NULL,
+                    first_len, err,
                 )
             else:
-                offsets = array("Q", [0]) * (n + 1)
-                total = 0
-                for i, key in enumerate(keys):
-                    total += len(key)
-                    offsets[i + 1] = total
-                status = lib.otp_keytable_set(
-                    self._ptr, 0, n, ffi.from_buffer(joined), len(joined),
+                offsets = array("Q", itertools.accumulate(map(len, keys), initial=0))
+                status = lib.otp_keytable_load(
+                    kernel, self._ptr, 0, n, ffi.from_buffer(joined), len(joined),
                     ffi.from_buffer("uint64_t[]", offsets), 0, err,
                 )
             if status == lib.OTP_E_KEY:

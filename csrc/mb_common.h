@@ -1,0 +1,189 @@
+/*
+ * Multi-buffer helpers shared by the SIMD kernel templates (mb_sha1.h, mb_sha256.h, mb_sha512.h).
+ *
+ * Written with GCC/Clang vector extensions rather than intrinsics: the same source is compiled
+ * for 8 lanes under AVX2 and for 16 lanes under AVX-512 (the file that includes a template sets
+ * the instruction set with a target pragma), so the arithmetic the wide kernels perform is the
+ * arithmetic the tested narrow kernels perform; only the register width differs.
+ *
+ * Before including: MB_LANES (lanes per group: codes computed side by side).
+ * Everything here is static inline: every function lives in the including file, compiled for
+ * that file's instruction set.
+ */
+#ifndef PYOTP_HW_MB_COMMON_H
+#define PYOTP_HW_MB_COMMON_H
+
+#include <string.h>
+
+#include "otp_internal.h"
+
+#ifndef MB_LANES
+#error "define MB_LANES before including mb_common.h"
+#endif
+
+#define MB_INLINE static inline __attribute__((always_inline))
+
+/* One 32-bit word of MB_LANES independent codes, and the same for 64-bit words. */
+typedef uint32_t v32 __attribute__((vector_size(MB_LANES * 4)));
+typedef int32_t v32s __attribute__((vector_size(MB_LANES * 4)));
+typedef uint64_t v64 __attribute__((vector_size(MB_LANES * 8)));
+typedef int64_t v64s __attribute__((vector_size(MB_LANES * 8)));
+typedef double v64f __attribute__((vector_size(MB_LANES * 8)));
+
+/* Rotations by constants: every shift count stays below the word width. */
+#define ROL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define ROR64(x, n) (((x) >> (n)) | ((x) << (64 - (n))))
+
+/* How the rows of one group sit in the key table, to pick the cheapest way to load them. */
+enum mb_rows_shape { MB_ROWS_SCATTERED, MB_ROWS_CONSECUTIVE, MB_ROWS_SAME };
+
+MB_INLINE enum mb_rows_shape mb_rows_shape(const uint32_t *rows)
+{
+    const uint32_t r0 = rows[0];
+    int consecutive = 1, same = 1;
+    for (unsigned j = 1; j < MB_LANES; j++) {
+        consecutive &= rows[j] == r0 + j;
+        same &= rows[j] == r0;
+    }
+    return consecutive ? MB_ROWS_CONSECUTIVE : same ? MB_ROWS_SAME : MB_ROWS_SCATTERED;
+}
+
+/* Word w of the keys in rows[0..MB_LANES) of one half (inner or outer) of a 32-bit key table. */
+MB_INLINE v32 mb_load_word32(const uint32_t *half, size_t stride, unsigned w,
+                             const uint32_t *rows, enum mb_rows_shape shape)
+{
+    const uint32_t *base = half + (size_t)w * stride;
+    v32 v;
+    if (shape == MB_ROWS_CONSECUTIVE) {
+        /* rows[0] + MB_LANES - 1 < n <= stride: the whole load lies inside this word's row. */
+        memcpy(&v, base + rows[0], sizeof v);
+    } else if (shape == MB_ROWS_SAME) {
+        v = (v32){0} + base[rows[0]];
+    } else {
+        uint32_t lanes[MB_LANES];
+        for (unsigned j = 0; j < MB_LANES; j++) lanes[j] = base[rows[j]];
+        memcpy(&v, lanes, sizeof v);
+    }
+    return v;
+}
+
+/* 64-bit vectors go through pointers: with 8 lanes under AVX2 they exceed a register, and
+ * passing them by value would be an ABI question. */
+MB_INLINE void mb_load_word64(v64 *v, const uint64_t *half, size_t stride, unsigned w,
+                              const uint32_t *rows, enum mb_rows_shape shape)
+{
+    const uint64_t *base = half + (size_t)w * stride;
+    if (shape == MB_ROWS_CONSECUTIVE) {
+        memcpy(v, base + rows[0], sizeof *v);
+    } else if (shape == MB_ROWS_SAME) {
+        *v = (v64){0} + base[rows[0]];
+    } else {
+        uint64_t lanes[MB_LANES];
+        for (unsigned j = 0; j < MB_LANES; j++) lanes[j] = base[rows[j]];
+        memcpy(v, lanes, sizeof *v);
+    }
+}
+
+/* Stores word w of MB_LANES consecutive rows starting at `first` (key schedule). */
+MB_INLINE void mb_store_word32(uint32_t *half, size_t stride, unsigned w, size_t first,
+                               size_t count, v32 v)
+{
+    uint32_t *dst = half + (size_t)w * stride + first;
+    if (count == MB_LANES) {
+        memcpy(dst, &v, sizeof v);
+    } else {
+        for (size_t j = 0; j < count; j++) dst[j] = v[j];
+    }
+}
+
+MB_INLINE void mb_store_word64(uint64_t *half, size_t stride, unsigned w, size_t first,
+                               size_t count, const v64 *v)
+{
+    uint64_t *dst = half + (size_t)w * stride + first;
+    if (count == MB_LANES) {
+        memcpy(dst, v, sizeof *v);
+    } else {
+        for (size_t j = 0; j < count; j++) dst[j] = (*v)[j];
+    }
+}
+
+/* One bit pattern in every lane. */
+#define V32(x) ((v32){0} + (uint32_t)(x))
+#define V64(x) ((v64){0} + (uint64_t)(x))
+
+/* Selects words[q] per lane for q in 0..3, with masks (no data-dependent branch or index). */
+MB_INLINE v32 mb_pick4(v32 q, v32 w0, v32 w1, v32 w2, v32 w3)
+{
+    return (w0 & (v32)(q == 0)) | (w1 & (v32)(q == 1)) | (w2 & (v32)(q == 2)) |
+           (w3 & (v32)(q == 3));
+}
+
+/*
+ * RFC 4226 dynamic truncation in the lanes, for digests held as big-endian 32-bit words h[0..]
+ * whose last word is `last`: offset = low nibble of the last byte, then the 31 bits starting at
+ * that byte. Bytes off..off+3 lie in words off/4 and off/4 + 1 (off <= 15, so words 0..4).
+ * The low word is shifted right by one and then by 31 - 8r, so no shift reaches 32 when r == 0.
+ */
+MB_INLINE v32 mb_truncate32(v32 last, v32 h0, v32 h1, v32 h2, v32 h3, v32 h4)
+{
+    const v32 off = last & 15;
+    const v32 q = off >> 2;
+    const v32 sh = (off & 3) << 3;
+    const v32 hi = mb_pick4(q, h0, h1, h2, h3);
+    const v32 lo = mb_pick4(q, h1, h2, h3, h4);
+    return ((hi << sh) | ((lo >> 1) >> (31 - sh))) & 0x7fffffffu;
+}
+
+/* The same for SHA-512's 64-bit words: bytes off..off+3 lie in words off/8 and off/8 + 1. */
+MB_INLINE v32 mb_truncate64(const v64 *hp0, const v64 *hp1, const v64 *hp2, const v64 *hp7)
+{
+    const v64 h0 = *hp0, h1 = *hp1, h2 = *hp2;
+    const v64 off = *hp7 & 15;
+    const v64 q1 = (v64)(off >> 3 == 1); /* all ones when the bytes start in word 1 */
+    const v64 sh = (off & 7) << 3;
+    const v64 hi = (h0 & ~q1) | (h1 & q1);
+    const v64 lo = (h1 & ~q1) | (h2 & q1);
+    const v64 v = (hi << sh) | ((lo >> 1) >> (63 - sh));
+    return __builtin_convertvector(v >> 32, v32) & 0x7fffffffu;
+}
+
+/*
+ * v31 mod 10^digits for 31-bit values, in the lanes. The quotient comes from a double division:
+ * both operands are exact in a double and the true quotient is at least 1/(v + 1) > 2^-32 away
+ * from the next integer above it, far more than the rounding error, so truncation is exact.
+ */
+MB_INLINE v32 mb_mod_pow10(v32 v31, unsigned digits)
+{
+    if (digits >= 10) return v31; /* 10^10 > 2^31: the value is its own remainder */
+    static const uint32_t pow10[10] = {1u,      10u,      100u,      1000u,      10000u,
+                                       100000u, 1000000u, 10000000u, 100000000u, 1000000000u};
+    const uint32_t d = pow10[digits];
+    const v64f q = __builtin_convertvector((v32s)v31, v64f) / (double)d;
+    const v32 qi = (v32)__builtin_convertvector(q, v32s);
+    return v31 - qi * d;
+}
+
+/* Counters of one group as the two big-endian message words of the 8-byte counter. */
+MB_INLINE void mb_counter_words(const uint64_t *counters, v32 *hi, v32 *lo)
+{
+    v64 c;
+    memcpy(&c, counters, sizeof c);
+    *hi = __builtin_convertvector(c >> 32, v32);
+    *lo = __builtin_convertvector(c, v32);
+}
+
+/* Stores the first `count` lanes of v. */
+MB_INLINE void mb_store_lanes(uint32_t *dst, v32 v, size_t count)
+{
+    if (count == MB_LANES) memcpy(dst, &v, sizeof v);
+    else for (size_t j = 0; j < count; j++) dst[j] = v[j];
+}
+
+/*
+ * A tail of fewer than MB_LANES items is padded to a whole group (repeating its last row and
+ * using counter 0 in the unused lanes) unless it is so short that the scalar kernel is cheaper.
+ */
+#define MB_SCALAR_TAIL (MB_LANES / 4)
+
+#endif

@@ -1,0 +1,17 @@
+/* HOTP-SHA1 with AVX-512 (F, VL, BW): 16 codes per 512-bit register (multi-buffer template
+ * mb_sha1.h, the same source as the AVX2 kernel with twice the lanes). Selected only when cpuid and
+ * xgetbv report AVX-512 and the OS saves the ZMM state. */
+#include <string.h>
+
+#include "otp_internal.h"
+
+#if OTP_X86_KERNELS
+#include "mb_target.h"
+MB_TARGET_BEGIN("avx512f,avx512vl,avx512bw")
+#define MB_LANES 16
+#define MB_SUFFIX avx512
+#include "mb_sha1.h"
+MB_TARGET_END
+#else
+typedef int otp_sha1_avx512_unused; /* ISO C wants a translation unit to declare something */
+#endif

@@ -1,0 +1,15 @@
+/* HOTP-SHA256 with AVX2: 8 codes per 256-bit register (multi-buffer template mb_sha256.h). */
+#include <string.h>
+
+#include "otp_internal.h"
+
+#if OTP_X86_KERNELS
+#include "mb_target.h"
+MB_TARGET_BEGIN("avx2")
+#define MB_LANES 8
+#define MB_SUFFIX avx2
+#include "mb_sha256.h"
+MB_TARGET_END
+#else
+typedef int otp_sha256_avx2_unused; /* ISO C wants a translation unit to declare something */
+#endif

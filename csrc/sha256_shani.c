@@ -1,0 +1,181 @@
+/*
+ * HOTP-SHA256 with the SHA extensions (SHA-NI): two independent codes in flight at once.
+ *
+ * Register layout the instructions want: the state as ABEF and CDGH (A in lane 3 of the first,
+ * C in lane 3 of the second), message words W[4i..4i+3] with W[4i] in lane 0, and W + K
+ * supplied two rounds at a time in lanes 0 and 1.
+ */
+#include <string.h>
+
+#include "otp_internal.h"
+
+#if OTP_X86_KERNELS
+#include "mb_target.h"
+MB_TARGET_BEGIN("sha,sse4.1")
+#include <immintrin.h>
+
+#define NI_INLINE static inline __attribute__((always_inline))
+
+static const uint32_t k256_ni[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
+    0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
+    0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
+    0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+    0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+    0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u, 0xa2bfe8a1u, 0xa81a664bu,
+    0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u,
+    0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
+    0xc67178f2u};
+
+/* Message group i >= 4 of stream s into ring slot i & 3. */
+#define SHA256NI_SCHED(s, i)                                                                  \
+    m[s][(i) & 3] = _mm_sha256msg2_epu32(                                                     \
+        _mm_add_epi32(_mm_sha256msg1_epu32(m[s][(i) & 3], m[s][((i) + 1) & 3]),              \
+                      _mm_alignr_epi8(m[s][((i) + 3) & 3], m[s][((i) + 2) & 3], 4)),          \
+        m[s][((i) + 3) & 3]);
+
+/* Four rounds of stream s with message group i. */
+#define SHA256NI_R4(s, i)                                                                     \
+    {                                                                                         \
+        __m128i wk_ = _mm_add_epi32(m[s][(i) & 3],                                            \
+                                    _mm_loadu_si128((const __m128i *)(const void *)           \
+                                                    (k256_ni + 4 * (i))));                    \
+        cdgh[s] = _mm_sha256rnds2_epu32(cdgh[s], abef[s], wk_);                               \
+        wk_ = _mm_shuffle_epi32(wk_, 0x0e);                                                   \
+        abef[s] = _mm_sha256rnds2_epu32(abef[s], cdgh[s], wk_);                               \
+    }
+
+#define SHA256NI_GROUP(i)                                                                     \
+    if ((i) >= 4) { SHA256NI_SCHED(0, i) SHA256NI_SCHED(1, i) }                              \
+    SHA256NI_R4(0, i) SHA256NI_R4(1, i)
+
+/* Compresses two blocks; abef/cdgh updated, m consumed. The pair of rnds2 calls in a group
+ * swaps the roles of the two registers twice, so they end in their original roles. */
+NI_INLINE void sha256ni_x2(__m128i abef[2], __m128i cdgh[2], __m128i m[2][4])
+{
+    const __m128i abef0[2] = {abef[0], abef[1]};
+    const __m128i cdgh0[2] = {cdgh[0], cdgh[1]};
+    SHA256NI_GROUP(0) SHA256NI_GROUP(1) SHA256NI_GROUP(2) SHA256NI_GROUP(3)
+    SHA256NI_GROUP(4) SHA256NI_GROUP(5) SHA256NI_GROUP(6) SHA256NI_GROUP(7)
+    SHA256NI_GROUP(8) SHA256NI_GROUP(9) SHA256NI_GROUP(10) SHA256NI_GROUP(11)
+    SHA256NI_GROUP(12) SHA256NI_GROUP(13) SHA256NI_GROUP(14) SHA256NI_GROUP(15)
+    for (int s = 0; s < 2; s++) {
+        abef[s] = _mm_add_epi32(abef[s], abef0[s]);
+        cdgh[s] = _mm_add_epi32(cdgh[s], cdgh0[s]);
+    }
+}
+
+/* State words h[0..7] (A..H) to and from the ABEF / CDGH registers. */
+NI_INLINE void sha256ni_pack(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
+{
+    *abef = _mm_set_epi32((int)h[0], (int)h[1], (int)h[4], (int)h[5]);
+    *cdgh = _mm_set_epi32((int)h[2], (int)h[3], (int)h[6], (int)h[7]);
+}
+
+NI_INLINE void sha256ni_unpack(__m128i abef, __m128i cdgh, uint32_t h[8])
+{
+    h[0] = (uint32_t)_mm_extract_epi32(abef, 3);
+    h[1] = (uint32_t)_mm_extract_epi32(abef, 2);
+    h[4] = (uint32_t)_mm_extract_epi32(abef, 1);
+    h[5] = (uint32_t)_mm_extract_epi32(abef, 0);
+    h[2] = (uint32_t)_mm_extract_epi32(cdgh, 3);
+    h[3] = (uint32_t)_mm_extract_epi32(cdgh, 2);
+    h[6] = (uint32_t)_mm_extract_epi32(cdgh, 1);
+    h[7] = (uint32_t)_mm_extract_epi32(cdgh, 0);
+}
+
+NI_INLINE void sha256ni_load(const uint32_t *half, size_t stride, size_t r, __m128i *abef,
+                             __m128i *cdgh)
+{
+    uint32_t h[8];
+    for (int w = 0; w < 8; w++) h[w] = half[(size_t)w * stride + r];
+    sha256ni_pack(h, abef, cdgh);
+}
+
+NI_INLINE void sha256ni_codes(const otp_keytable *kt, const size_t r[2], const uint64_t c[2],
+                              uint32_t out[2])
+{
+    const uint32_t *inner = (const uint32_t *)kt->inner;
+    const uint32_t *outer = (const uint32_t *)kt->outer;
+    __m128i abef[2], cdgh[2], m[2][4];
+    for (int s = 0; s < 2; s++) {
+        sha256ni_load(inner, kt->stride, r[s], &abef[s], &cdgh[s]);
+        /* Counter (two big-endian words), 0x80, zeros, length 576 bits. */
+        m[s][0] = _mm_set_epi32(0, (int)0x80000000u, (int)(uint32_t)c[s],
+                                (int)(uint32_t)(c[s] >> 32));
+        m[s][1] = _mm_setzero_si128();
+        m[s][2] = _mm_setzero_si128();
+        m[s][3] = _mm_set_epi32(576, 0, 0, 0);
+    }
+    sha256ni_x2(abef, cdgh, m);
+    for (int s = 0; s < 2; s++) {
+        /* Inner digest, 0x80, zeros, length 768 bits. */
+        uint32_t h[8];
+        sha256ni_unpack(abef[s], cdgh[s], h);
+        m[s][0] = _mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]);
+        m[s][1] = _mm_set_epi32((int)h[7], (int)h[6], (int)h[5], (int)h[4]);
+        m[s][2] = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+        m[s][3] = _mm_set_epi32(768, 0, 0, 0);
+        sha256ni_load(outer, kt->stride, r[s], &abef[s], &cdgh[s]);
+    }
+    sha256ni_x2(abef, cdgh, m);
+    for (int s = 0; s < 2; s++) {
+        uint32_t h[8];
+        sha256ni_unpack(abef[s], cdgh[s], h);
+        out[s] = otp_truncate_words32(h, 8);
+    }
+}
+
+void otp_sha256_trunc_shani(const otp_keytable *kt, const uint32_t *rows,
+                            const uint64_t *counters, size_t n, uint32_t *out31)
+{
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const size_t r[2] = {rows[i], rows[i + 1]};
+        sha256ni_codes(kt, r, counters + i, out31 + i);
+    }
+    if (i < n) {
+        const size_t r[2] = {rows[i], rows[i]};
+        const uint64_t c[2] = {counters[i], counters[i]};
+        uint32_t v[2];
+        sha256ni_codes(kt, r, c, v);
+        out31[i] = v[0];
+    }
+}
+
+/* Big-endian message words of a 64-byte block XOR a pad byte, W[4i] in lane 0. */
+NI_INLINE void sha256ni_block(const uint8_t *block, uint8_t pad, __m128i m[4])
+{
+    const __m128i swap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    const __m128i x = _mm_set1_epi8((char)pad);
+    for (int i = 0; i < 4; i++) {
+        const __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)(block + 16 * i));
+        m[i] = _mm_shuffle_epi8(_mm_xor_si128(raw, x), swap);
+    }
+}
+
+void otp_sha256_keysched_shani(otp_keytable *kt, size_t first, const uint8_t *blocks,
+                               size_t count)
+{
+    uint32_t *half[2] = {(uint32_t *)kt->inner, (uint32_t *)kt->outer};
+    for (size_t i = 0; i < count; i++) {
+        __m128i abef[2], cdgh[2], m[2][4];
+        sha256ni_block(blocks + 64 * i, 0x36, m[0]);
+        sha256ni_block(blocks + 64 * i, 0x5c, m[1]);
+        for (int s = 0; s < 2; s++) sha256ni_pack(otp_sha256_iv, &abef[s], &cdgh[s]);
+        sha256ni_x2(abef, cdgh, m);
+        for (int s = 0; s < 2; s++) {
+            uint32_t h[8];
+            sha256ni_unpack(abef[s], cdgh[s], h);
+            for (int w = 0; w < 8; w++) half[s][(size_t)w * kt->stride + first + i] = h[w];
+            otp_wipe(h, sizeof h);
+        }
+        otp_wipe(m, sizeof m);
+    }
+}
+
+MB_TARGET_END
+#else
+typedef int otp_sha256_shani_unused; /* ISO C wants a translation unit to declare something */
+#endif
