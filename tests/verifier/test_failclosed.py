@@ -41,47 +41,69 @@ def test_seed_read_failure_rejects(store_url, spy_verifier) -> None:
 
 
 def test_sqlite_that_cannot_write(tmp_path, open_verifier) -> None:
-    # A real write failure inside SQLite: the verifier's connection turned read-only.
-    v = open_verifier(f"sqlite:///{tmp_path}/v.db")
+    # A real write failure inside SQLite: another connection holds the write lock longer than
+    # the verifier waits for it. Reading still works (WAL), writing the consumed step does not.
+    import sqlite3
+
+    path = tmp_path / "v.db"
+    v = open_verifier(f"sqlite:///{path}?timeout=0.2")
     v.enroll("alice", SECRET, now=T)
-    v.store._conn().execute("PRAGMA query_only = 1")
-    assert v.verify("alice", totp(SECRET, T), now=T).reason is Reason.STORE
-    v.store._conn().execute("PRAGMA query_only = 0")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert v.verify("alice", totp(SECRET, T), now=T).reason is Reason.STORE
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
     assert v.verify("alice", totp(SECRET, T), now=T).ok
 
 
 @pytest.mark.postgres
-def test_postgres_that_cannot_write(pg_url, open_verifier) -> None:
-    v = open_verifier(pg_url)
-    v.enroll("alice", SECRET, now=T)
-    v.store._conn().execute("SET default_transaction_read_only = on")
-    assert v.verify("alice", totp(SECRET, T), now=T).reason is Reason.STORE
-    v.store._conn().execute("SET default_transaction_read_only = off")
-    assert v.verify("alice", totp(SECRET, T), now=T).ok
-
-
-@pytest.mark.postgres
-def test_postgres_server_gone(pg_cluster, pg_url, open_verifier) -> None:
-    # The connection is killed under the verifier: rejected, never accepted.
+def test_postgres_that_cannot_write(pg_cluster, pg_url, open_verifier) -> None:
+    # The database turned read-only: the state can be read, the consumed step cannot be written.
     import psycopg
 
     v = open_verifier(pg_url)
     v.enroll("alice", SECRET, now=T)
-    pid = v.store._conn().info.backend_pid
+    v.close()
+    name = pg_url.rsplit("/", 1)[1]
     with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    reader = open_verifier(pg_url)
+    assert reader.verify("alice", totp(SECRET, T), now=T).reason is Reason.STORE
+    reader.close()
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+    assert open_verifier(pg_url).verify("alice", totp(SECRET, T), now=T).ok
+
+
+@pytest.mark.postgres
+def test_postgres_connection_killed(pg_cluster, pg_url, open_verifier) -> None:
+    # The server ends the verifier's sessions: rejected, never accepted; then it reconnects.
+    import psycopg
+
+    v = open_verifier(pg_url)
+    v.enroll("alice", SECRET, now=T)
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            [name]).fetchone()
+    assert killed is not None and killed[0] >= 1
     assert v.verify("alice", totp(SECRET, T), now=T).reason is Reason.STORE
-    # A new connection is made for the next call.
     assert v.verify("alice", totp(SECRET, T), now=T).ok
 
 
 def test_tampered_seed_is_rejected(tmp_path, open_verifier) -> None:
-    v = open_verifier(f"sqlite:///{tmp_path}/v.db")
+    import sqlite3
+
+    path = tmp_path / "v.db"
+    v = open_verifier(f"sqlite:///{path}")
     v.enroll("alice", SECRET, now=T)
-    conn = v.store._conn()
-    sealed = conn.execute("SELECT sealed FROM otp_credentials").fetchone()[0]
-    flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
-    conn.execute("UPDATE otp_credentials SET sealed = ?", [flipped])
+    with sqlite3.connect(path) as conn:
+        sealed = conn.execute("SELECT sealed FROM otp_credentials").fetchone()[0]
+        flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
+        conn.execute("UPDATE otp_credentials SET sealed = ?", [flipped])
     assert v.verify("alice", totp(SECRET, T), now=T).reason is Reason.UNREADABLE
 
 

@@ -79,13 +79,18 @@ def test_a_seed_is_bound_to_its_user(db_url, open_verifier) -> None:
     a, m = new_secret(), new_secret()
     v = open_verifier(db_url)
     v.enroll_many([("alice", a), ("mallory", m)], now=T)
-    conn = v.store._conn()
-    ph = "?" if db_url.startswith("sqlite") else "%s"
-    alice_sealed = conn.execute(
-        f"SELECT sealed FROM otp_credentials WHERE user_id = {ph}", ["alice"]).fetchone()[0]
-    with v.store._tx() as cur:
-        cur.execute(f"UPDATE otp_credentials SET sealed = {ph} WHERE user_id = {ph}",
-                    [alice_sealed, "mallory"])
+    copy = ("UPDATE otp_credentials SET sealed = (SELECT sealed FROM otp_credentials "
+            "WHERE user_id = 'alice') WHERE user_id = 'mallory'")
+    if db_url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(db_url[len("sqlite:///"):]) as conn:
+            conn.execute(copy)
+    else:
+        import psycopg
+
+        with psycopg.connect(db_url) as conn:
+            conn.execute(copy)
     v2 = open_verifier(db_url)  # a fresh verifier: nothing cached
     assert v2.verify("mallory", totp(a, T), now=T).reason is Reason.UNREADABLE
     assert v2.verify("alice", totp(a, T), now=T).ok

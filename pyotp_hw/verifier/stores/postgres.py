@@ -101,17 +101,18 @@ class PostgresStore(SQLStore):
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Any]:
-        conn = self._conn()
         pg = self._psycopg
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                yield cur
-        except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure) as exc:
-            raise _Retry(str(exc)) from None
-        except pg.Error as exc:
-            if conn.closed:
-                self._local.conn = None
-            raise StoreError(f"PostgreSQL: {_first_line(exc)}") from None
+        with self._lease() as conn:
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield cur
+            except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure) as exc:
+                raise _Retry(str(exc)) from None
+            except pg.Error as exc:
+                raise StoreError(f"PostgreSQL: {_first_line(exc)}") from None
+
+    def _broken(self, conn: Any) -> bool:
+        return bool(conn.closed or conn.broken)
 
     def commit(self, attempts: Any, now: float, policy: Any) -> Any:
         """As :meth:`SQLStore.commit`, retried when it loses a deadlock."""

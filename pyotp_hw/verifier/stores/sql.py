@@ -31,6 +31,13 @@ from .base import SCHEMA_VERSION, Store, _check_attempts, _check_users
 
 __all__ = ["SQLStore", "MIGRATIONS"]
 
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: S110 - closing is best effort
+        pass
+
 _COLS = ", ".join(COLUMNS)
 _INSERT_COLS = [c for c in COLUMNS if c != "id"]
 
@@ -45,9 +52,11 @@ class SQLStore(Store):
     #: Column types, by abstract name, for the DDL.
     TYPES: ClassVar[dict[str, str]] = {}
 
+    #: Idle connections kept for reuse; more concurrent transactions open more, closed after.
+    MAX_IDLE = 16
+
     def __init__(self) -> None:
-        self._local = threading.local()
-        self._all_conns: list[Any] = []
+        self._idle: list[Any] = []
         self._conns_lock = threading.Lock()
         self._closed = False
         self._pid = os.getpid()
@@ -98,36 +107,48 @@ class SQLStore(Store):
 
     # ------------------------------------------------------------------ connections
 
-    def _conn(self) -> Any:
-        if os.getpid() != self._pid:
-            with self._conns_lock:
-                self._inherited.extend(self._all_conns)
-                self._all_conns = []
-            self._local = threading.local()
-            self._pid = os.getpid()
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+    @contextmanager
+    def _lease(self) -> Iterator[Any]:
+        """A connection for one transaction, from the idle pool or new; back to the pool after.
+
+        A connection that failed (``_broken``) is closed instead of being reused.
+        """
+        with self._conns_lock:
+            if os.getpid() != self._pid:
+                self._inherited.extend(self._idle)
+                self._idle = []
+                self._pid = os.getpid()
             if self._closed:
                 from ..errors import StoreError
 
                 raise StoreError("the store is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
             conn = self._connect()
-            self._local.conn = conn
-            with self._conns_lock:
-                self._all_conns.append(conn)
-        return conn
+        keep = False
+        try:
+            yield conn
+            keep = True
+        finally:
+            if keep or not self._broken(conn):
+                with self._conns_lock:
+                    if not self._closed and len(self._idle) < self.MAX_IDLE:
+                        self._idle.append(conn)
+                        conn = None
+            if conn is not None:
+                _close_quietly(conn)
+
+    def _broken(self, conn: Any) -> bool:
+        """True when a connection that raised cannot be used again."""
+        return False
 
     def close(self) -> None:
-        """Close every connection this store opened."""
-        self._closed = True
+        """Close every idle connection; connections in use close when their transaction ends."""
         with self._conns_lock:
-            conns, self._all_conns = self._all_conns, []
+            self._closed = True
+            conns, self._idle = self._idle, []
         for conn in conns:
-            try:
-                conn.close()
-            except Exception:  # noqa: S110 - closing is best effort
-                pass
-        self._local = threading.local()
+            _close_quietly(conn)
 
     # ------------------------------------------------------------------ schema
 
@@ -168,9 +189,23 @@ class SQLStore(Store):
             "CREATE INDEX otp_events_user ON otp_events (user_id, id)",
         ]
 
+    def _current_version(self) -> int | None:
+        with self._tx(write=False) as cur:
+            if not self._table_exists(cur, "otp_meta"):
+                return None
+            cur.execute(f"SELECT value FROM otp_meta WHERE name = {self._p('text')}",
+                        ["schema_version"])
+            found = cur.fetchone()
+        return None if found is None else int(found[0])
+
     def migrate(self) -> None:
-        """Create or upgrade the schema, serialised against concurrent openers."""
+        """Create or upgrade the schema, serialised against concurrent openers.
+
+        A store already at this version is only read (so a read-only database still opens).
+        """
         p = self._p
+        if self._current_version() == SCHEMA_VERSION:
+            return
         with self._tx() as cur:
             self._schema_lock(cur)
             cur.execute(
@@ -210,6 +245,11 @@ class SQLStore(Store):
     def init_meta(self, values: dict[str, str]) -> dict[str, str]:
         """Insert missing entries (first writer wins); return all."""
         p = self._p
+        with self._tx(write=False) as cur:
+            cur.execute("SELECT name, value FROM otp_meta")
+            stored = {str(n): str(v) for n, v in cur.fetchall()}
+        if all(name in stored for name in values):
+            return stored
         with self._tx() as cur:
             for name, value in values.items():
                 cur.execute(

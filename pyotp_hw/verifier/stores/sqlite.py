@@ -100,21 +100,21 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Any]:
-        conn = self._conn()
-        try:
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite: {exc}") from None
-        try:
-            yield cur
-            cur.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback(conn)
-            raise StoreError(f"SQLite: {exc}") from None
-        except BaseException:
-            self._rollback(conn)
-            raise
+        with self._lease() as conn:
+            try:
+                cur = conn.cursor()
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite: {exc}") from None
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise StoreError(f"SQLite: {exc}") from None
+            except BaseException:
+                self._rollback(conn)
+                raise
 
     @staticmethod
     def _rollback(conn: Any) -> None:

@@ -1,0 +1,135 @@
+"""``pyotp-hw verifier ...``: the operator's commands, run as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pyotp
+import pytest
+
+from pyotp_hw.cli import main
+
+from .helpers import totp
+
+SECRET_B32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 160 bits
+SECRET = pyotp.TOTP(SECRET_B32).byte_secret()
+
+
+@pytest.fixture
+def store(tmp_path):
+    db = f"sqlite:///{tmp_path}/v.db"
+    keyfile = str(tmp_path / "key")
+    assert main(["verifier", "init", "--db", db, "--key-file", keyfile, "--create-key"]) == 0
+    return ["--db", db, "--key-file", keyfile]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_init_enroll_verify_replay_stats(store, capsys) -> None:
+    assert run(capsys, "verifier", "enroll", "alice", SECRET_B32, *store)[0] == 0
+    t = 1_700_000_000
+    code = totp(SECRET, t)
+    status, out, _ = run(capsys, "verifier", "verify", "alice", code, "--time", str(t), *store)
+    assert status == 0 and out.strip() == f"verify: accepted (step {t // 30})"
+    status, out, _ = run(capsys, "verifier", "verify", "alice", code, "--time", str(t), *store,
+                         "--json")
+    assert status == 1
+    assert json.loads(out) == {"ok": False, "reason": "replayed code", "step": None}
+    status, out, _ = run(capsys, "verifier", "verify", "alice", f" {code}", "--time", str(t),
+                         *store)
+    assert status == 1 and "malformed code" in out
+    status, out, _ = run(capsys, "verifier", "stats", *store, "--json")
+    stats = json.loads(out)
+    assert status == 0 and (stats["accepted"], stats["replayed"], stats["active"]) == (1, 1, 1)
+    status, out, _ = run(capsys, "verifier", "stats", *store)
+    assert "replayed" in out and SECRET_B32 not in out
+
+
+def test_lockout_and_unlock(store, capsys) -> None:
+    run(capsys, "verifier", "enroll", "alice", SECRET_B32, *store)
+    t = 1_700_000_000
+    good = totp(SECRET, t)
+    bad = "000000" if good != "000000" else "111111"
+    for _ in range(3):
+        assert run(capsys, "verifier", "verify", "alice", bad, "--time", str(t), *store)[0] == 1
+    # In the delay now (fourth failure is delayed): rejected unevaluated.
+    run(capsys, "verifier", "verify", "alice", bad, "--time", str(t), *store)
+    status, out, _ = run(capsys, "verifier", "verify", "alice", good, "--time", str(t), *store)
+    assert status == 1 and "throttled" in out
+    assert run(capsys, "verifier", "unlock", "alice", *store)[0] == 0
+    assert run(capsys, "verifier", "verify", "alice", good, "--time", str(t), *store)[0] == 0
+    status, _, err = run(capsys, "verifier", "unlock", "nobody", *store)
+    assert status == 2 and "nobody" in err
+
+
+def test_resync(store, capsys) -> None:
+    run(capsys, "verifier", "enroll", "alice", SECRET_B32, *store)
+    t = 1_700_000_000
+    c1, c2 = totp(SECRET, t, step_offset=4), totp(SECRET, t, step_offset=5)
+    status, out, _ = run(capsys, "verifier", "resync", "alice", c1, c2, "--time", str(t), *store)
+    assert status == 0 and "drift: 5 steps" in out
+    status, _, _ = run(capsys, "verifier", "resync", "alice", c1, c2, "--time", str(t), *store)
+    assert status == 1
+
+
+def test_new_enrollment_and_confirm(store, capsys) -> None:
+    status, out, _ = run(capsys, "verifier", "enroll", "bob", "--new", "--issuer", "Example",
+                         "--name", "bob@example.com", *store, "--json")
+    assert status == 0
+    uri = json.loads(out)["uri"]
+    app = pyotp.parse_uri(uri)
+    t = int(time.time())
+    status, out, _ = run(capsys, "verifier", "confirm", "bob", app.at(t), "--time", str(t),
+                         *store)
+    assert status == 0 and "accepted" in out
+
+
+def test_uri_and_hotp_enrollment(store, capsys) -> None:
+    uri = f"otpauth://hotp/Ex:h?secret={SECRET_B32}&issuer=Ex&counter=7"
+    status, out, _ = run(capsys, "verifier", "enroll", "h", uri, *store)
+    assert status == 0 and "hotp" in out
+    code = pyotp.HOTP(SECRET_B32).at(7)
+    assert run(capsys, "verifier", "verify", "h", code, *store)[0] == 0
+    status, _, err = run(capsys, "verifier", "enroll", "h2", uri, "--digits", "8", *store)
+    assert status == 2 and "URI carries its own parameters" in err
+    status, _, _ = run(capsys, "verifier", "enroll", "c", SECRET_B32, "--hotp", "3", *store)
+    assert status == 0
+    assert run(capsys, "verifier", "verify", "c", pyotp.HOTP(SECRET_B32).at(3), *store)[0] == 0
+
+
+def test_key_problems_are_clear_errors(store, tmp_path, capsys) -> None:
+    db = store[1]
+    status, _, err = run(capsys, "verifier", "stats", "--db", db)
+    assert status == 2 and "--key-file" in err
+    other = tmp_path / "other"
+    other.write_text(os.urandom(32).hex())
+    status, _, err = run(capsys, "verifier", "stats", "--db", db, "--key-file", str(other))
+    assert status == 2 and "does not open" in err
+    status, _, err = run(capsys, "verifier", "stats", "--db", "mysql://x", "--key-file", str(other))
+    assert status == 2 and "unknown store URL scheme" in err
+
+
+def test_secret_from_stdin_and_key_from_environment(tmp_path) -> None:
+    # A separate process: the secret never appears in the command line.
+    db = f"sqlite:///{tmp_path}/v.db"
+    env = dict(os.environ, PYOTP_HW_VERIFIER_KEY=os.urandom(32).hex())
+    cmd = [sys.executable, "-m", "pyotp_hw", "verifier"]
+    done = subprocess.run([*cmd, "enroll", "alice", "-", "--db", db], input=SECRET_B32 + "\n",
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    code = pyotp.TOTP(SECRET_B32).now()
+    done = subprocess.run([*cmd, "verify", "alice", code, "--db", db], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    env["PYOTP_HW_VERIFIER_PASSPHRASE"] = "a passphrase"
+    done = subprocess.run([*cmd, "init", "--db", f"sqlite:///{tmp_path}/p.db", "--passphrase"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
