@@ -64,20 +64,22 @@ def run_rounds(v: Verifier, rounds: list[tuple[str, str, int]], threads: int,
             outer.wait(timeout=60)
         tally: Counter[str] = Counter()
         lock = threading.Lock()
-
-        def submit() -> None:
-            gate.wait(timeout=60)
-            result = v.verify(user, code, now=now)
-            with lock:
-                tally[result.reason.value] += 1
-
-        workers = [threading.Thread(target=submit) for _ in range(threads)]
+        workers = [threading.Thread(target=_submit, args=(v, gate, user, code, now, tally, lock))
+                   for _ in range(threads)]
         for w in workers:
             w.start()
         for w in workers:
             w.join(timeout=120)
         out.append(tally)
     return out
+
+
+def _submit(v: Verifier, gate: threading.Barrier, user: str, code: str, now: int,
+            tally: Counter[str], lock: threading.Lock) -> None:
+    gate.wait(timeout=60)
+    result = v.verify(user, code, now=now)
+    with lock:
+        tally[result.reason.value] += 1
 
 
 def process_main(url: str, key: bytes, atomic: bool, rounds: list[tuple[str, str, int]],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 
-
 from pyotp_hw.verifier import Policy, Verifier
 
 from .conftest import SECRET, T
