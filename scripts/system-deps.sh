@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the demo need (Debian/Ubuntu), only when missing.
 set -euo pipefail
-pkgs=(gcc make pcscd vsmartcard-vpcd libpcsclite-dev swig oathtool postgresql procps)
+pkgs=(gcc make pcscd vsmartcard-vpcd libpcsclite-dev swig oathtool postgresql procps valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
