@@ -263,3 +263,24 @@ def test_virtual_needs_a_passphrase_for_a_state_file(tmp_path: Path, run: Run,
     assert not (tmp_path / "s.json").exists()
     status, _, err = run("token", "virtual", "--plaintext-state")
     assert status == 2 and "needs --state" in err
+
+
+def test_interactive_choice_and_password_prompt(run: Run, rig: Any, vtoken: Callable[..., Any],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyotp_hw.cli import token_cmds
+
+    vtoken(slot=0)
+    vtoken(slot=1)
+    with open_token(rig.reader(1)) as tok:
+        tok.put(URI)
+        tok.set_password("typed at the prompt")
+    answers = iter(["2"])
+    typed = iter(["first guess", "typed at the prompt"])
+    prompts: list[str] = []
+    monkeypatch.setattr(token_cmds, "_interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    monkeypatch.setattr(token_cmds.getpass, "getpass",
+                        lambda prompt="": prompts.append(prompt) or next(typed))
+    listed = run.json("token", "list")
+    assert [c["id"] for c in listed] == ["Example:alice@example.com"]
+    assert prompts == ["Token password: ", "Token password: "]
