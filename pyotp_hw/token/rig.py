@@ -234,6 +234,7 @@ class PcscRig:
         self.socket_path = SYSTEM_SOCKET
         self._pcscd: subprocess.Popen[bytes] | None = None
         self._tokens: list[VirtualTokenProcess] = []
+        self._saved_env: str | None = None
 
     # --- context manager ----------------------------------------------------------------------
 
@@ -290,6 +291,7 @@ class PcscRig:
         try:
             self._start_pcscd(pcscd, conf, run, timeout)
             if self.isolated:
+                self._saved_env = os.environ.get("PCSCLITE_CSOCK_NAME")
                 os.environ["PCSCLITE_CSOCK_NAME"] = str(self.socket_path)
             self._wait_readers(timeout)
         except BaseException:
@@ -473,3 +475,8 @@ class PcscRig:
             if self.base is not None:
                 shutil.rmtree(self.base, ignore_errors=True)
                 self.base = None
+            if self.isolated and os.environ.get("PCSCLITE_CSOCK_NAME") == str(self.socket_path):
+                if self._saved_env is None:
+                    os.environ.pop("PCSCLITE_CSOCK_NAME", None)
+                else:
+                    os.environ["PCSCLITE_CSOCK_NAME"] = self._saved_env

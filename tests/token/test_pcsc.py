@@ -103,7 +103,7 @@ def test_thirty_codes_in_one_calculate_all_over_pcsc(rig: Any, token: Any) -> No
     assert elapsed < 1.0  # about a millisecond with TCP_NODELAY/QUICKACK on the card side
 
 
-def test_touch_prompt_and_timeout_over_pcsc(vtoken: Callable[..., Any]) -> None:
+def test_touch_prompt_over_pcsc(vtoken: Callable[..., Any]) -> None:
     vtoken("--touch-delay", "0.6")
     prompts: list[str] = []
     with open_token(on_touch=lambda c: prompts.append(c.label)) as tok:
