@@ -30,7 +30,7 @@ from tests.verifier.conftest import PostgresCluster
 
 BATCH = 10_000
 LOOP_USERS = 500
-ROUNDS = 3
+ROUNDS = 5
 MIN_RATIO_SQLITE = 20.0
 T0 = 1_700_000_010
 
@@ -110,27 +110,32 @@ def measure_loop(data: Loaded, timings: list[float]) -> None:
     assert accepted == len(users)
 
 
+def measure_bulk(data: Loaded, timings: list[float]) -> None:
+    now = data.advance()
+    items = [(u, data.totps[u].at(now)) for u in data.users]
+    start = time.perf_counter()
+    results = data.verifier.verify_many(items, now=now)
+    timings.append(time.perf_counter() - start)
+    assert len(results) == BATCH and all(r.ok for r in results)
+
+
 def test_verify_many_vs_pyotp_loop(benchmark: Any, loaded: Loaded) -> None:
-    v = loaded.verifier
     bulk: list[float] = []
     loop: list[float] = []
+    measure_bulk(loaded, [])  # warm the key cache (decrypts every seed once)
+    # Interleaved pairs, best of each: the machine is shared, and a busy moment should not
+    # decide the ratio.
+    for _ in range(ROUNDS):
+        measure_bulk(loaded, bulk)
+        measure_loop(loaded, loop)
 
     def batch() -> tuple[tuple[Any, ...], dict[str, Any]]:
         now = loaded.advance()
         return ([(u, loaded.totps[u].at(now)) for u in loaded.users],), {"now": now}
 
-    def timed(items: list[tuple[str, str]], now: int) -> list[Any]:
-        start = time.perf_counter()
-        results = v.verify_many(items, now=now)
-        bulk.append(time.perf_counter() - start)
-        return results
-
-    args, kwargs = batch()
-    assert all(r.ok for r in v.verify_many(*args, **kwargs))  # warm the key cache
-    measure_loop(loaded, loop)
-    results = benchmark.pedantic(timed, setup=batch, rounds=ROUNDS, iterations=1)
-    for _ in range(ROUNDS - 1):
-        measure_loop(loaded, loop)
+    # The same bulk call, timed by pytest-benchmark for its report.
+    results = benchmark.pedantic(loaded.verifier.verify_many, setup=batch, rounds=ROUNDS,
+                                 iterations=1)
     assert len(results) == BATCH and all(r.ok for r in results)
 
     bulk_rate = BATCH / min(bulk)
@@ -151,5 +156,3 @@ def test_verify_many_vs_pyotp_loop(benchmark: Any, loaded: Loaded) -> None:
             f"verify_many is only {ratio:.1f} times the pyotp loop on SQLite "
             f"(needs {MIN_RATIO_SQLITE})"
         )
-
-

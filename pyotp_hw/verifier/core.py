@@ -63,6 +63,8 @@ _DIGESTS = ("sha1", "sha256", "sha512")
 _MAX_USER_LEN = 255
 _SALT_BYTES = 16
 
+# Building the named tuple directly skips its Python-level __new__ on the hot path.
+_new_result = tuple.__new__
 # Rejections carry no per-call data, so one instance per reason serves every caller.
 _REJECT = {reason: Result(False, reason) for reason in Reason}
 
@@ -86,17 +88,17 @@ def _check_user(user: object) -> str:
     return user
 
 
-class _Match:
-    """What the C core said about one code."""
+class _Matches:
+    """What the C core said about each code of a batch, as parallel lists."""
 
     __slots__ = ("drift", "error", "kind", "replay", "step")
 
-    def __init__(self) -> None:
-        self.step: int | None = None  # stored form
-        self.drift = 0
-        self.replay = False
-        self.error: Reason | None = None
-        self.kind = "totp"
+    def __init__(self, n: int) -> None:
+        self.step: list[int | None] = [None] * n  # stored form
+        self.drift = [0] * n
+        self.replay = [False] * n
+        self.error: list[Reason | None] = [None] * n
+        self.kind = ["totp"] * n
 
 
 def _public_step(kind: str, step: int | None) -> int | None:
@@ -326,32 +328,38 @@ class Verifier:
                 where.append(i)
         if not todo:
             return
-        matches = self._evaluate(todo, t)
+        m = self._evaluate(todo, t)
+        errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
         attempts: list[Attempt] = []
         positions: list[int] = []
-        kinds: list[str] = []
-        for i, (st, _, _), m in zip(where, todo, matches, strict=True):
-            if m.error is not None:
-                results[i] = _REJECT[m.error]
+        for k, i in enumerate(where):
+            error = errors[k]
+            if error is not None:
+                results[i] = _REJECT[error]
                 continue
-            attempts.append(Attempt(st.id, st.user, m.step, m.drift, m.replay))
-            positions.append(i)
-            kinds.append(m.kind)
+            st = todo[k][0]
+            attempts.append(Attempt(st.id, st.user, steps[k], drifts[k], replays[k]))
+            positions.append(k)
         if not attempts:
             return
         try:
             verdicts, events = self.store.commit(attempts, t, self.policy)
         except StoreError as exc:
             log.warning("verification failed closed: cannot write the store: %s", exc)
-            for i in positions:
-                results[i] = _REJECT[Reason.STORE]
+            for k in positions:
+                results[where[k]] = _REJECT[Reason.STORE]
             return
         accepted = Verdict.ACCEPTED
-        for i, a, v, kind in zip(positions, attempts, verdicts, kinds, strict=True):
+        ok = Reason.OK
+        kinds = m.kind
+        for k, v in zip(positions, verdicts, strict=True):
             if v is accepted:
-                results[i] = Result(True, Reason.OK, _public_step(kind, a.step))
+                step = steps[k]
+                if kinds[k] != "totp":
+                    step = _public_step("hotp", step)
+                results[where[k]] = _new_result(Result, (True, ok, step))
             else:
-                results[i] = _REJECT[_VERDICT_REASON[v]]
+                results[where[k]] = _REJECT[_VERDICT_REASON[v]]
         if events:
             self._deliver(events)
 
@@ -362,12 +370,12 @@ class Verifier:
         items: Sequence[tuple[State, int, int]],
         t: float,
         known: Credential | None = None,
-    ) -> list[_Match]:
+    ) -> _Matches:
         """Match each ``(state, code, length)``: one bulk C call per key segment and kind.
 
         ``known`` is a whole row the caller already read (saves the round trip for its seed).
         """
-        out = [_Match() for _ in items]
+        out = _Matches(len(items))
         pinned: list[Segment] = []
         try:
             located = self._locate([st.id for st, _, _ in items], out, pinned, known)
@@ -377,7 +385,7 @@ class Verifier:
                     continue
                 seg, _, params = entry
                 if params.digits != items[j][2]:
-                    out[j].error = Reason.MALFORMED
+                    out.error[j] = Reason.MALFORMED
                     continue
                 if params.kind == "totp":
                     key: tuple[Any, ...] = (seg.serial, "totp", params.digits, params.period,
@@ -397,7 +405,7 @@ class Verifier:
     def _locate(
         self,
         ids: Sequence[int],
-        out: list[_Match],
+        out: _Matches,
         pinned: list[Segment],
         known: Credential | None = None,
     ) -> list[Entry | None]:
@@ -415,13 +423,13 @@ class Verifier:
             except StoreError as exc:
                 log.warning("verification failed closed: cannot read seeds: %s", exc)
                 for j in missing:
-                    out[j].error = Reason.STORE
+                    out.error[j] = Reason.STORE
                 return found
         by_digest: dict[str, list[int]] = {}
         for j in missing:
             row = rows.get(ids[j])
             if row is None:  # removed since its state was read
-                out[j].error = Reason.NO_CREDENTIAL
+                out.error[j] = Reason.NO_CREDENTIAL
                 continue
             by_digest.setdefault(row.digest, []).append(j)
         for digest, idx in by_digest.items():
@@ -434,7 +442,7 @@ class Verifier:
                     opened.append(self._open_seed(row))
                 except WrongKey:
                     log.warning("credential %d cannot be decrypted", row.id)
-                    out[j].error = Reason.UNREADABLE
+                    out.error[j] = Reason.UNREADABLE
                     continue
                 params.append(row.params)
                 keep.append(j)
@@ -455,7 +463,7 @@ class Verifier:
         members: list[int],
         located: list[Entry | None],
         items: Sequence[tuple[State, int, int]],
-        out: list[_Match],
+        out: _Matches,
         t: float,
     ) -> None:
         policy = self.policy
@@ -465,7 +473,7 @@ class Verifier:
         t_int = math.floor(t)
         if t_int < t0:
             for j in members:
-                out[j].error = Reason.OUT_OF_RANGE
+                out.error[j] = Reason.OUT_OF_RANGE
             return
         now_step = (t_int - t0) // period
         codes = array("I")
@@ -479,7 +487,7 @@ class Verifier:
             if st.drift and max_drift:
                 at += min(max(st.drift, -max_drift), max_drift) * period
                 if not t0 <= at <= _I64_MAX:
-                    out[j].error = Reason.OUT_OF_RANGE
+                    out.error[j] = Reason.OUT_OF_RANGE
                     continue
             codes.append(value)
             times.append(at)
@@ -494,13 +502,12 @@ class Verifier:
             last_steps=last, rows=rows,
         )
         unmatched: list[int] = []
+        out_step, out_drift = out.step, out.drift
         for k, j in enumerate(keep):
             s = steps[k]
-            m = out[j]
-            m.kind = "totp"
             if s >= 0:
-                m.step = s
-                m.drift = s - now_step
+                out_step[j] = s
+                out_drift[j] = s - now_step
             else:
                 unmatched.append(k)
         if not unmatched:
@@ -513,14 +520,14 @@ class Verifier:
             digits=digits, rows=array("I", [rows[k] for k in unmatched]),
         )
         for k, s in zip(unmatched, again, strict=True):
-            out[keep[k]].replay = s >= 0
+            out.replay[keep[k]] = s >= 0
 
     def _match_hotp(
         self,
         members: list[int],
         located: list[Entry | None],
         items: Sequence[tuple[State, int, int]],
-        out: list[_Match],
+        out: _Matches,
     ) -> None:
         look = self.policy.look_ahead
         seg, _, params = located[members[0]]  # type: ignore[misc]
@@ -531,14 +538,14 @@ class Verifier:
         keep: list[int] = []
         for j in members:
             st, value, _ = items[j]
-            out[j].kind = "hotp"
+            out.kind[j] = "hotp"
             row = located[j][1]  # type: ignore[index]
             nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
             if nxt > _U64_MAX:
-                out[j].error = Reason.OUT_OF_RANGE
+                out.error[j] = Reason.OUT_OF_RANGE
                 continue
             if nxt + look > _I64_MAX:
-                self._match_hotp_high(seg, row, nxt, value, digits, out[j])
+                self._match_hotp_high(seg, row, nxt, value, digits, out, j)
                 continue
             counters.append(nxt)
             codes.append(value)
@@ -553,8 +560,8 @@ class Verifier:
         for k, j in enumerate(keep):
             c = found[k]
             if c >= 0:
-                out[j].step = to_stored_counter(c)
-                out[j].drift = c - counters[k]
+                out.step[j] = to_stored_counter(c)
+                out.drift[j] = c - counters[k]
             else:
                 unmatched.append(k)
         if not unmatched:
@@ -567,10 +574,10 @@ class Verifier:
             digits=digits, rows=array("I", [rows[k] for k in unmatched]),
         )
         for k, c in zip(unmatched, again, strict=True):
-            out[keep[k]].replay = 0 <= c < counters[k]
+            out.replay[keep[k]] = 0 <= c < counters[k]
 
     def _match_hotp_high(
-        self, seg: Segment, row: int, nxt: int, value: int, digits: int, m: _Match
+        self, seg: Segment, row: int, nxt: int, value: int, digits: int, out: _Matches, j: int
     ) -> None:
         """HOTP counters at the top of the 64-bit range, beyond the int64 results of the bulk
         verifier: codes computed by the C core, compared without an early exit."""
@@ -589,10 +596,10 @@ class Verifier:
                 hit_new = c
             hit_old |= same and c < nxt
         if hit_new is not None:
-            m.step = to_stored_counter(hit_new)
-            m.drift = hit_new - nxt
+            out.step[j] = to_stored_counter(hit_new)
+            out.drift[j] = hit_new - nxt
         else:
-            m.replay = hit_old
+            out.replay[j] = hit_old
 
     # ------------------------------------------------------------------ resync
 
@@ -629,11 +636,11 @@ class Verifier:
         if row.digits != len(code1):
             return _REJECT[Reason.MALFORMED]
         pinned: list[Segment] = []
-        m = _Match()
+        m = _Matches(1)
         try:
-            entry = self._locate([row.id], [m], pinned, row)[0]
+            entry = self._locate([row.id], m, pinned, row)[0]
             if entry is None:
-                return _REJECT[m.error or Reason.UNREADABLE]
+                return _REJECT[m.error[0] or Reason.UNREADABLE]
             found = self._resync_search(entry[0], entry[1], row, v1, v2, t)
         finally:
             self._cache.release(pinned)
@@ -950,13 +957,14 @@ class Verifier:
             return _REJECT[Reason.THROTTLED]
         if row.digits != len(code):
             return _REJECT[Reason.MALFORMED]
-        m = self._evaluate([(row.state_now, value, len(code))], t, known=row)[0]
-        if m.error is not None:
-            return _REJECT[m.error]
-        if m.step is None:
+        matches = self._evaluate([(row.state_now, value, len(code))], t, known=row)
+        error, step, drift = matches.error[0], matches.step[0], matches.drift[0]
+        if error is not None:
+            return _REJECT[error]
+        if step is None:
             try:
                 verdicts, events = self.store.commit(
-                    [Attempt(row.id, user, None, 0, m.replay)], t, self.policy)
+                    [Attempt(row.id, user, None, 0, matches.replay[0])], t, self.policy)
             except StoreError as exc:
                 log.warning("confirmation failed closed: %s", exc)
                 return _REJECT[Reason.STORE]
@@ -965,7 +973,7 @@ class Verifier:
         events = [Event(EventKind.CONFIRMED, user, t)]
         replaced = [Event(EventKind.REPLACED, user, t, "by confirmed enrollment")]
         try:
-            done, old = self.store.promote(row.id, m.step, m.drift, t, events, replaced)
+            done, old = self.store.promote(row.id, step, drift, t, events, replaced)
         except StoreError as exc:
             log.warning("confirmation failed closed: %s", exc)
             return _REJECT[Reason.STORE]
@@ -975,7 +983,7 @@ class Verifier:
             self._cache.forget([old.id])
             events += replaced
         self._deliver(events)
-        return Result(True, Reason.OK, m.step)
+        return Result(True, Reason.OK, step)
 
     # ------------------------------------------------------------------ administration
 

@@ -114,3 +114,46 @@ def test_memory_store_is_atomic_across_threads(key) -> None:
         v.close()
 
 
+
+
+def test_overlapping_batches_from_several_workers(db_url, key) -> None:
+    # Four workers submit batches holding the same 60 users' codes in different orders (on
+    # PostgreSQL such batches can deadlock each other; the loser is rolled back and retried).
+    # Each user's code is accepted exactly once, whichever worker gets it.
+    import random
+    import threading
+
+    url = _fast(db_url)
+    users = [f"b{i}" for i in range(60)]
+    rounds = 6
+    with Verifier.open(url, key=key) as v:
+        v.enroll_many([(u, SECRET) for u in users], now=T)
+    verifiers = [Verifier.open(url, key=key) for _ in range(4)]
+    try:
+        for r in range(rounds):
+            now = T + 30 * r
+            code = totp(SECRET, now)
+            gate = threading.Barrier(len(verifiers))
+            accepted: Counter[str] = Counter()
+            lock = threading.Lock()
+
+            def work(v: Verifier, seed: int, now: int = now, code: str = code,
+                     gate: threading.Barrier = gate, accepted: Counter[str] = accepted,
+                     lock: threading.Lock = lock) -> None:
+                order = list(users)
+                random.Random(seed).shuffle(order)
+                gate.wait(timeout=60)
+                results = v.verify_many([(u, code) for u in order], now=now)
+                with lock:
+                    accepted.update(u for u, res in zip(order, results, strict=True) if res.ok)
+
+            threads = [threading.Thread(target=work, args=(v, 1000 * r + i))
+                       for i, v in enumerate(verifiers)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(timeout=120)
+            assert accepted == Counter({u: 1 for u in users}), (r, accepted)
+    finally:
+        for v in verifiers:
+            v.close()

@@ -90,6 +90,10 @@ class PostgresStore(SQLStore):
     def _lock_clause(self) -> str:
         return "FOR UPDATE"
 
+    def _lock_rows(self, cur: Any, ids: list[int]) -> None:
+        cur.execute("SELECT 1 FROM otp_credentials WHERE id = ANY(%s::int8[]) ORDER BY id "
+                    "FOR UPDATE", [ids])
+
     def _connect(self) -> Any:
         try:
             return self._psycopg.connect(

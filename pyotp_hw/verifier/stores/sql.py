@@ -274,8 +274,8 @@ class SQLStore(Store):
                 params,
             )
             rows = cur.fetchall()
-        make = State._make
-        return {r[1]: make(r) for r in rows}
+        new = tuple.__new__  # State._make without its Python-level checks (6 known columns)
+        return {r[1]: new(State, r) for r in rows}
 
     def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
         """One SELECT of whole rows."""
@@ -374,6 +374,7 @@ class SQLStore(Store):
         if not attempts:
             return verdicts, events
         with self._tx() as cur:
+            self._lock_rows(cur, sorted(a.cred_id for a in attempts))
             wins = [(a.cred_id, a.step, a.drift) for a in attempts
                     if a.step is not None and not a.replay]
             won = self._consume(cur, wins, now) if wins else set()
@@ -513,6 +514,10 @@ class SQLStore(Store):
             if old is not None:
                 self._insert_events(cur, replaced_events)
         return True, old
+
+    def _lock_rows(self, cur: Any, ids: list[int]) -> None:
+        """Lock a batch's rows in id order before changing them (no-op where the whole
+        database is locked for the transaction), so that concurrent batches cannot deadlock."""
 
     def _lock_clause(self) -> str:
         """Row-lock suffix for a SELECT that precedes an update in the same transaction."""
