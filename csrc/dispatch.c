@@ -2,6 +2,7 @@
  * (the Python layer) picks a kernel once at import and passes it to every call. */
 #include <stddef.h>
 
+#include "mb_target.h"
 #include "otp_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -32,14 +33,16 @@ static const otp_kernel kernels[] = {
     {"sha256-portable", OTP_SHA256, 1, 0, 0, otp_sha256_trunc_portable, NULL, NULL, NULL},
     {"sha512-portable", OTP_SHA512, 1, 0, 0, otp_sha512_trunc_portable, NULL, NULL, NULL},
 #if OTP_X86_KERNELS
-    SIMD_KERNEL(sha1, avx512, 16, OTP_CPU_AVX512, 30),
+    SIMD_KERNEL(sha1, avx512, 16, MB_AVX512_CPU, 30),
+    SIMD_KERNEL(sha256, avx512, 16, MB_AVX512_CPU, 30),
+    SIMD_KERNEL(sha512, avx512, 8, MB_AVX512_CPU, 30),
+#if !defined(OTP_WIDE_ON_AVX2) /* the test build of the wide kernels holds only those */
     SIMD_KERNEL(sha1, avx2, 8, OTP_CPU_AVX2, 20),
     SHANI_KERNEL(sha1, 10),
-    SIMD_KERNEL(sha256, avx512, 16, OTP_CPU_AVX512, 30),
     SHANI_KERNEL(sha256, 20),
     SIMD_KERNEL(sha256, avx2, 8, OTP_CPU_AVX2, 10),
-    SIMD_KERNEL(sha512, avx512, 8, OTP_CPU_AVX512, 30),
     SIMD_KERNEL(sha512, avx2, 4, OTP_CPU_AVX2, 10),
+#endif
 #endif
 };
 

@@ -235,6 +235,16 @@ int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_
     return OTP_OK;
 }
 
+int otp_prefix_sum(uint64_t *v, size_t n)
+{
+    if (v == NULL && n != 0) return OTP_E_NULL;
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] > UINT64_MAX - v[i - 1]) return OTP_E_COUNT;
+        v[i] += v[i - 1];
+    }
+    return OTP_OK;
+}
+
 int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t *keys,
                      size_t keys_len, const uint64_t *offsets, size_t key_len, size_t *err_index)
 {

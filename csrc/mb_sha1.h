@@ -274,16 +274,24 @@ void MB_FN(otp_sha1_keysched)(otp_keytable *kt, size_t first, const uint8_t *blo
 {
     for (size_t i = 0; i < count; i += MB_LANES) {
         const size_t m = count - i < MB_LANES ? count - i : MB_LANES;
+        /* The 16 big-endian message words of each lane's key block, transposed once (x86 is
+         * little-endian, hence the byte swap). */
+        uint32_t lanes[16][MB_LANES];
+        for (unsigned l = 0; l < MB_LANES; l++) {
+            const uint8_t *block = blocks + (i + (l < m ? l : 0)) * 64;
+            for (unsigned j = 0; j < 16; j++) {
+                uint32_t x;
+                memcpy(&x, block + 4 * j, sizeof x);
+                lanes[j][l] = __builtin_bswap32(x);
+            }
+        }
+        v32 key[16];
+        memcpy(key, lanes, sizeof key);
+        otp_wipe(lanes, sizeof lanes);
         for (int which = 0; which < 2; which++) {
             const uint32_t pad = which == 0 ? 0x36363636u : 0x5c5c5c5cu;
             v32 m16[16];
-            for (unsigned j = 0; j < 16; j++) {
-                for (unsigned l = 0; l < MB_LANES; l++) {
-                    const uint8_t *p = blocks + (i + (l < m ? l : 0)) * 64 + 4 * j;
-                    m16[j][l] = (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-                                 ((uint32_t)p[2] << 8) | p[3]) ^ pad;
-                }
-            }
+            for (unsigned j = 0; j < 16; j++) m16[j] = key[j] ^ pad;
             v32 w0 = m16[0], w1 = m16[1], w2 = m16[2], w3 = m16[3], w4 = m16[4], w5 = m16[5],
                 w6 = m16[6], w7 = m16[7], w8 = m16[8], w9 = m16[9], w10 = m16[10],
                 w11 = m16[11], w12 = m16[12], w13 = m16[13], w14 = m16[14], w15 = m16[15];
@@ -298,6 +306,7 @@ void MB_FN(otp_sha1_keysched)(otp_keytable *kt, size_t first, const uint8_t *blo
             mb_store_word32(half, kt->stride, 4, first + i, m, s4);
             otp_wipe(m16, sizeof m16);
         }
+        otp_wipe(key, sizeof key);
     }
 }
 

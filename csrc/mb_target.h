@@ -16,4 +16,17 @@
 #define MB_TARGET_END _Pragma("GCC pop_options")
 #endif
 
+/*
+ * The AVX-512 kernels' instruction set. OTP_WIDE_ON_AVX2 (never set by the normal build) compiles
+ * those same files for AVX2 instead, 16 lanes wide in pairs of 256-bit registers, so that a test
+ * build can run their code on a CPU without AVX-512 (tests/test_kernels.py does).
+ */
+#if defined(OTP_WIDE_ON_AVX2)
+#define MB_AVX512_TARGET "avx2"
+#define MB_AVX512_CPU OTP_CPU_AVX2
+#else
+#define MB_AVX512_TARGET "avx512f,avx512vl,avx512bw"
+#define MB_AVX512_CPU OTP_CPU_AVX512
+#endif
+
 #endif

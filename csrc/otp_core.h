@@ -70,6 +70,9 @@ int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t
 int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_t count,
                       const uint8_t *keys, size_t keys_len, const uint64_t *offsets,
                       size_t key_len, size_t *err_index);
+/* Turns v[0..n) = {0, len0, len1, ...} into offsets {0, len0, len0 + len1, ...} in place, for
+ * otp_keytable_load; OTP_E_COUNT when a sum would overflow. */
+int otp_prefix_sum(uint64_t *v, size_t n);
 /* Copies rows[i] of src into row first + i of dst (same digest). */
 int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src,
                         const uint32_t *rows, size_t count, size_t *err_index);

@@ -48,8 +48,7 @@ class KeyTable:
     def __init__(self, secrets: Iterable[Secret], *, digest: Any = "sha1") -> None:
         if isinstance(secrets, (str, bytes, bytearray, memoryview)):
             raise InvalidType("KeyTable takes a sequence of secrets; wrap a single one in a list")
-        keys = [_decode_indexed(s, i) for i, s in enumerate(secrets)]
-        self._native = nat.NativeKeyTable(nat.digest_id(digest), keys)
+        self._native = nat.NativeKeyTable(nat.digest_id(digest), _decode_all(secrets))
 
     @classmethod
     def _wrap(cls, native: nat.NativeKeyTable) -> KeyTable:
@@ -107,6 +106,19 @@ def _decode_indexed(secret: Any, index: int) -> bytes:
         raise InvalidType(f"secret {index}: {exc}") from None
 
 
+def _decode_all(secrets: Iterable[Any]) -> list[bytes]:
+    """Raw key bytes of every secret.
+
+    A list of ``bytes`` (how a server holds its keys) is taken as it is, without a Python call
+    per key (the C key schedule refuses empty ones, naming the index); anything else is decoded
+    one secret at a time.
+    """
+    items = secrets if isinstance(secrets, list) else list(secrets)
+    if items and set(map(type, items)) == {bytes}:
+        return items
+    return [_decode_indexed(s, i) for i, s in enumerate(items)]
+
+
 def implementations() -> list[str]:
     """Names of the kernels this CPU can run, best first within each digest."""
     supported = [k for k in nat.all_kernels() if k.supported]
@@ -143,7 +155,7 @@ class _Keys:
             else:
                 if not isinstance(keys, Sequence) and not hasattr(keys, "__iter__"):
                     raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets")
-                secrets = [_decode_indexed(s, i) for i, s in enumerate(keys)]
+                secrets = _decode_all(keys)
             self.native = nat.NativeKeyTable(ident, secrets)
             self.temporary = True
         self.ptr = self.native.ptr
@@ -180,25 +192,36 @@ _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
 
+def _cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1),
-                                       thread_name_prefix="pyotp-hw")
+            _pool = ThreadPoolExecutor(max_workers=max(2, _cpus()), thread_name_prefix="pyotp-hw")
         return _pool
 
 
 def _thread_count(threads: int | None, n: int) -> int:
     if threads is None:
-        return max(1, min(os.cpu_count() or 1, n // _MIN_ITEMS_PER_THREAD))
+        return max(1, min(_cpus(), n // _MIN_ITEMS_PER_THREAD))
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise InvalidArgument(f"threads must be a positive int or None, got {threads!r}")
     return max(1, min(threads, n))
 
 
 def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> None:
-    """Run ``call(start, count, err)`` over the batch, split across threads."""
+    """Run ``call(start, count, err)`` over the batch, split across threads.
+
+    Each part is one C call, which releases the GIL, so the parts run on separate cores. The
+    calling thread computes the first part itself while the pool computes the others.
+    """
     parts = _thread_count(threads, n)
     if parts == 1:
         err = nat.ffi.new("size_t *", (1 << 64) - 1)
@@ -208,9 +231,10 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
     errs = [nat.ffi.new("size_t *", (1 << 64) - 1) for _ in range(parts)]
     futures = [
         _executor().submit(call, bounds[i], bounds[i + 1] - bounds[i], errs[i])
-        for i in range(parts)
+        for i in range(1, parts)
     ]
-    statuses = [f.result() for f in futures]
+    first = call(0, bounds[1], errs[0])
+    statuses = [first] + [f.result() for f in futures]
     for i, status in enumerate(statuses):
         if status != 0:
             if errs[i][0] != (1 << 64) - 1:
