@@ -1,11 +1,16 @@
 """Server-side verification: replay-safe, throttled, resynchronising, in bulk.
 
-    >>> from pyotp_hw.verifier import Verifier, KeyFile
-    >>> v = Verifier.open("sqlite:////var/lib/site/otp.db", key=KeyFile("/etc/site/otp.key"))
-    >>> enrollment = v.begin_enrollment("alice", issuer="Example", name="alice@example.com")
-    >>> # show enrollment.qr() to Alice; then, with the code her app shows:
-    >>> v.confirm_enrollment("alice", "123456")         # doctest: +SKIP
-    >>> v.verify("alice", "654321").ok                    # doctest: +SKIP
+A site moving its users to an authenticator app::
+
+    from pyotp_hw.verifier import KeyFile, Verifier
+
+    v = Verifier.open("sqlite:////var/lib/site/otp.db", key=KeyFile("/etc/site/otp.key"))
+    v.on_event(lambda e: notify(e.user, e.kind))           # "your 2-step settings changed"
+    enrollment = v.begin_enrollment("alice", issuer="Example", name="alice@example.com")
+    show(enrollment.qr())                                  # pending until confirmed
+    v.confirm_enrollment("alice", code_from_her_app)       # Result(ok=True, ...)
+    v.verify("alice", next_code).ok                        # True once, then a replay
+    v.verify_many([("alice", c1), ("bob", c2)])            # one read, one C call, one commit
 
 Stores: ``memory:`` (one process), ``sqlite:///path`` (the embedded default; WAL, safe across
 processes) and ``postgresql://user@host:port/db`` (several machines; the ``postgres`` extra).

@@ -230,3 +230,30 @@ def test_short_imported_secrets_are_refused(open_verifier) -> None:
     v2.enroll("alice", b"0123456789", now=T)
 
 
+
+
+def test_decrypted_buffers_are_wiped_once_in_a_key_table() -> None:
+    from pyotp_hw.verifier.keycache import KeyCache
+    from pyotp_hw.verifier.records import Params
+
+    cache = KeyCache()
+    buffers = [bytearray(new_secret()) for _ in range(3)]
+    params = [Params(i, f"u{i}", "totp", "sha1", 6, 30, 0) for i in range(3)]
+    segment = cache.add("sha1", params, buffers)
+    assert all(buf == bytearray(20) for buf in buffers)
+    assert len(segment.table) == 3 and not segment.table.closed
+    cache.release([segment])
+    cache.clear()
+    assert segment.table.closed
+
+
+def test_times_as_datetimes(open_verifier) -> None:
+    import datetime as dt
+
+    v = open_verifier("memory:")
+    secret = new_secret()
+    v.enroll("alice", secret, now=T)
+    when = dt.datetime.fromtimestamp(T, tz=dt.timezone.utc)
+    assert v.verify("alice", totp(secret, T), now=when).ok
+    with pytest.raises(InvalidArgument, match="naive"):
+        v.verify("alice", totp(secret, T), now=when.replace(tzinfo=None))
