@@ -60,10 +60,13 @@ class PostgresCluster:
 
     def __init__(self) -> None:
         self.bindir = _pg_bindir()
-        self.root = Path(tempfile.mkdtemp(prefix="pyotp-hw-pg-"))
+        self.as_root = os.geteuid() == 0
+        # As root the server runs as 'postgres', which must reach the directory: /tmp, not a
+        # TMPDIR that may sit under root's home.
+        self.root = Path(tempfile.mkdtemp(prefix="pyotp-hw-pg-",
+                                          dir="/tmp" if self.as_root else None))
         self.data = self.root / "data"
         self.port = _free_port()
-        self.as_root = os.geteuid() == 0
         self.user = "postgres" if self.as_root else pwd.getpwuid(os.geteuid()).pw_name
         self._counter = itertools.count(1)
         if self.as_root:
