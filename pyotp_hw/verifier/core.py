@@ -73,6 +73,7 @@ _VERDICT_REASON = {
     Verdict.REPLAY: Reason.REPLAY,
     Verdict.LOCKED: Reason.LOCKED,
     Verdict.THROTTLED: Reason.THROTTLED,
+    Verdict.GONE: Reason.NO_CREDENTIAL,
 }
 
 EventCallback = Callable[[Event], None]

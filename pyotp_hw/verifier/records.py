@@ -223,6 +223,7 @@ class Verdict(enum.IntEnum):
     REPLAY = 2  # a used step (or one consumed by another worker first), counted as a failure
     LOCKED = 3  # the credential was locked before this attempt could count
     THROTTLED = 4  # the credential was in its delay before this attempt could count
+    GONE = 5  # the credential was removed since its state was read
 
 
 @dataclass(slots=True)

@@ -124,3 +124,24 @@ def test_bulk_agrees_with_one_by_one(n, open_verifier) -> None:
     for i, (u, sec) in enumerate(secrets.items()):
         batch.append((u, totp(sec, T, step_offset=i % 5 - 2) if i % 3 else wrong_code(sec, T)))
     assert bulk_v.verify_many(batch, now=T) == [single_v.verify(u, c, now=T) for u, c in batch]
+
+
+def test_credential_removed_between_read_and_commit(store_url, key) -> None:
+    from pyotp_hw.verifier.stores import open_store
+
+    from .helpers import SpyStore
+
+    class Interleaving(SpyStore):
+        def commit(self, attempts, now, policy):
+            self.inner.delete("bob", ["active"], [])
+            return super().commit(attempts, now, policy)
+
+    v = Verifier(Interleaving(open_store(store_url)), key)
+    try:
+        v.enroll_many([("alice", SECRET), ("bob", SECRET)], now=T)
+        results = v.verify_many([("alice", totp(SECRET, T)), ("bob", totp(SECRET, T))], now=T)
+        assert [r.reason for r in results] == [Reason.OK, Reason.NO_CREDENTIAL]
+        results = v.verify_many([("alice", wrong_code(SECRET, T))], now=T)
+        assert results[0].reason is Reason.INVALID
+    finally:
+        v.close()

@@ -68,7 +68,10 @@ class MemoryStore(Store):
             events: list[Event] = []
             for a in attempts:
                 row = self._rows.get(a.cred_id)
-                if row is None or row.locked_at is not None:
+                if row is None:
+                    verdicts.append(Verdict.GONE)
+                    continue
+                if row.locked_at is not None:
                     verdicts.append(Verdict.LOCKED)
                     continue
                 if row.next_allowed_at > now:

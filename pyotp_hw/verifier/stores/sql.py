@@ -408,7 +408,10 @@ class SQLStore(Store):
                     continue
                 row = counted.get(a.cred_id)
                 if row is None:
-                    locked_at, _ = uncounted_state.get(a.cred_id, (now, 0.0))
+                    if a.cred_id not in uncounted_state:
+                        verdicts[i] = Verdict.GONE
+                        continue
+                    locked_at, _ = uncounted_state[a.cred_id]
                     verdicts[i] = Verdict.THROTTLED if locked_at is None else Verdict.LOCKED
                     continue
                 _, user, failures, locked_at = row
