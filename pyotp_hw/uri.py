@@ -241,8 +241,9 @@ def _split_label(
         elif ":" in decoded:
             # Exporters that percent-encode the separator itself (issuer%3Aaccount).
             label_issuer, account = decoded.split(":", 1)
-    # The format allows spaces after the separator ("Example: alice").
-    if label_issuer is not None:
+    # The format allows spaces after the separator ("Example: alice"). An empty issuer is how
+    # the builder writes an account holding a colon (":a%3Ab"), so its spaces are the account's.
+    if label_issuer:
         account = account.lstrip(" ")
     return label_issuer or None, account
 
