@@ -4,6 +4,9 @@
 2. Bulk: a quick bulk-vs-pyotp comparison, as ratios measured in this one process.
 3. Token: the virtual token behind a private pcscd; an account added from its URI, its codes read
    over PC/SC and checked against the software implementation.
+4. Site: a verifier on SQLite begins an enrollment and shows its QR code, the token stores the
+   account from the URI, its code confirms the enrollment, its next code signs in, a replay is
+   refused.
 """
 
 from __future__ import annotations
@@ -61,9 +64,11 @@ def bulk_comparison() -> None:
     print(f"bulk.hotp ({bulk.kernel_name()}): {ours_ns:8.1f} ns/code   -> {ref_ns / ours_ns:.0f}x pyotp")
 
 
-def token_demo() -> None:
-    """Virtual token behind a private pcscd: add an account, read its code over PC/SC, check it."""
+def token_and_site_demo() -> None:
+    """The virtual token behind a private pcscd, then the whole enrollment and sign-in story."""
     import subprocess
+    import tempfile
+    from pathlib import Path
 
     import pyotp
 
@@ -71,11 +76,12 @@ def token_demo() -> None:
     from pyotp_hw.token import open_token
     from pyotp_hw.token.rig import PcscRig
     from pyotp_hw.uri import build
+    from pyotp_hw.verifier import KeyFile, Verifier
 
     heading("3. Hardware token (the virtual token over a real pcscd + vpcd, through pyscard)")
     secret = pyotp_hw.random_base32()
     uri = build("totp", secret, account="alice@example.com", issuer="Example")
-    with PcscRig() as rig:  # a private pcscd; everything is stopped on exit
+    with PcscRig() as rig, tempfile.TemporaryDirectory() as tmp:
         rig.start_token()  # `pyotp-hw token virtual`, state in memory only
         added = subprocess.run(
             [sys.executable, "-m", "pyotp_hw", "token", "add", "-"], input=uri,
@@ -91,12 +97,35 @@ def token_demo() -> None:
                 print(f"token code {credential.id}: {code.value} "
                       "(equal to the software TOTP and to pyotp)")
 
+            heading("4. A site (verifier on SQLite) enrolls the token, then signs the user in")
+            work = Path(tmp)
+            site = Verifier.open(f"sqlite:///{work / 'site.db'}",
+                                 key=KeyFile.create(work / "verifier.key"))
+            site.on_event(lambda e: print(f"  [event -> notice to {e.user}] {e.kind}"))
+            enrollment = site.begin_enrollment("bob", issuer="Example", name="bob@example.com")
+            print("The site shows this QR code (pending until confirmed):")
+            print(enrollment.qr())
+            tok.put(enrollment.uri)  # the token stores the account from the URI
+            name = "Example:bob@example.com"
+            now = int(time.time())
+            first = tok.calculate(name, for_time=now).value
+            confirmed = site.confirm_enrollment("bob", first, now=now)
+            print(f"confirm with the token's code {first}: ok={confirmed.ok}")
+            assert confirmed.ok
+            later = now + 30  # the confirmation used up its step: sign in one step later
+            code = tok.calculate(name, for_time=later).value
+            signed_in = site.verify("bob", code, now=later)
+            print(f"sign in with the token's next code {code}: ok={signed_in.ok}")
+            replay = site.verify("bob", code, now=later)
+            print(f"the same code again: ok={replay.ok} (log: {replay.reason})")
+            assert signed_in.ok and not replay.ok
+
 
 def main() -> int:
     """Run every step of the demo."""
     codes()
     bulk_comparison()
-    token_demo()
+    token_and_site_demo()
     print("\nDemo finished.")
     return 0
 
