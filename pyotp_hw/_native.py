@@ -235,16 +235,29 @@ class NativeKeyTable:
             lib.otp_wipe(ffi.from_buffer(joined), len(joined))
 
     @classmethod
-    def gathered(cls, source: NativeKeyTable, rows: Any, count: int) -> NativeKeyTable:
-        """A new table holding ``count`` rows copied from ``source`` (``rows`` is a uint32 ptr)."""
+    def gathered(cls, parts: Sequence[tuple[NativeKeyTable, Any, int]]) -> NativeKeyTable:
+        """A new table of the rows ``parts`` name, in order: ``(source, uint32 rows ptr, count)``.
+
+        Every source must have the same digest; the rows of one part are copied by one C call.
+        """
+        digest = parts[0][0].digest
+        total = sum(count for _, _, count in parts)
+        if any(source.digest != digest for source, _, _ in parts):
+            raise InvalidArgument("the key tables to gather from have different digests")
         self = cls.__new__(cls)
         holder = ffi.new("otp_keytable **")
-        check_status(lib.otp_keytable_new(source.digest, count, holder))
+        check_status(lib.otp_keytable_new(digest, total, holder))
         self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
-        self.digest = source.digest
-        self.size = count
-        err = _err_slot()
-        check_status(lib.otp_keytable_gather(self._ptr, 0, source.ptr, rows, count, err), err)
+        self.digest = digest
+        self.size = total
+        first = 0
+        for source, rows, count in parts:
+            err = _err_slot()
+            status = lib.otp_keytable_gather(self._ptr, first, source.ptr, rows, count, err)
+            if status != lib.OTP_OK:
+                self.close()
+                check_status(status, err)
+            first += count
         return self
 
     @property

@@ -62,7 +62,28 @@ class KeyTable:
         count = arg.length or 0
         if count == 0:
             raise InvalidArgument("select needs at least one row")
-        return KeyTable._wrap(nat.NativeKeyTable.gathered(self._native, arg.ptr, count))
+        return KeyTable._wrap(nat.NativeKeyTable.gathered([(self._native, arg.ptr, count)]))
+
+    @classmethod
+    def gather(cls, parts: Sequence[tuple[KeyTable, Any]]) -> KeyTable:
+        """A new table of the given rows of several tables, in order (one copy per part).
+
+        ``parts`` is a sequence of ``(table, rows)``; every table must have the same digest. A
+        batch whose users' keys sit in several cached tables becomes one table, so the batch is
+        verified by one C call. No key is decoded again: the HMAC states are copied.
+        """
+        natives = []
+        keep = []
+        for table, rows in parts:
+            if not isinstance(table, KeyTable):
+                raise InvalidType("gather takes (KeyTable, rows) pairs")
+            arg = nat.u32_rows_arg(rows, len(table))
+            if arg.length:
+                natives.append((table._native, arg.ptr, arg.length))
+                keep.append(arg)
+        if not natives:
+            raise InvalidArgument("gather needs at least one row")
+        return KeyTable._wrap(nat.NativeKeyTable.gathered(natives))
 
     @property
     def digest(self) -> str:
@@ -109,12 +130,13 @@ def _decode_indexed(secret: Any, index: int) -> bytes:
 def _decode_all(secrets: Iterable[Any]) -> list[bytes]:
     """Raw key bytes of every secret.
 
-    A list of ``bytes`` (how a server holds its keys) is taken as it is, without a Python call
-    per key (the C key schedule refuses empty ones, naming the index); anything else is decoded
-    one secret at a time.
+    A list of ``bytes`` or ``bytearray`` (how a server holds its keys) is taken as it is, without
+    a Python call per key (the C key schedule refuses empty ones, naming the index); no copy is
+    made, so a caller can wipe its bytearrays afterwards. Anything else is decoded one secret at
+    a time.
     """
     items = secrets if isinstance(secrets, list) else list(secrets)
-    if items and set(map(type, items)) == {bytes}:
+    if items and set(map(type, items)) <= {bytes, bytearray}:
         return items
     return [_decode_indexed(s, i) for i, s in enumerate(items)]
 

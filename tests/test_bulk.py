@@ -225,3 +225,29 @@ def test_implementations_lists_supported_kernels() -> None:
     names = bulk.implementations()
     assert {"sha1-portable", "sha256-portable", "sha512-portable"} <= set(names)
     assert bulk.kernel_name("sha1") in names
+
+
+def test_gather_rows_of_several_tables_into_one() -> None:
+    a_keys = [bytes([i]) * 20 for i in range(1, 5)]
+    b_keys = [bytes([i]) * 20 for i in range(10, 13)]
+    with bulk.KeyTable(a_keys) as a, bulk.KeyTable(b_keys) as b:
+        with bulk.KeyTable.gather([(a, [3, 0]), (b, [2]), (a, [1])]) as merged:
+            assert len(merged) == 4
+            expected = [a_keys[3], a_keys[0], b_keys[2], a_keys[1]]
+            assert list(bulk.hotp(merged, 99)) == [int(oracle.hotp(k, 99)) for k in expected]
+        with bulk.KeyTable(b_keys, digest="sha256") as other:
+            with pytest.raises(pyotp_hw.InvalidArgument, match="different digests"):
+                bulk.KeyTable.gather([(a, [0]), (other, [0])])
+        with pytest.raises(pyotp_hw.InvalidArgument, match="row"):
+            bulk.KeyTable.gather([(a, [4])])
+        with pytest.raises(pyotp_hw.InvalidArgument, match="at least one row"):
+            bulk.KeyTable.gather([(a, [])])
+
+
+def test_bytearray_secrets_are_not_copied_so_callers_can_wipe_them() -> None:
+    secret = bytearray(KEY)
+    # No immutable copy of the key is made on the way to the C table.
+    assert bulk._decode_all([secret, b"x"])[0] is secret
+    with bulk.KeyTable([secret]) as table:
+        secret[:] = bytes(len(secret))  # the caller wipes its copy; the table keeps working
+        assert list(bulk.hotp(table, range(3))) == RFC_CODES[:3]
