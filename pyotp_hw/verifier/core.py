@@ -102,6 +102,35 @@ class _Matches:
         self.kind = ["totp"] * n
 
 
+class _BatchKeys:
+    """The key table and rows for one bulk call over credentials of one or more segments.
+
+    With one segment, its cached table is used as it is. With several, their rows are gathered
+    into a table for this batch only, wiped when the block ends.
+    """
+
+    def __init__(self, entries: Sequence[tuple[Segment, int]]) -> None:
+        self._entries = entries
+        self._merged: bulk.KeyTable | None = None
+
+    def __enter__(self) -> tuple[bulk.KeyTable, array[int]]:
+        first = self._entries[0][0]
+        if all(seg is first for seg, _ in self._entries):
+            return first.table, array("I", [row for _, row in self._entries])
+        parts: list[tuple[bulk.KeyTable, array[int]]] = []
+        for seg, row in self._entries:
+            if parts and parts[-1][0] is seg.table:
+                parts[-1][1].append(row)
+            else:
+                parts.append((seg.table, array("I", [row])))
+        self._merged = bulk.KeyTable.gather(parts)
+        return self._merged, array("I", range(len(self._entries)))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._merged is not None:
+            self._merged.close()
+
+
 def _public_step(kind: str, step: int | None) -> int | None:
     """A consumed step as callers see it (HOTP counters are stored shifted)."""
     if step is None or kind == "totp":
@@ -372,7 +401,11 @@ class Verifier:
         t: float,
         known: Credential | None = None,
     ) -> _Matches:
-        """Match each ``(state, code, length)``: one bulk C call per key segment and kind.
+        """Match each ``(state, code, length)``: one bulk C call per kind and code parameters.
+
+        Credentials whose keys sit in different cached segments are gathered into one key table
+        for the batch (a copy of their HMAC states), so the call count does not depend on
+        which segments the batch touches.
 
         ``known`` is a whole row the caller already read (saves the round trip for its seed).
         """
@@ -389,10 +422,10 @@ class Verifier:
                     out.error[j] = Reason.MALFORMED
                     continue
                 if params.kind == "totp":
-                    key: tuple[Any, ...] = (seg.serial, "totp", params.digits, params.period,
+                    key: tuple[Any, ...] = (seg.digest, "totp", params.digits, params.period,
                                             params.t0)
                 else:
-                    key = (seg.serial, "hotp", params.digits)
+                    key = (seg.digest, "hotp", params.digits)
                 groups.setdefault(key, []).append(j)
             for key, members in groups.items():
                 if key[1] == "totp":
@@ -469,7 +502,7 @@ class Verifier:
     ) -> None:
         policy = self.policy
         max_drift = policy.max_drift
-        seg, _, params = located[members[0]]  # type: ignore[misc]
+        _, _, params = located[members[0]]  # type: ignore[misc]
         period, t0, digits = params.period, params.t0, params.digits
         t_int = math.floor(t)
         if t_int < t0:
@@ -480,7 +513,7 @@ class Verifier:
         codes = array("I")
         times = array("q")
         last = array("q")
-        rows = array("I")
+        entries: list[tuple[Segment, int]] = []
         keep: list[int] = []
         for j in members:
             st, value, _ = items[j]
@@ -493,13 +526,24 @@ class Verifier:
             codes.append(value)
             times.append(at)
             last.append(-1 if st.last_step is None else st.last_step)
-            rows.append(located[j][1])  # type: ignore[index]
+            seg, row, _ = located[j]  # type: ignore[misc]
+            entries.append((seg, row))
             keep.append(j)
         if not keep:
             return
+        with _BatchKeys(entries) as (table, rows):
+            self._match_totp_calls(table, rows, keep, codes, times, last, now_step, period, t0,
+                                   digits, out)
+
+    def _match_totp_calls(
+        self, table: bulk.KeyTable, rows: array[int], keep: list[int], codes: array[int],
+        times: array[int], last: array[int], now_step: int, period: int, t0: int, digits: int,
+        out: _Matches,
+    ) -> None:
+        policy = self.policy
         window = (policy.past, policy.future)
         steps = bulk.verify_totp(
-            seg.table, codes, times, interval=period, t0=t0, window=window, digits=digits,
+            table, codes, times, interval=period, t0=t0, window=window, digits=digits,
             last_steps=last, rows=rows,
         )
         unmatched: list[int] = []
@@ -516,7 +560,7 @@ class Verifier:
         # Tell a replay from a wrong code: the same window without the used-step floor. Every
         # failure takes this second call, so wrong codes and replays cost the same.
         again = bulk.verify_totp(
-            seg.table, array("I", [codes[k] for k in unmatched]),
+            table, array("I", [codes[k] for k in unmatched]),
             array("q", [times[k] for k in unmatched]), interval=period, t0=t0, window=window,
             digits=digits, rows=array("I", [rows[k] for k in unmatched]),
         )
@@ -530,17 +574,17 @@ class Verifier:
         items: Sequence[tuple[State, int, int]],
         out: _Matches,
     ) -> None:
-        look = self.policy.look_ahead
-        seg, _, params = located[members[0]]  # type: ignore[misc]
+        _, _, params = located[members[0]]  # type: ignore[misc]
         digits = params.digits
+        look = self.policy.look_ahead
         counters = array("Q")
         codes = array("I")
-        rows = array("I")
+        entries: list[tuple[Segment, int]] = []
         keep: list[int] = []
         for j in members:
             st, value, _ = items[j]
             out.kind[j] = "hotp"
-            row = located[j][1]  # type: ignore[index]
+            seg, row, _ = located[j]  # type: ignore[misc]
             nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
             if nxt > _U64_MAX:
                 out.error[j] = Reason.OUT_OF_RANGE
@@ -550,12 +594,20 @@ class Verifier:
                 continue
             counters.append(nxt)
             codes.append(value)
-            rows.append(row)
+            entries.append((seg, row))
             keep.append(j)
         if not keep:
             return
+        with _BatchKeys(entries) as (table, rows):
+            self._match_hotp_calls(table, rows, keep, codes, counters, digits, out)
+
+    def _match_hotp_calls(
+        self, table: bulk.KeyTable, rows: array[int], keep: list[int], codes: array[int],
+        counters: array[int], digits: int, out: _Matches,
+    ) -> None:
+        look = self.policy.look_ahead
         found = bulk.verify_hotp(
-            seg.table, codes, counters, look_ahead=look, digits=digits, rows=rows
+            table, codes, counters, look_ahead=look, digits=digits, rows=rows
         )
         unmatched: list[int] = []
         for k, j in enumerate(keep):
@@ -571,7 +623,7 @@ class Verifier:
         # next counter can match here, since the first call found nothing there.
         starts = array("Q", [max(0, counters[k] - 1 - look) for k in unmatched])
         again = bulk.verify_hotp(
-            seg.table, array("I", [codes[k] for k in unmatched]), starts, look_ahead=look,
+            table, array("I", [codes[k] for k in unmatched]), starts, look_ahead=look,
             digits=digits, rows=array("I", [rows[k] for k in unmatched]),
         )
         for k, c in zip(unmatched, again, strict=True):

@@ -65,6 +65,32 @@ def test_round_trips_and_one_c_call(store_url, spy_verifier, monkeypatch) -> Non
     assert calls == [1000]
 
 
+def test_users_cached_in_different_segments_still_take_one_c_call(
+    store_url, spy_verifier, monkeypatch
+) -> None:
+    v, _ = spy_verifier(store_url)
+    first = {f"a{i:03d}": new_secret() for i in range(60)}
+    second = {f"b{i:03d}": new_secret() for i in range(60)}
+    v.enroll_many([*first.items(), *second.items()], now=T)
+    # Two batches decrypt their seeds into two separate cached key tables.
+    for group in (first, second):
+        assert all(r.ok for r in v.verify_many([(u, totp(s, T)) for u, s in group.items()], now=T))
+    calls = []
+    real = bulk.verify_totp
+
+    def counting(*args, **kwargs):
+        calls.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "verify_totp", counting)
+    now = T + 30
+    mixed = [pair for pairs in zip(first.items(), second.items(), strict=True) for pair in pairs]
+    results = v.verify_many([(u, totp(s, now)) for u, s in mixed], now=now)
+    assert all(r.ok for r in results)
+    assert [r.step for r in results] == [now // 30] * 120
+    assert calls == [120]
+
+
 def test_commit_refuses_a_step_another_worker_consumed_first(db_url, key) -> None:
     # Worker A reads the batch's state; before A commits, worker B (another connection, as
     # another process would have) consumes Bob's step. A's commit must not accept Bob's code.
