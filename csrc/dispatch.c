@@ -21,9 +21,10 @@
     {#digest "-" #isa, OTP_##digest##_ID, lanes, needs, prio, otp_##digest##_trunc_##isa,         \
      otp_##digest##_trunc_shared_##isa, otp_##digest##_match_shared_##isa,                       \
      otp_##digest##_keysched_##isa}
-#define SHANI_KERNEL(digest, prio)                                                              \
-    {#digest "-shani", OTP_##digest##_ID, 2, OTP_CPU_SHANI | OTP_CPU_SSE41, prio,               \
-     otp_##digest##_trunc_shani, NULL, NULL, otp_##digest##_keysched_shani}
+#define SHANI_KERNEL(digest, streams, prio)                                                     \
+    {#digest "-shani", OTP_##digest##_ID, streams, OTP_CPU_SHANI | OTP_CPU_SSE41, prio,         \
+     otp_##digest##_trunc_shani, otp_##digest##_trunc_shared_shani,                             \
+     otp_##digest##_match_shared_shani, otp_##digest##_keysched_shani}
 #define OTP_sha1_ID OTP_SHA1
 #define OTP_sha256_ID OTP_SHA256
 #define OTP_sha512_ID OTP_SHA512
@@ -38,8 +39,8 @@ static const otp_kernel kernels[] = {
     SIMD_KERNEL(sha512, avx512, 8, MB_AVX512_CPU, 30),
 #if !defined(OTP_WIDE_ON_AVX2) /* the test build of the wide kernels holds only those */
     SIMD_KERNEL(sha1, avx2, 8, OTP_CPU_AVX2, 20),
-    SHANI_KERNEL(sha1, 10),
-    SHANI_KERNEL(sha256, 20),
+    SHANI_KERNEL(sha1, 4, 10),
+    SHANI_KERNEL(sha256, 2, 20),
     SIMD_KERNEL(sha256, avx2, 8, OTP_CPU_AVX2, 10),
     SIMD_KERNEL(sha512, avx2, 4, OTP_CPU_AVX2, 10),
 #endif

@@ -7,10 +7,6 @@
 /* Items handled per kernel call; the per-chunk scratch arrays live on the stack. */
 #define CHUNK 256
 
-static const uint64_t POW10[11] = {1ull,         10ull,         100ull,        1000ull,
-                                   10000ull,     100000ull,     1000000ull,    10000000ull,
-                                   100000000ull, 1000000000ull, 10000000000ull};
-
 const char *otp_strerror(int status)
 {
     switch (status) {
@@ -46,13 +42,9 @@ static int valid_digits(unsigned digits)
     return digits == OTP_RAW_DIGITS || (digits >= 6 && digits <= 10);
 }
 
-static inline uint32_t reduce(uint32_t v31, unsigned digits)
-{
-    return digits == OTP_RAW_DIGITS ? v31 : (uint32_t)((uint64_t)v31 % POW10[digits]);
-}
 
-/* reduce() over an array, with a constant divisor per case so that the compiler replaces the
- * division by a multiplication. 31-bit values: 10 digits (10^10 > 2^31) leave them unchanged. */
+/* otp_mod_pow10() over an array, one loop per digit count so that each loop has a constant
+ * divisor (a multiplication, which the compiler may also vectorise). */
 static void reduce_all(uint32_t *v, size_t m, unsigned digits)
 {
 #define REDUCE_CASE(d, p) \
@@ -87,8 +79,7 @@ static int all_equal(const uint64_t *c, size_t m)
 /* All-ones when a == b, zero otherwise, without a data-dependent branch. */
 static inline uint64_t ct_eq_mask(uint32_t a, uint32_t b)
 {
-    const uint64_t x = (uint64_t)(a ^ b);
-    return (uint64_t)0 - ((x - 1) >> 63);
+    return (uint64_t)0 - (uint64_t)(otp_ct_eq32(a, b) & 1u);
 }
 
 /* Common checks of the kernel, key table and key selection; fills nothing. */
@@ -327,5 +318,5 @@ int64_t otp_hotp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, ui
     const uint32_t r = (uint32_t)row;
     uint32_t v;
     k->trunc(kt, &r, &counter, 1, &v);
-    return (int64_t)reduce(v, digits);
+    return (int64_t)otp_mod_pow10(v, digits);
 }

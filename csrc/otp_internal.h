@@ -129,16 +129,30 @@ OTP_DECLARE_KERNELS(sha256, avx2)
 OTP_DECLARE_KERNELS(sha256, avx512)
 OTP_DECLARE_KERNELS(sha512, avx2)
 OTP_DECLARE_KERNELS(sha512, avx512)
+OTP_DECLARE_KERNELS(sha1, shani)
+OTP_DECLARE_KERNELS(sha256, shani)
 #undef OTP_DECLARE_KERNELS
-/* SHA-NI kernels: two streams per call; no shared-counter paths (the drivers' generic ones). */
-void otp_sha1_trunc_shani(const otp_keytable *kt, const uint32_t *rows, const uint64_t *counters,
-                          size_t n, uint32_t *out31);
-void otp_sha1_keysched_shani(otp_keytable *kt, size_t first, const uint8_t *blocks, size_t count);
-void otp_sha256_trunc_shani(const otp_keytable *kt, const uint32_t *rows,
-                            const uint64_t *counters, size_t n, uint32_t *out31);
-void otp_sha256_keysched_shani(otp_keytable *kt, size_t first, const uint8_t *blocks,
-                               size_t count);
 #endif
+
+/* v31 mod 10^digits (6..10; anything else leaves v31 unchanged). The divisor is a constant in
+ * each case, so compilers multiply instead of dividing: the time does not depend on the value. */
+static inline uint32_t otp_mod_pow10(uint32_t v31, unsigned digits)
+{
+    switch (digits) {
+    case 6: return v31 % 1000000u;
+    case 7: return v31 % 10000000u;
+    case 8: return v31 % 100000000u;
+    case 9: return v31 % 1000000000u;
+    default: return v31; /* 10 digits: 10^10 > 2^31 */
+    }
+}
+
+/* All ones when a == b, else zero, without a data-dependent branch. */
+static inline uint32_t otp_ct_eq32(uint32_t a, uint32_t b)
+{
+    const uint64_t x = (uint64_t)(a ^ b);
+    return (uint32_t)((uint64_t)0 - ((x - 1) >> 63));
+}
 
 /* RFC 4226 dynamic truncation of a digest held as big-endian 32-bit words (SHA-1, SHA-256). */
 static inline uint32_t otp_truncate_words32(const uint32_t *h, unsigned nwords)
