@@ -251,6 +251,26 @@ int otp_keytable_set(otp_keytable *kt, size_t first, size_t count, const uint8_t
     return otp_keytable_load(NULL, kt, first, count, keys, keys_len, offsets, key_len, err_index);
 }
 
+int otp_keytable_view(const otp_keytable *kt, size_t first, size_t count, otp_keytable **out)
+{
+    if (kt == NULL || out == NULL) return OTP_E_NULL;
+    *out = NULL;
+    if (count == 0 || first > kt->n || count > kt->n - first) return OTP_E_COUNT;
+    otp_keytable *v = calloc(1, sizeof *v);
+    if (v == NULL) return OTP_E_NOMEM;
+    *v = *kt;
+    /* Word w of view row r is at inner[w * stride + first + r]: the same stride, shifted bases.
+     * Kernels load whole vectors only over rows below n, so the view's end is never crossed. */
+    v->n = count;
+    v->inner = (unsigned char *)kt->inner + first * kt->word_size;
+    v->outer = (unsigned char *)kt->outer + first * kt->word_size;
+    v->mem = NULL; /* not the owner: freeing the view leaves the memory alone */
+    v->mem_size = 0;
+    v->locked = 0;
+    *out = v;
+    return OTP_OK;
+}
+
 int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src,
                         const uint32_t *rows, size_t count, size_t *err_index)
 {
@@ -297,6 +317,10 @@ const void *otp_keytable_memory(const otp_keytable *kt, size_t *size)
 void otp_keytable_free(otp_keytable *kt)
 {
     if (kt == NULL) return;
+    if (kt->mem == NULL) { /* a view */
+        free(kt);
+        return;
+    }
     otp_keytable_wipe(kt);
 #if defined(_WIN32)
     _aligned_free(kt->mem);

@@ -73,6 +73,10 @@ int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_
 /* Turns v[0..n) = {0, len0, len1, ...} into offsets {0, len0, len0 + len1, ...} in place, for
  * otp_keytable_load; OTP_E_COUNT when a sum would overflow. */
 int otp_prefix_sum(uint64_t *v, size_t n);
+/* A view of rows [first, first + count) of kt as a table of its own (row 0 of the view is row
+ * `first`), sharing kt's memory: for splitting a batch with one key per item across threads.
+ * Free it with otp_keytable_free (which then frees only the view) before kt. */
+int otp_keytable_view(const otp_keytable *kt, size_t first, size_t count, otp_keytable **out);
 /* Copies rows[i] of src into row first + i of dst (same digest). */
 int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src,
                         const uint32_t *rows, size_t count, size_t *err_index);

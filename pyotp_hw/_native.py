@@ -260,6 +260,12 @@ class NativeKeyTable:
             first += count
         return self
 
+    def view(self, first: int, count: int) -> Any:
+        """A C view of rows [first, first + count) (freed when garbage; keep ``self`` alive)."""
+        holder = ffi.new("otp_keytable **")
+        check_status(lib.otp_keytable_view(self.ptr, first, count, holder))
+        return ffi.gc(holder[0], lib.otp_keytable_free)
+
     @property
     def ptr(self) -> Any:
         """The C pointer; raises when the table is closed."""

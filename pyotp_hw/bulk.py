@@ -183,6 +183,17 @@ class _Keys:
         self.ptr = self.native.ptr
         self.kernel = nat.kernel_for(self.native.digest).ptr
 
+    def part(self, start: int, count: int, per_item: bool) -> Any:
+        """The table for items [start, start + count) of a batch split across threads.
+
+        When item i uses row i (``per_item``: no ``rows``, one key per item), a part that starts
+        at ``start`` needs the table from row ``start`` on: a view of it. Otherwise the rows are
+        explicit or broadcast and every part uses the whole table.
+        """
+        if not per_item or start == 0:
+            return self.ptr
+        return self.native.view(start, count)
+
     def __enter__(self) -> _Keys:
         return self
 
@@ -334,7 +345,8 @@ def hotp(
 
         def call(start: int, count: int, err: Any) -> int:
             return int(nat.lib.otp_hotp(
-                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
+                _rows_ptr(row_arg, start), key_stride,
                 ctr.at(start), ctr.stride, count, digits, out_ptr + start, err,
             ))
 
@@ -369,7 +381,8 @@ def totp(
 
         def call(start: int, count: int, err: Any) -> int:
             return int(nat.lib.otp_totp(
-                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
+                _rows_ptr(row_arg, start), key_stride,
                 times.at(start), times.stride, count, t0v, interval, digits,
                 out_ptr + start, err,
             ))
@@ -413,7 +426,8 @@ def verify_totp(
 
         def call(start: int, count: int, err: Any) -> int:
             return int(nat.lib.otp_verify_totp(
-                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
+                _rows_ptr(row_arg, start), key_stride,
                 code_arg.at(start), code_arg.stride, times.at(start), times.stride, count,
                 t0v, interval, past, future, digits,
                 last.at(start) if last is not None else nat.ffi.NULL,
@@ -459,7 +473,8 @@ def verify_hotp(
         def call(start: int, count: int, err: Any) -> int:
             # Not-found is written as 2**64-1, which reads as -1 in the int64 result.
             return int(nat.lib.otp_verify_hotp(
-                k.kernel, k.ptr, _rows_ptr(row_arg, start), key_stride,
+                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
+                _rows_ptr(row_arg, start), key_stride,
                 code_arg.at(start), code_arg.stride, ctr.at(start), ctr.stride, count,
                 look_ahead, digits, 1, out_u64 + start, nat.ffi.NULL, err,
             ))
