@@ -47,7 +47,7 @@ __all__ = [
 
 
 def parse_uri(uri: str) -> HOTP | TOTP | Steam:
-    """Parse an ``otpauth://`` URI into the matching :class:`HOTP`, :class:`TOTP` or :class:`Steam`."""
+    """Parse an ``otpauth://`` URI into a :class:`HOTP`, :class:`TOTP` or :class:`Steam`."""
     from .uri import parse_uri as _parse_uri
 
     return _parse_uri(uri)
