@@ -4,7 +4,8 @@
  * Written with GCC/Clang vector extensions rather than intrinsics: the same source is compiled
  * for 8 lanes under AVX2 and for 16 lanes under AVX-512 (the file that includes a template sets
  * the instruction set with a target pragma), so the arithmetic the wide kernels perform is the
- * arithmetic the tested narrow kernels perform; only the register width differs.
+ * arithmetic the tested narrow kernels perform; only the register width differs (and
+ * tests/test_kernels.py builds the wide files for AVX2 to run their 16-lane code on this CPU).
  *
  * Before including: MB_LANES (lanes per group: codes computed side by side).
  * Everything here is static inline: every function lives in the including file, compiled for
@@ -27,8 +28,6 @@
 typedef uint32_t v32 __attribute__((vector_size(MB_LANES * 4)));
 typedef int32_t v32s __attribute__((vector_size(MB_LANES * 4)));
 typedef uint64_t v64 __attribute__((vector_size(MB_LANES * 8)));
-typedef int64_t v64s __attribute__((vector_size(MB_LANES * 8)));
-typedef double v64f __attribute__((vector_size(MB_LANES * 8)));
 
 /* Rotations by constants: every shift count stays below the word width. */
 #define ROL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
@@ -149,19 +148,23 @@ MB_INLINE v32 mb_truncate64(const v64 *hp0, const v64 *hp1, const v64 *hp2, cons
 }
 
 /*
- * v31 mod 10^digits for 31-bit values, in the lanes. The quotient comes from a double division:
- * both operands are exact in a double and the true quotient is at least 1/(v + 1) > 2^-32 away
- * from the next integer above it, far more than the rounding error, so truncation is exact.
+ * v31 mod 10^digits for 31-bit values, in the lanes, with integer multiplications only (their time
+ * does not depend on the values, unlike a divider's). The quotient is (v * m) >> s with
+ * m = ceil(2^s / 10^digits), s = 31 + ceil(log2 10^digits): exact for every v < 2^31 because
+ * m * 10^digits - 2^s < 10^digits <= 2^(s - 31) (Granlund and Montgomery; also checked over all
+ * 2^31 values for each digit count). v * m < 2^63 fits the 64-bit lanes.
  */
 MB_INLINE v32 mb_mod_pow10(v32 v31, unsigned digits)
 {
-    if (digits >= 10) return v31; /* 10^10 > 2^31: the value is its own remainder */
     static const uint32_t pow10[10] = {1u,      10u,      100u,      1000u,      10000u,
                                        100000u, 1000000u, 10000000u, 100000000u, 1000000000u};
-    const uint32_t d = pow10[digits];
-    const v64f q = __builtin_convertvector((v32s)v31, v64f) / (double)d;
-    const v32 qi = (v32)__builtin_convertvector(q, v32s);
-    return v31 - qi * d;
+    static const uint64_t magic[10] = {0, 0, 0, 0, 0, 0, 0x8637bd06u, 0xd6bf94d6u, 0xabcc7712u,
+                                       0x89705f42u};
+    static const unsigned shift[10] = {0, 0, 0, 0, 0, 0, 51, 55, 58, 61};
+    if (digits < 6 || digits > 9) return v31; /* 10 digits: 10^10 > 2^31, the value is its own
+                                                 remainder */
+    const v64 q = (__builtin_convertvector(v31, v64) * magic[digits]) >> shift[digits];
+    return v31 - __builtin_convertvector(q, v32) * pow10[digits];
 }
 
 /* Counters of one group as the two big-endian message words of the 8-byte counter. */

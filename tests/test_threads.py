@@ -29,11 +29,30 @@ def _cpus() -> int:
 
 needs_two_cpus = pytest.mark.skipif(
     _cpus() < 2, reason="needs at least two CPUs to compare two threads with one")
+timing = pytest.mark.skipif(
+    "libasan" in os.environ.get("LD_PRELOAD", ""),
+    reason="timings of a sanitizer build say nothing about the real one")
 
 WANT = 1.5
 
 
-def _best_ratio(one: Callable[[], object], two: Callable[[], object], rounds: int = 12) -> float:
+def _check(ratio: float, what: str) -> None:
+    """Fail below WANT, unless other processes kept every CPU busy while it was measured.
+
+    Two threads cannot beat one when the machine has no idle CPU for the second (this project's
+    machines are shared); the load average tells, and then the test skips and says so.
+    """
+    if ratio >= WANT:
+        return
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load - 1.0 >= _cpus():
+        pytest.skip(f"{what}: two threads {ratio:.2f}x one, but the load average {load:.1f} "
+                    f"on {_cpus()} CPUs left no CPU idle for the second thread")
+    raise AssertionError(f"{what}: two threads ran only {ratio:.2f}x as fast as one "
+                         f"({bulk.kernel_name()}, load average {load:.1f})")
+
+
+def _best_ratio(one: Callable[[], object], two: Callable[[], object], rounds: int = 25) -> float:
     """Best single-thread time over best two-thread time, from alternating runs."""
     best1 = best2 = float("inf")
     for i in range(rounds):
@@ -49,6 +68,7 @@ def _best_ratio(one: Callable[[], object], two: Callable[[], object], rounds: in
 
 
 @needs_two_cpus
+@timing
 def test_two_threads_generate_faster_than_one() -> None:
     key = b"12345678901234567890"
     n = 2_000_000
@@ -60,10 +80,11 @@ def test_two_threads_generate_faster_than_one() -> None:
     assert out1 == out2
     for i in (0, 1, n // 2 - 1, n // 2, n - 1):
         assert out2[i] == int(oracle.hotp(key, i))
-    assert ratio >= WANT, f"two threads ran only {ratio:.2f}x as fast as one ({bulk.kernel_name()})"
+    _check(ratio, "HOTP generation")
 
 
 @needs_two_cpus
+@timing
 def test_two_threads_verify_faster_than_one() -> None:
     users = 300_000
     keys = [hashlib.sha256(b"%d" % i).digest()[:20] for i in range(users)]
@@ -75,7 +96,7 @@ def test_two_threads_verify_faster_than_one() -> None:
         steps = bulk.verify_totp(table, codes, t, threads=2)
     assert set(steps) == {t // 30}
     assert codes[users - 1] == int(oracle.totp(keys[users - 1], t))
-    assert ratio >= WANT, f"two threads ran only {ratio:.2f}x as fast as one ({bulk.kernel_name()})"
+    _check(ratio, "TOTP verification")
 
 
 @needs_two_cpus

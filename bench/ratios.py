@@ -1,0 +1,149 @@
+"""The issue's headline figures on this machine, as ratios to pyotp measured in this one process.
+
+One thread unless stated; each figure names its kernel; each is the best of alternating runs of
+pyotp and pyotp-hw, so that a busy moment of a shared machine hits both sides alike.
+
+Run:  python bench/ratios.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import time
+from array import array
+from collections.abc import Callable
+
+import pyotp
+
+from pyotp_hw import _native, bulk
+
+T = 1_700_000_000
+HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def best_pair(slow: Callable[[], object], fast: Callable[[], object], rounds: int
+              ) -> tuple[float, float]:
+    slow(), fast()
+    s = f = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        slow()
+        s = min(s, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        fast()
+        f = min(f, time.perf_counter() - t0)
+    return s, f
+
+
+def keys_for(n: int, digest: str) -> list[bytes]:
+    size = {"sha1": 20, "sha256": 32, "sha512": 64}[digest]
+    return [hashlib.sha512(b"user %d" % i).digest()[:size] for i in range(n)]
+
+
+def hotp_ratio(digest: str, kernel: str, rounds: int) -> str:
+    key = keys_for(1, digest)[0]
+    h = pyotp.HOTP(base64.b32encode(key).decode(), digest=HASHES[digest])
+    few, many = 20_000, 1_000_000
+    counters = array("Q", range(many))
+    out = array("I", bytes(4 * many))
+
+    def theirs() -> None:
+        at = h.at
+        for i in range(few):
+            at(i)
+
+    with _native.forced_kernels(kernel):
+        s, f = best_pair(theirs, lambda: bulk.hotp(key, counters, digest=digest, threads=1,
+                                                   out=out), rounds)
+    p, m = s / few * 1e9, f / many * 1e9
+    return f"HOTP-{digest.upper()} bulk, 1M counters  {kernel:15s} {m:8.1f} ns/code  " \
+           f"pyotp {p:8.0f} ns  ratio {p / m:6.1f}x"
+
+
+def verify_ratios(kernel: str, rounds: int, users: int = 100_000) -> list[str]:
+    keys = keys_for(users, "sha1")
+    secrets = [base64.b32encode(k).decode() for k in keys]
+    # Codes at the step before, at or after now, in turn: every one matches somewhere.
+    codes = array("I", [0]) * users
+    for off in (-1, 0, 1):
+        part = bulk.totp(keys, T + 30 * off)
+        for i in range(off + 1, users, 3):
+            codes[i] = part[i]
+    texts = [f"{c:06d}" for c in codes]
+    few = 3_000
+
+    def theirs() -> None:
+        for s, c in zip(secrets[:few], texts[:few], strict=True):
+            pyotp.TOTP(s).verify(c, for_time=T, valid_window=1)
+
+    lines = []
+    with _native.forced_kernels(kernel):
+        assert all(r != -1 for r in bulk.verify_totp(keys, codes, T, threads=1))
+        s, f = best_pair(theirs, lambda: bulk.verify_totp(keys, codes, T, threads=1), rounds)
+        p, m = s / few * 1e9, f / users * 1e9
+        lines.append(f"TOTP-SHA1 verify +-1, new key per user (list of bytes), 100k users  "
+                     f"{kernel:15s} {m:7.1f} ns/user  pyotp {p:7.0f} ns  ratio {p / m:6.1f}x")
+        with bulk.KeyTable(keys) as table:
+            s, f = best_pair(theirs, lambda: bulk.verify_totp(table, codes, T, threads=1),
+                             rounds)
+        p, m = s / few * 1e9, f / users * 1e9
+        lines.append(f"TOTP-SHA1 verify +-1, KeyTable, 100k users                          "
+                     f"{kernel:15s} {m:7.1f} ns/user  pyotp {p:7.0f} ns  ratio {p / m:6.1f}x")
+    return lines
+
+
+def threads_ratio(rounds: int) -> list[str]:
+    key = keys_for(1, "sha1")[0]
+    n = 4_000_000
+    counters = array("Q", range(n))
+    out = array("I", bytes(4 * n))
+    one, two = best_pair(lambda: bulk.hotp(key, counters, threads=1, out=out),
+                         lambda: bulk.hotp(key, counters, threads=2, out=out), rounds)
+    lines = [f"HOTP-SHA1 4M codes, {bulk.kernel_name('sha1')}: two threads {one / two:.2f}x one"]
+    users = 300_000
+    keys = keys_for(users, "sha1")
+    with bulk.KeyTable(keys) as table:
+        codes = bulk.totp(table, T)
+        one, two = best_pair(lambda: bulk.verify_totp(table, codes, T, threads=1),
+                             lambda: bulk.verify_totp(table, codes, T, threads=2), rounds)
+    lines.append(f"TOTP-SHA1 verify 300k users, KeyTable, {bulk.kernel_name('sha1')}: "
+                 f"two threads {one / two:.2f}x one")
+    return lines
+
+
+def keytable_build(kernel: str, rounds: int) -> str:
+    digest = kernel.split("-", 1)[0]
+    keys = keys_for(1_000_000, digest)
+    with _native.forced_kernels(kernel):
+        best = float("inf")
+        for _ in range(max(2, rounds // 2)):
+            t0 = time.perf_counter()
+            bulk.KeyTable(keys, digest=digest).close()
+            best = min(best, time.perf_counter() - t0)
+    return f"KeyTable of 1M {digest} keys (one C call for the key schedule) {kernel:15s} " \
+           f"{best * 1e3:7.1f} ms  ({best * 1e3:.0f} ns/key)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    kernels = bulk.implementations()
+    print(f"kernels on this CPU: {', '.join(kernels)}; selected: "
+          f"{', '.join(bulk.kernel_name(d) for d in HASHES)}")
+    for digest in HASHES:
+        for k in sorted(k for k in kernels if k.startswith(digest + "-")):
+            print(hotp_ratio(digest, k, args.rounds), flush=True)
+    for k in sorted(k for k in kernels if k.startswith("sha1-")):
+        for line in verify_ratios(k, args.rounds):
+            print(line, flush=True)
+    for line in threads_ratio(args.rounds):
+        print(line, flush=True)
+    for k in sorted(kernels):
+        print(keytable_build(k, args.rounds), flush=True)
+
+
+if __name__ == "__main__":
+    main()
