@@ -77,7 +77,9 @@ unsigned otp_cpu_features(void)
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         if ((b >> 29) & 1) f |= OTP_CPU_SHANI;
         if (avx && os_ymm && ((b >> 5) & 1)) f |= OTP_CPU_AVX2;
-        const int avx512 = ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);
+        /* F (bit 16), DQ (17), BW (30), VL (31): what the AVX-512 kernels are compiled for. */
+        const int avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) &&
+                           ((b >> 31) & 1);
         if (avx512 && os_zmm) f |= OTP_CPU_AVX512;
     }
 #endif

@@ -25,7 +25,9 @@
 #define MB_AVX512_TARGET "avx2"
 #define MB_AVX512_CPU OTP_CPU_AVX2
 #else
-#define MB_AVX512_TARGET "avx512f,avx512vl,avx512bw"
+/* DQ as well: GCC 12 emits DQ instructions (vextracti64x2) for 64-bit lanes even when only
+ * F, VL and BW are enabled, and every CPU with AVX-512 BW also has DQ. */
+#define MB_AVX512_TARGET "avx512f,avx512vl,avx512bw,avx512dq"
 #define MB_AVX512_CPU OTP_CPU_AVX512
 #endif
 

@@ -59,7 +59,7 @@ typedef void (*otp_keysched_fn)(otp_keytable *kt, size_t first, const uint8_t *b
 #define OTP_CPU_SSE41 (1u << 0)
 #define OTP_CPU_SHANI (1u << 1)
 #define OTP_CPU_AVX2 (1u << 2)
-#define OTP_CPU_AVX512 (1u << 3) /* F + BW + VL and OS-enabled ZMM state */
+#define OTP_CPU_AVX512 (1u << 3) /* F + DQ + BW + VL and OS-enabled ZMM state */
 
 struct otp_kernel {
     const char *name;

@@ -1,4 +1,4 @@
-/* HOTP-SHA1 with AVX-512 (F, VL, BW): 16 codes per 512-bit register (multi-buffer template
+/* HOTP-SHA1 with AVX-512 (F, DQ, BW, VL): 16 codes per 512-bit register (multi-buffer template
  * mb_sha1.h, the same source as the AVX2 kernel with twice the lanes). Selected only when cpuid and
  * xgetbv report AVX-512 and the OS saves the ZMM state. */
 #include <string.h>

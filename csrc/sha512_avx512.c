@@ -1,4 +1,4 @@
-/* HOTP-SHA512 with AVX-512 (F, VL, BW): 8 codes per 512-bit register (multi-buffer template
+/* HOTP-SHA512 with AVX-512 (F, DQ, BW, VL): 8 codes per 512-bit register (multi-buffer template
  * mb_sha512.h, the same source as the AVX2 kernel with twice the lanes). Selected only when cpuid and
  * xgetbv report AVX-512 and the OS saves the ZMM state. */
 #include <string.h>
