@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.built
 export PYOTP_HW_STRICT := 1
 
-.PHONY: demo test sysdeps venv lint typecheck unit sanitize bench bench-guard clean
+.PHONY: demo test sysdeps venv lint unit kernels sanitize bench bench-guard clean
 
 sysdeps:
 	bash scripts/system-deps.sh
@@ -38,12 +38,19 @@ sanitize: venv
 	$(PY) scripts/sanitize.py
 
 bench-guard: venv
-	$(PY) -m pytest -q -p no:cacheprovider bench/test_throughput_guard.py
+	$(PY) -m pytest -q -p no:cacheprovider bench/test_throughput_guard.py bench/test_bench_cli.py
+
+# The core suite once per instruction set this CPU runs, each forced with PYOTP_HW_KERNEL.
+kernels: venv
+	for isa in $$($(PY) -c "from pyotp_hw import bulk; print(' '.join(sorted({n.split('-',1)[1] for n in bulk.implementations()})))"); do \
+	  echo "== PYOTP_HW_KERNEL=$$isa"; \
+	  PYOTP_HW_KERNEL=$$isa $(PY) -m pytest -q -p no:cacheprovider --benchmark-disable tests/test_vectors.py tests/test_properties.py tests/test_bulk.py tests/test_scalar_api.py || exit 1; \
+	done
 
 bench: venv
 	$(PY) -m pytest bench --benchmark-only --benchmark-group-by=group --benchmark-columns=mean,ops
 
-test: lint unit sanitize bench-guard
+test: lint unit kernels sanitize bench-guard
 
 clean:
 	rm -rf build build-asan $(VENV) *.egg-info pyotp_hw/_core*.so pyotp_hw/_core.c

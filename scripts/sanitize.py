@@ -22,6 +22,8 @@ CORE_TESTS = [
     "tests/test_bulk.py",
     "tests/test_scalar_api.py",
     "tests/test_keys.py",
+    "tests/test_kernels.py",
+    "tests/test_threads.py",
 ]
 
 
