@@ -100,6 +100,9 @@ void otp_sha512_compress_words(uint64_t state[8], const uint64_t w[16]);
 extern const uint32_t otp_sha1_iv[5];
 extern const uint32_t otp_sha256_iv[8];
 extern const uint64_t otp_sha512_iv[8];
+/* Round constants (FIPS 180-4), shared by every kernel of the digest. */
+extern const uint32_t otp_sha256_k[64];
+extern const uint64_t otp_sha512_k[80];
 
 /* Portable kernels (always present). */
 void otp_sha1_trunc_portable(const otp_keytable *kt, const uint32_t *rows,

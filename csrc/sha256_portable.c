@@ -4,7 +4,7 @@
 const uint32_t otp_sha256_iv[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
                                    0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
 
-static const uint32_t K256[64] = {
+const uint32_t otp_sha256_k[64] = {
     0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
     0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
     0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
@@ -33,7 +33,7 @@ void otp_sha256_compress_words(uint32_t state[8], const uint32_t in[16])
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + S1(e) + CH(e, f, g) + K256[i] + w[i];
+        uint32_t t1 = h + S1(e) + CH(e, f, g) + otp_sha256_k[i] + w[i];
         uint32_t t2 = S0(a) + MAJ(a, b, c);
         h = g;
         g = f;

@@ -5,7 +5,7 @@ const uint64_t otp_sha512_iv[8] = {
     0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull, 0x3c6ef372fe94f82bull, 0xa54ff53a5f1d36f1ull,
     0x510e527fade682d1ull, 0x9b05688c2b3e6c1full, 0x1f83d9abfb41bd6bull, 0x5be0cd19137e2179ull};
 
-static const uint64_t K512[80] = {
+const uint64_t otp_sha512_k[80] = {
     0x428a2f98d728ae22ull, 0x7137449123ef65cdull, 0xb5c0fbcfec4d3b2full, 0xe9b5dba58189dbbcull,
     0x3956c25bf348b538ull, 0x59f111f1b605d019ull, 0x923f82a4af194f9bull, 0xab1c5ed5da6d8118ull,
     0xd807aa98a3030242ull, 0x12835b0145706fbeull, 0x243185be4ee4b28cull, 0x550c7dc3d5ffb4e2ull,
@@ -44,7 +44,7 @@ void otp_sha512_compress_words(uint64_t state[8], const uint64_t in[16])
     uint64_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint64_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 80; i++) {
-        uint64_t t1 = h + S1(e) + CH(e, f, g) + K512[i] + w[i];
+        uint64_t t1 = h + S1(e) + CH(e, f, g) + otp_sha512_k[i] + w[i];
         uint64_t t2 = S0(a) + MAJ(a, b, c);
         h = g;
         g = f;
