@@ -189,4 +189,10 @@ MB_INLINE void mb_store_lanes(uint32_t *dst, v32 v, size_t count)
  */
 #define MB_SCALAR_TAIL (MB_LANES / 4)
 
+/* Rows of the last, partial group: the tail's rows, then its last row repeated. */
+MB_INLINE void mb_pad_rows(const uint32_t *rows, size_t rest, uint32_t r[MB_LANES])
+{
+    for (size_t j = 0; j < MB_LANES; j++) r[j] = rows[j < rest ? j : rest - 1];
+}
+
 #endif

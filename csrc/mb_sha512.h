@@ -200,11 +200,6 @@ static void MB_FN(sha512_inner_wk)(uint64_t counter, uint64_t wk[80])
     for (int t = 0; t < 80; t++) wk[t] = w[t] + otp_sha512_k[t];
 }
 
-MB_INLINE void MB_FN(sha512_pad_rows)(const uint32_t *rows, size_t rest, uint32_t r[MB_LANES])
-{
-    for (size_t j = 0; j < MB_LANES; j++) r[j] = rows[j < rest ? j : rest - 1];
-}
-
 void MB_FN(otp_sha512_trunc)(const otp_keytable *kt, const uint32_t *rows,
                              const uint64_t *counters, size_t n, uint32_t *out31)
 {
@@ -219,7 +214,7 @@ void MB_FN(otp_sha512_trunc)(const otp_keytable *kt, const uint32_t *rows,
     }
     uint32_t r[MB_LANES];
     uint64_t c[MB_LANES] = {0};
-    MB_FN(sha512_pad_rows)(rows + i, rest, r);
+    mb_pad_rows(rows + i, rest, r);
     memcpy(c, counters + i, rest * sizeof *c);
     mb_store_lanes(out31 + i, MB_FN(sha512_group)(kt, r, c), rest);
 }
@@ -235,7 +230,7 @@ void MB_FN(otp_sha512_trunc_shared)(const otp_keytable *kt, const uint32_t *rows
     const size_t rest = n - i;
     if (rest == 0) return;
     uint32_t r[MB_LANES];
-    MB_FN(sha512_pad_rows)(rows + i, rest, r);
+    mb_pad_rows(rows + i, rest, r);
     mb_store_lanes(out31 + i, MB_FN(sha512_group_shared)(kt, r, wk), rest);
 }
 
@@ -248,7 +243,7 @@ void MB_FN(otp_sha512_match_shared)(const otp_keytable *kt, const uint32_t *rows
     for (size_t i = 0; i < n; i += MB_LANES) {
         const size_t count = n - i < MB_LANES ? n - i : MB_LANES;
         uint32_t r[MB_LANES], cd[MB_LANES] = {0};
-        MB_FN(sha512_pad_rows)(rows + i, count, r);
+        mb_pad_rows(rows + i, count, r);
         memcpy(cd, codes + i, count * sizeof *cd);
         v32 want;
         memcpy(&want, cd, sizeof want);
