@@ -399,20 +399,17 @@ class Verifier:
         self,
         items: Sequence[tuple[State, int, int]],
         t: float,
-        known: Credential | None = None,
     ) -> _Matches:
         """Match each ``(state, code, length)``: one bulk C call per kind and code parameters.
 
         Credentials whose keys sit in different cached segments are gathered into one key table
         for the batch (a copy of their HMAC states), so the call count does not depend on
         which segments the batch touches.
-
-        ``known`` is a whole row the caller already read (saves the round trip for its seed).
         """
         out = _Matches(len(items))
         pinned: list[Segment] = []
         try:
-            located = self._locate([st.id for st, _, _ in items], out, pinned, known)
+            located = self._locate([st.params for st, _, _ in items], out, pinned)
             groups: dict[tuple[Any, ...], list[int]] = {}
             for j, entry in enumerate(located):
                 if entry is None:
@@ -438,47 +435,35 @@ class Verifier:
 
     def _locate(
         self,
-        ids: Sequence[int],
+        keys: Sequence[Params],
         out: _Matches,
         pinned: list[Segment],
-        known: Credential | None = None,
     ) -> list[Entry | None]:
-        """Cache entries for every credential, decrypting (once) those not cached."""
-        found, pins = self._cache.lookup(ids)
+        """Cache entries for the rows just read, decrypting (once) the seeds of the others.
+
+        A cached key serves a row only when its user, parameters and sealed seed are the row's
+        (see :class:`~pyotp_hw.verifier.keycache.KeyCache`); the row read carries its sealed
+        seed, so a miss costs no further round trip.
+        """
+        found, pins = self._cache.lookup(keys)
         pinned.extend(pins)
-        missing = [j for j, hit in enumerate(found) if hit is None]
-        if not missing:
-            return found
-        if known is not None and all(ids[j] == known.id for j in missing):
-            rows = {known.id: known}
-        else:
-            try:
-                rows = self.store.load_credentials([ids[j] for j in missing])
-            except StoreError as exc:
-                log.warning("verification failed closed: cannot read seeds: %s", exc)
-                for j in missing:
-                    out.error[j] = Reason.STORE
-                return found
         by_digest: dict[str, list[int]] = {}
-        for j in missing:
-            row = rows.get(ids[j])
-            if row is None:  # removed since its state was read
-                out.error[j] = Reason.NO_CREDENTIAL
-                continue
-            by_digest.setdefault(row.digest, []).append(j)
+        for j, hit in enumerate(found):
+            if hit is None:
+                by_digest.setdefault(keys[j].digest, []).append(j)
         for digest, idx in by_digest.items():
             opened: list[bytearray] = []
             params: list[Params] = []
             keep: list[int] = []
             for j in idx:
-                row = rows[ids[j]]
+                row = keys[j]
                 try:
                     opened.append(self._open_seed(row))
                 except WrongKey:
                     log.warning("credential %d cannot be decrypted", row.id)
                     out.error[j] = Reason.UNREADABLE
                     continue
-                params.append(row.params)
+                params.append(row)
                 keep.append(j)
             if not keep:
                 continue
@@ -488,7 +473,7 @@ class Verifier:
                 found[j] = (seg, r, params[r])
         return found
 
-    def _open_seed(self, row: Credential) -> bytearray:
+    def _open_seed(self, row: Params) -> bytearray:
         aad = credential_aad(row.user, row.kind, row.digest, row.digits, row.period, row.t0)
         return self._sealer.open_into(row.sealed, aad)
 
@@ -691,7 +676,7 @@ class Verifier:
         pinned: list[Segment] = []
         m = _Matches(1)
         try:
-            entry = self._locate([row.id], m, pinned, row)[0]
+            entry = self._locate([row.params], m, pinned)[0]
             if entry is None:
                 return _REJECT[m.error[0] or Reason.UNREADABLE]
             found = self._resync_search(entry[0], entry[1], row, v1, v2, t)
@@ -1010,7 +995,7 @@ class Verifier:
             return _REJECT[Reason.THROTTLED]
         if row.digits != len(code):
             return _REJECT[Reason.MALFORMED]
-        matches = self._evaluate([(row.state_now, value, len(code))], t, known=row)
+        matches = self._evaluate([(row.state_now, value, len(code))], t)
         error, step, drift = matches.error[0], matches.step[0], matches.drift[0]
         if error is not None:
             return _REJECT[error]

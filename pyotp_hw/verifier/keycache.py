@@ -5,8 +5,13 @@ Seeds are decrypted for a batch's cache misses, loaded straight into one new
 address those keys by row (``rows=`` of the bulk calls) without decrypting again. Segments are
 evicted least recently used first once the cache holds more than ``capacity`` keys or
 ``max_segments`` segments; an evicted segment is closed (its C memory wiped) as soon as no batch
-is using it. Credential ids are never reused by the stores, so a cached key cannot go stale: a
-replaced seed has a new id.
+is using it.
+
+Entries are found by credential id but a hit must prove it belongs to the row just read: the
+cached :class:`~pyotp_hw.verifier.records.Params` (user, parameters and sealed seed) must equal
+the row's. Ids alone prove nothing: restoring a backup rewinds the id sequence, and someone with
+write access can swap two rows' ids. A row that does not match is a miss: its own seed is
+decrypted and replaces the stale entry.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ class Segment:
 
 
 Entry = tuple[Segment, int, Params]
-"""A cached credential: its segment, its row there, and its unchanging parameters."""
+"""A cached credential: its segment, its row there, and the identity of the row it came from."""
 
 
 class KeyCache:
@@ -64,12 +69,18 @@ class KeyCache:
         """Number of live segments."""
         return len(self._segments)
 
-    def lookup(self, ids: Sequence[int]) -> tuple[list[Entry | None], list[Segment]]:
-        """Entries of the cached ids (None for misses) and the segments pinned for the caller."""
+    def lookup(self, keys: Sequence[Params]) -> tuple[list[Entry | None], list[Segment]]:
+        """Entries cached for exactly these rows (None for misses, including an entry of the same
+        id whose user, parameters or sealed seed differ) and the segments pinned for the caller."""
         pinned: dict[int, Segment] = {}
         with self._lock:
             where = self._where
-            found = [where.get(i) for i in ids]
+            found: list[Entry | None] = []
+            for key in keys:
+                hit = where.get(key[0])
+                if hit is not None and hit[2] != key:
+                    hit = None
+                found.append(hit)
             for hit in found:
                 if hit is not None and hit[0].serial not in pinned:
                     seg = hit[0]

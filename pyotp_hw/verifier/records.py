@@ -137,19 +137,27 @@ class Credential:
 
     @property
     def params(self) -> Params:
-        """The parts that never change for this id."""
+        """What identifies this row's seed (see :class:`Params`)."""
         return Params(self.id, self.user, self.kind, self.digest, self.digits, self.period,
-                      self.t0)
+                      self.t0, self.sealed)
 
     @property
     def state_now(self) -> State:
-        """The parts verification reads and writes."""
-        return State(self.id, self.user, self.last_step, self.drift, self.next_allowed_at,
+        """What one verification reads of this row."""
+        return State(self.id, self.user, self.kind, self.digest, self.digits, self.period,
+                     self.t0, self.sealed, self.last_step, self.drift, self.next_allowed_at,
                      self.locked_at)
 
 
 class Params(NamedTuple):
-    """What never changes for a credential id (stores never reuse ids): cacheable with its key."""
+    """What identifies a credential's seed: the row's id, user, parameters and sealed seed.
+
+    A decrypted key is cached with the whole of it, and a cached key serves a row only when the
+    row just read has the same values: ids alone prove nothing (a restored backup hands them out
+    again, someone with write access can swap them), while the sealed seed changes with every
+    new seed (a fresh random nonce) and cannot be moved to another user or other parameters
+    without failing to open.
+    """
 
     id: int
     user: str
@@ -158,17 +166,30 @@ class Params(NamedTuple):
     digits: int
     period: int
     t0: int
+    sealed: bytes
 
 
 class State(NamedTuple):
-    """The mutable part of a credential that one verification reads."""
+    """What one verification reads of a credential: its identity (the first eight fields, as in
+    :class:`Params`) and the mutable part."""
 
     id: int
     user: str
+    kind: str
+    digest: str
+    digits: int
+    period: int
+    t0: int
+    sealed: bytes
     last_step: int | None
     drift: int
     next_allowed_at: float
     locked_at: float | None
+
+    @property
+    def params(self) -> Params:
+        """The identity of this row's seed."""
+        return tuple.__new__(Params, self[:8])
 
 
 COLUMNS = (

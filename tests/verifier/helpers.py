@@ -75,10 +75,6 @@ class SpyStore(Store):
         self._record("load_states")
         return self.inner.load_states(users)
 
-    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
-        self._record("load_credentials")
-        return self.inner.load_credentials(ids)
-
     def get(self, user: str, state: str) -> Credential | None:
         self._record("get")
         return self.inner.get(user, state)
@@ -124,3 +120,48 @@ class SpyStore(Store):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def sql_execute(url: str, *statements: str) -> None:
+    """Run statements on the store's database directly, as someone with write access would."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url[len("sqlite:///"):].partition("?")[0], isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for stmt in statements:
+                conn.execute(stmt)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(url) as pg, pg.transaction():
+        for stmt in statements:
+            pg.execute(stmt)
+
+
+def sql_query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one query on the store's database."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url[len("sqlite:///"):].partition("?")[0])
+        try:
+            return list(conn.execute(sql).fetchall())
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(url) as pg:
+        return list(pg.execute(sql).fetchall())
+
+
+def credential_id(url: str, user: str, state: str = "active") -> int:
+    """The database id of a user's credential row."""
+    rows = sql_query(url, f"SELECT id FROM otp_credentials WHERE user_id = '{user}' "
+                          f"AND state = '{state}'")
+    assert len(rows) == 1, rows
+    return int(rows[0][0])

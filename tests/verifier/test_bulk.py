@@ -46,8 +46,8 @@ def test_round_trips_and_one_c_call(store_url, spy_verifier, monkeypatch) -> Non
     spy.calls.clear()
     first = v.verify_many([(u, totp(sec, T)) for u, sec in secrets.items()], now=T)
     assert all(r.ok for r in first)
-    # Cold: one state read, one read of the sealed seeds, one commit.
-    assert spy.calls == ["load_states", "load_credentials", "commit"]
+    # Cold: one read (the states carry the sealed seeds), one commit.
+    assert spy.calls == ["load_states", "commit"]
     calls = []
     real = bulk.verify_totp
 

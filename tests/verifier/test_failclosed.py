@@ -33,13 +33,6 @@ def test_read_failure_rejects(store_url, spy_verifier) -> None:
     assert v.verify("alice", totp(SECRET, T), now=T) == (False, Reason.STORE, None)
 
 
-def test_seed_read_failure_rejects(store_url, spy_verifier) -> None:
-    v, spy = spy_verifier(store_url)
-    v.enroll("alice", SECRET, now=T)
-    spy.fail = {"load_credentials"}
-    assert v.verify("alice", totp(SECRET, T), now=T).reason is Reason.STORE
-
-
 def test_sqlite_that_cannot_write(tmp_path, open_verifier) -> None:
     # A real write failure inside SQLite: another connection holds the write lock longer than
     # the verifier waits for it. Reading still works (WAL), writing the consumed step does not.

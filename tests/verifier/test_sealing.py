@@ -238,7 +238,7 @@ def test_decrypted_buffers_are_wiped_once_in_a_key_table() -> None:
 
     cache = KeyCache()
     buffers = [bytearray(new_secret()) for _ in range(3)]
-    params = [Params(i, f"u{i}", "totp", "sha1", 6, 30, 0) for i in range(3)]
+    params = [Params(i, f"u{i}", "totp", "sha1", 6, 30, 0, b"sealed") for i in range(3)]
     segment = cache.add("sha1", params, buffers)
     assert all(buf == bytearray(20) for buf in buffers)
     assert len(segment.table) == 3 and not segment.table.closed

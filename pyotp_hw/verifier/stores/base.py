@@ -4,8 +4,8 @@ A store keeps credential rows (seeds only sealed), the consumed step of each, th
 and events. The verifier decides what a code means; the store makes each decision stick
 atomically, across threads, processes and machines sharing the database:
 
-- :meth:`Store.load_states` reads a whole batch's state in one round trip (and
-  :meth:`Store.load_credentials` the sealed seeds of credentials the verifier has not cached);
+- :meth:`Store.load_states` reads a whole batch's state, sealed seeds included, in one round
+  trip;
 - :meth:`Store.commit` consumes every accepted step with a conditional write
   (``last_step < :s`` and not locked, not in its delay) and counts every failure with an atomic
   increment, in one transaction, telling for each attempt what actually happened.
@@ -42,10 +42,6 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def load_states(self, users: Sequence[str]) -> dict[str, State]:
         """The state of each user's active credential (users without one are left out)."""
-
-    @abc.abstractmethod
-    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
-        """Whole rows (sealed seeds included) by id, in one round trip."""
 
     @abc.abstractmethod
     def get(self, user: str, state: str) -> Credential | None:

@@ -47,11 +47,6 @@ class MemoryStore(Store):
                     out[user] = self._rows[cid].state_now
             return out
 
-    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
-        """Copies of rows by id."""
-        with self._lock:
-            return {i: dataclasses.replace(self._rows[i]) for i in ids if i in self._rows}
-
     def get(self, user: str, state: str) -> Credential | None:
         """A copy of one row."""
         with self._lock:

@@ -40,6 +40,9 @@ def _close_quietly(conn: Any) -> None:
 
 _COLS = ", ".join(COLUMNS)
 _INSERT_COLS = [c for c in COLUMNS if c != "id"]
+# The columns of records.State, in its order.
+_STATE_COLS = ("id, user_id, kind, digest, digits, period, t0, sealed, last_step, drift, "
+               "next_allowed_at, locked_at")
 
 # Statements that upgrade the schema from version N to N + 1, by N. Version 1 is the first
 # released schema, created whole by SQLStore._create; later versions add entries here.
@@ -268,24 +271,11 @@ class SQLStore(Store):
             return {}
         cond, params = self._in_list("user_id", list(users), "text")
         with self._tx(write=False) as cur:
-            cur.execute(
-                "SELECT id, user_id, last_step, drift, next_allowed_at, locked_at "
-                f"FROM otp_credentials WHERE state = 'active' AND {cond}",
-                params,
-            )
+            cur.execute(f"SELECT {_STATE_COLS} FROM otp_credentials "
+                        f"WHERE state = 'active' AND {cond}", params)
             rows = cur.fetchall()
-        new = tuple.__new__  # State._make without its Python-level checks (6 known columns)
+        new = tuple.__new__  # State._make without its Python-level checks (12 known columns)
         return {r[1]: new(State, r) for r in rows}
-
-    def load_credentials(self, ids: Sequence[int]) -> dict[int, Credential]:
-        """One SELECT of whole rows."""
-        if not ids:
-            return {}
-        cond, params = self._in_list("id", list(ids), "int")
-        with self._tx(write=False) as cur:
-            cur.execute(f"SELECT {_COLS} FROM otp_credentials WHERE {cond}", params)
-            rows = cur.fetchall()
-        return {int(r[0]): Credential(*r) for r in rows}
 
     def get(self, user: str, state: str) -> Credential | None:
         """One row."""
