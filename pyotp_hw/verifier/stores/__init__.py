@@ -5,11 +5,15 @@ The PostgreSQL module (and psycopg with it) is imported only for a PostgreSQL UR
 
 from __future__ import annotations
 
+import re
+
 from ..errors import InvalidStoreURL
 from .base import SCHEMA_VERSION, Store
 from .memory import MemoryStore
 
 __all__ = ["Store", "MemoryStore", "open_store", "SCHEMA_VERSION"]
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
 
 
 def open_store(url: str) -> Store:
@@ -26,8 +30,16 @@ def open_store(url: str) -> Store:
         from .postgres import PostgresStore
 
         return PostgresStore(url)
-    scheme = url.partition(":")[0] if ":" in url else url
+    # Only a well-formed scheme is repeated: anything else may be a connection string that
+    # holds a password.
+    scheme = url.partition(":")[0]
+    if "=" in url and "://" not in url:
+        raise InvalidStoreURL(
+            "a key=value connection string is not a store URL; write it as "
+            "postgresql://USER@HOST:PORT/DB (keep the password in ~/.pgpass or PGPASSWORD)"
+        )
+    named = f" {scheme!r}" if ":" in url and _SCHEME.fullmatch(scheme) else ""
     raise InvalidStoreURL(
-        f"unknown store URL scheme {scheme[:20]!r}; use memory:, sqlite:///PATH or "
+        f"unknown store URL scheme{named}; use memory:, sqlite:///PATH or "
         "postgresql://USER@HOST:PORT/DB"
     )

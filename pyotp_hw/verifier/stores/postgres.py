@@ -1,6 +1,8 @@
 """PostgreSQL store (psycopg 3): one database shared by several verifier machines.
 
-The URL is a libpq URL, ``postgresql://user[:password]@host:port/dbname``. Each thread gets its
+The URL is a libpq URL, ``postgresql://user[:password]@host:port/dbname[?param=value&...]``; a
+password (in the userinfo or as ``?password=``) is never shown: :attr:`url`, ``repr`` and errors
+carry ``***`` instead (see :mod:`.redact`). Each thread gets its
 own connection (autocommit outside explicit transactions). Consumption is a conditional
 ``UPDATE ... WHERE last_step < :s`` under READ COMMITTED: a second writer of the same row waits
 for the first and then re-checks the condition against the row the first one committed, so only
@@ -14,10 +16,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ...errors import MissingExtra
 from ..errors import InvalidStoreURL, StoreError
+from .redact import redact_url, scrub
 from .sql import SQLStore
 
 __all__ = ["PostgresStore"]
@@ -36,14 +39,6 @@ def _psycopg() -> Any:
     return psycopg
 
 
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class PostgresStore(SQLStore):
     """A verifier store in a PostgreSQL database."""
 
@@ -57,13 +52,22 @@ class PostgresStore(SQLStore):
     def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
         if not url.startswith(("postgresql://", "postgres://")):
             raise InvalidStoreURL("a PostgreSQL URL looks like postgresql://user@host:port/db")
-        if not urlsplit(url).path.strip("/"):
+        path: str | None = None
+        try:
+            path = urlsplit(url).path
+        except ValueError as exc:
+            problem = scrub(str(exc), url)
+        if path is None:
+            raise InvalidStoreURL(
+                f"the PostgreSQL URL cannot be parsed ({problem}); it looks like "
+                "postgresql://user@host:port/db, an IPv6 host in [brackets]")
+        if not path.strip("/"):
             raise InvalidStoreURL("the PostgreSQL URL names no database")
         self._psycopg = _psycopg()
         super().__init__()
         self._dsn = url
         self._connect_timeout = connect_timeout
-        self.url = _redact(url)
+        self.url = redact_url(url)
 
     def _p(self, kind: str) -> str:
         return f"%s::{_PG_TYPES[kind]}"
@@ -100,8 +104,10 @@ class PostgresStore(SQLStore):
                 self._dsn, autocommit=True, connect_timeout=self._connect_timeout
             )
         except self._psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {_first_line(exc)}"
-                             ) from None
+            problem = scrub(_first_line(exc), self._dsn)
+        # Raised outside the handler: libpq's own error (which may quote the whole URL) must not
+        # ride along as __context__.
+        raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {problem}")
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Any]:
@@ -113,7 +119,10 @@ class PostgresStore(SQLStore):
             except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure) as exc:
                 raise _Retry(str(exc)) from None
             except pg.Error as exc:
-                raise StoreError(f"PostgreSQL: {_first_line(exc)}") from None
+                problem = scrub(_first_line(exc), self._dsn)
+            else:
+                return
+            raise StoreError(f"PostgreSQL: {problem}")
 
     def _broken(self, conn: Any) -> bool:
         return bool(conn.closed or conn.broken)
