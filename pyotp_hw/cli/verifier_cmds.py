@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -138,9 +139,25 @@ def _provider(args: argparse.Namespace) -> KeyProvider:
                    f"(or set ${DEFAULT_ENV_VAR})")
 
 
+class _StderrWarnings(logging.Handler):
+    """The verifier's log warnings (a loose key file, a store that failed closed) as
+    ``pyotp-hw: warning: ...`` lines on whatever ``sys.stderr`` is when they happen."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"pyotp-hw: warning: {record.getMessage()}", file=sys.stderr)
+
+
+def _warn_on_stderr() -> None:
+    logger = logging.getLogger("pyotp_hw.verifier")
+    if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        # With a handler in place, logging's last resort (a bare line on stderr) stays quiet.
+        logger.addHandler(_StderrWarnings(logging.WARNING))
+
+
 def _open(args: argparse.Namespace, **policy: Any) -> Verifier:
     from ..verifier import Verifier
 
+    _warn_on_stderr()
     return Verifier.open(args.db, key=_provider(args), **policy)
 
 

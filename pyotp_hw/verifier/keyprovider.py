@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -28,6 +30,8 @@ __all__ = [
     "DATA_KEY_BYTES",
     "DEFAULT_ENV_VAR",
 ]
+
+log = logging.getLogger("pyotp_hw.verifier")
 
 DATA_KEY_BYTES = 32
 DEFAULT_ENV_VAR = "PYOTP_HW_VERIFIER_KEY"
@@ -137,12 +141,17 @@ class PassphraseKey:
 
 
 class KeyFile:
-    """Key material read from a file (32 raw bytes, hex or base64), bound to the store by HKDF."""
+    """Key material read from a file (32 raw bytes, hex or base64), bound to the store by HKDF.
 
-    __slots__ = ("path",)
+    A key file that its group or others may read is still used, and reported once per provider
+    as a warning on the ``pyotp_hw.verifier`` logger (the command line prints it on stderr).
+    """
+
+    __slots__ = ("_reported", "path")
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._reported = False
 
     @staticmethod
     def create(path: str | os.PathLike[str]) -> KeyFile:
@@ -160,9 +169,16 @@ class KeyFile:
     def data_key(self, salt: bytes) -> bytes:
         """HKDF-SHA256 of the file's key material with the store's salt."""
         try:
-            text = self.path.read_bytes()
+            # The mode is read from the file that is read, not from a path looked up again.
+            with open(self.path, "rb") as fh:
+                mode = stat.S_IMODE(os.fstat(fh.fileno()).st_mode)
+                text = fh.read()
         except OSError as exc:
             raise WrongKey(f"cannot read key file {str(self.path)!r}: {exc.strerror}") from None
+        if mode & 0o077 and not self._reported:
+            self._reported = True
+            log.warning("key file %r is readable by its group or others (mode %04o); "
+                        "chmod 600 it", str(self.path), mode)
         return _hkdf(_decode_material(text, f"key file {str(self.path)!r}"), salt)
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ connection's.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -87,7 +88,26 @@ class SQLiteStore(SQLStore):
     def _shift(self, exponent: str) -> str:
         return f"(1 << {exponent})"
 
+    def _create_owner_only(self) -> None:
+        """Create a missing database file readable by its owner only.
+
+        SQLite would create it with the umask (often 0644), and gives its -wal and -shm files
+        the database file's mode, so creating it first with 0600 covers all three. An existing
+        file keeps the mode its operator chose.
+        """
+        if self.path == ":memory:":
+            return
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            os.close(os.open(self.path, flags, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create SQLite database {self.path!r}: {exc.strerror}") from None
+
     def _connect(self) -> Any:
+        self._create_owner_only()
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
