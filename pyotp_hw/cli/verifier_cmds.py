@@ -5,15 +5,22 @@ Every command takes ``--db URL`` (``sqlite:///path``, ``postgresql://...``) and 
 environment variable ``PYOTP_HW_VERIFIER_KEY`` is used when set. ``verify``, ``resync`` and
 ``confirm`` exit 1 when the code does not verify. Secrets and URIs given as ``-`` are read from
 standard input, which keeps them out of the process list and the shell history.
+
+Only ``init`` creates a store: every other command opens an existing one, so a mistyped ``--db``
+is an error rather than a new empty store. Codes of 6 to 10 digits are accepted (each
+credential's own length is enforced).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import getpass
 import logging
+import math
 import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
@@ -24,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 _PASSPHRASE_ENV = "PYOTP_HW_VERIFIER_PASSPHRASE"  # noqa: S105 - a variable name
+# Every length the verifier supports; a credential's own length is still enforced.
+_CODE_LENGTHS = (6, 7, 8, 9, 10)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -58,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     enroll.add_argument("--qr", action="store_true", help="with --new, also draw the QR code")
     enroll.add_argument("--hotp", type=int, metavar="COUNTER",
                         help="an HOTP credential whose next counter is COUNTER")
-    enroll.add_argument("--digits", type=int, help="code length (default 6)")
+    enroll.add_argument("--digits", type=int, choices=_CODE_LENGTHS, metavar="N",
+                        help="code length, 6 to 10 (default 6)")
     enroll.add_argument("--digest", help="sha1 (default), sha256 or sha512")
     enroll.add_argument("--period", type=int, help="TOTP time step in seconds (default 30)")
     enroll.add_argument("--replace", action="store_true",
@@ -154,18 +164,40 @@ def _warn_on_stderr() -> None:
         logger.addHandler(_StderrWarnings(logging.WARNING))
 
 
-def _open(args: argparse.Namespace, **policy: Any) -> Verifier:
-    from ..verifier import Verifier
+def _open(args: argparse.Namespace, *, create: bool = False, **policy: Any) -> Verifier:
+    from ..verifier import StoreNotFound, Verifier
 
     _warn_on_stderr()
-    return Verifier.open(args.db, key=_provider(args), **policy)
+    policy.setdefault("digits", _CODE_LENGTHS)
+    try:
+        return Verifier.open(args.db, key=_provider(args), create=create, **policy)
+    except StoreNotFound as exc:
+        problem = str(exc)
+    raise CLIError(f"{problem}; create it with: pyotp-hw verifier init --db URL")
 
 
-def _report(args: argparse.Namespace, result: Result, what: str) -> int:
+def _report(args: argparse.Namespace, result: Result, what: str, v: Verifier,
+            state: str = "active") -> int:
+    from ..verifier import Reason
+
+    retry_at: float | None = None
+    if result.reason is Reason.THROTTLED:
+        info = v.credential(args.user, state)
+        retry_at = None if info is None else info.delayed_until
     if args.json:
-        print_json({"ok": result.ok, "reason": str(result.reason), "step": result.step})
+        out: dict[str, Any] = {"ok": result.ok, "reason": str(result.reason),
+                               "step": result.step}
+        if retry_at is not None:
+            out["retry_at"] = retry_at
+        print_json(out)
     elif result.ok:
         print(f"{what}: accepted (step {result.step})")
+    elif retry_at is not None:
+        now = args.time if args.time is not None else time.time()
+        wait = max(0, math.ceil(retry_at - now))
+        when = _dt.datetime.fromtimestamp(retry_at, _dt.timezone.utc)
+        print(f"{what}: rejected ({result.reason}; retry in {wait} s, "
+              f"at {when:%Y-%m-%d %H:%M:%S} UTC)")
     else:
         print(f"{what}: rejected ({result.reason})")
     return EXIT_OK if result.ok else EXIT_NO_MATCH
@@ -178,7 +210,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         from ..verifier import KeyFile
 
         KeyFile.create(args.key_file)
-    with _open(args) as v:
+    with _open(args, create=True) as v:
         stats = v.stats()
         if args.json:
             print_json({"db": v.store.url, "credentials": stats["credentials"]})
@@ -245,20 +277,20 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
 def _cmd_confirm(args: argparse.Namespace) -> int:
     with _open(args) as v:
         result = v.confirm_enrollment(args.user, args.code, now=args.time)
-    return _report(args, result, "confirm")
+        return _report(args, result, "confirm", v, "pending")
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     with _open(args) as v:
         result = v.verify(args.user, args.code, now=args.time)
-    return _report(args, result, "verify")
+        return _report(args, result, "verify", v)
 
 
 def _cmd_resync(args: argparse.Namespace) -> int:
     with _open(args, resync_window=args.window) as v:
         result = v.resync(args.user, args.code1, args.code2, now=args.time)
         info = v.credential(args.user) if result.ok else None
-    status = _report(args, result, "resync")
+        status = _report(args, result, "resync", v)
     if info is not None and not args.json:
         print(f"drift: {info.drift} steps")
     return status

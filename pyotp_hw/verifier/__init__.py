@@ -27,6 +27,7 @@ from .errors import (
     NotEnrolled,
     SchemaError,
     StoreError,
+    StoreNotFound,
     VerifierError,
     WrongKey,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "WrongKey",
     "StoreError",
     "SchemaError",
+    "StoreNotFound",
     "NotEnrolled",
     "AlreadyEnrolled",
 ]

@@ -153,15 +153,16 @@ class Verifier:
         policy: Policy | None = None,
         cache_size: int = 100_000,
         clock: Callable[[], float] = time.time,
+        create: bool = True,
     ) -> None:
-        """Use an already constructed store (see :meth:`open` for URLs)."""
+        """Use an already constructed store (see :meth:`open` for URLs and ``create``)."""
         self.policy = policy if policy is not None else Policy()
         if not isinstance(self.policy, Policy):
             raise InvalidType("policy must be a pyotp_hw.verifier.Policy")
         self.store = store
         self._clock = clock
         provider = as_provider(key)
-        store.migrate()
+        store.migrate(create=create)
         import secrets as _secrets
 
         salt = bytes.fromhex(store.init_meta({"salt": _secrets.token_hex(_SALT_BYTES)})["salt"])
@@ -182,6 +183,7 @@ class Verifier:
         policy: Policy | None = None,
         cache_size: int = 100_000,
         clock: Callable[[], float] = time.time,
+        create: bool = True,
         **policy_fields: Any,
     ) -> Verifier:
         """Open (creating or upgrading the schema of) the store at ``url``.
@@ -191,6 +193,9 @@ class Verifier:
         :class:`KeyFile`, :class:`EnvKey`, ...); a wrong key raises :class:`WrongKey`.
         ``window``: TOTP steps accepted each way (an int, or a ``(past, future)`` pair); other
         :class:`Policy` fields may be given as keywords (``lockout_after=5``, ...).
+        ``create``: false opens existing stores only (a missing SQLite file, or a database
+        without the verifier's tables, raises :class:`StoreNotFound` and creates nothing),
+        which keeps a mistyped URL from starting an empty store.
         """
         base = policy if policy is not None else Policy()
         if window is not None:
@@ -204,9 +209,10 @@ class Verifier:
             effective = _replace(base, **policy_fields) if policy_fields else base
         except TypeError as exc:
             raise InvalidArgument(f"unknown policy setting: {exc}") from None
-        store = open_store(url)
+        store = open_store(url, create=create)
         try:
-            return cls(store, key, policy=effective, cache_size=cache_size, clock=clock)
+            return cls(store, key, policy=effective, cache_size=cache_size, clock=clock,
+                       create=create)
         except BaseException:
             store.close()
             raise

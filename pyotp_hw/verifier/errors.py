@@ -16,6 +16,7 @@ __all__ = [
     "WrongKey",
     "StoreError",
     "SchemaError",
+    "StoreNotFound",
     "NotEnrolled",
     "AlreadyEnrolled",
 ]
@@ -39,6 +40,10 @@ class StoreError(VerifierError, RuntimeError):
 
 class SchemaError(VerifierError, RuntimeError):
     """The store holds a schema this version cannot use (for example a newer one)."""
+
+
+class StoreNotFound(VerifierError, FileNotFoundError):
+    """No verifier store exists at the URL, and creating one was not asked for."""
 
 
 class NotEnrolled(VerifierError, LookupError):

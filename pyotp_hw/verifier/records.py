@@ -220,6 +220,7 @@ class CredentialInfo:
     accepted: int
     rejected: int
     replayed: int
+    delayed_until: float | None = None  # codes are rejected unevaluated before this time
 
     @classmethod
     def of(cls, row: Credential) -> CredentialInfo:
@@ -233,6 +234,7 @@ class CredentialInfo:
             drift=row.drift, failures=row.failures, locked=row.locked_at is not None,
             created_at=row.created_at, expires_at=row.expires_at, accepted=row.accepted,
             rejected=row.rejected, replayed=row.replayed,
+            delayed_until=row.next_allowed_at if row.next_allowed_at > 0 else None,
         )
 
 

@@ -63,9 +63,9 @@ class SpyStore(Store):
 
             raise StoreError(f"injected failure in {name}")
 
-    def migrate(self) -> None:
+    def migrate(self, *, create: bool = True) -> None:
         self._record("migrate")
-        self.inner.migrate()
+        self.inner.migrate(create=create)
 
     def init_meta(self, values: dict[str, str]) -> dict[str, str]:
         self._record("init_meta")

@@ -122,6 +122,9 @@ def test_secret_from_stdin_and_key_from_environment(tmp_path) -> None:
     db = f"sqlite:///{tmp_path}/v.db"
     env = dict(os.environ, PYOTP_HW_VERIFIER_KEY=os.urandom(32).hex())
     cmd = [sys.executable, "-m", "pyotp_hw", "verifier"]
+    done = subprocess.run([*cmd, "init", "--db", db], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
     done = subprocess.run([*cmd, "enroll", "alice", "-", "--db", db], input=SECRET_B32 + "\n",
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -133,3 +136,85 @@ def test_secret_from_stdin_and_key_from_environment(tmp_path) -> None:
     done = subprocess.run([*cmd, "init", "--db", f"sqlite:///{tmp_path}/p.db", "--passphrase"],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_eight_digit_credentials_work_end_to_end(store, capsys) -> None:
+    t = 1_700_000_000
+    status, out, err = run(capsys, "verifier", "enroll", "alice", SECRET_B32, "--digits", "8",
+                           *store)
+    assert status == 0, err
+    assert "8 digits" in out
+    code8 = totp(SECRET, t, digits=8)
+    status, out, _ = run(capsys, "verifier", "verify", "alice", code8, "--time", str(t), *store)
+    assert status == 0 and "accepted" in out
+    # The credential's own length is enforced: its 6-digit form is malformed, not a match.
+    six = totp(SECRET, t + 30)
+    status, out, _ = run(capsys, "verifier", "verify", "alice", six, "--time", str(t + 30),
+                         *store)
+    assert status == 1 and "malformed" in out
+    status, out, err = run(capsys, "verifier", "enroll", "bob", "--new", "--issuer", "Ex",
+                           "--name", "bob", "--digits", "8", *store, "--json")
+    assert status == 0, err
+    app = pyotp.parse_uri(json.loads(out)["uri"])
+    assert app.digits == 8
+    status, out, _ = run(capsys, "verifier", "confirm", "bob", app.at(t), "--time", str(t),
+                         *store)
+    assert status == 0 and "accepted" in out
+
+
+@pytest.mark.parametrize("command", [
+    ["verify", "alice", "123456"], ["enroll", "alice", SECRET_B32], ["stats"],
+    ["unlock", "alice"], ["confirm", "alice", "123456"], ["resync", "alice", "1", "2"],
+])
+def test_a_mistyped_db_path_creates_nothing(store, tmp_path, capsys, command) -> None:
+    key_args = store[2:]
+    missing = tmp_path / "typo.db"
+    status, out, err = run(capsys, "verifier", *command, "--db", f"sqlite:///{missing}",
+                           *key_args)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "pyotp-hw verifier init" in err and str(missing) in err
+    assert not missing.exists()
+    assert not list(tmp_path.glob("typo.db*"))
+    # init is the one command that creates a store.
+    assert run(capsys, "verifier", "init", "--db", f"sqlite:///{missing}", *key_args)[0] == 0
+    assert missing.exists()
+
+
+@pytest.mark.postgres
+def test_an_empty_postgres_database_is_not_taken_for_a_store(pg_url, tmp_path, capsys) -> None:
+    from .helpers import sql_query
+
+    keyfile = tmp_path / "k"
+    assert main(["verifier", "init", "--db", f"sqlite:///{tmp_path}/x.db", "--key-file",
+                 str(keyfile), "--create-key"]) == 0
+    capsys.readouterr()
+    status, _, err = run(capsys, "verifier", "stats", "--db", pg_url, "--key-file", str(keyfile))
+    assert status == 2 and "pyotp-hw verifier init" in err
+    assert sql_query(pg_url, "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'otp_%'") == [
+        (0,)]
+    assert run(capsys, "verifier", "init", "--db", pg_url, "--key-file", str(keyfile))[0] == 0
+    assert run(capsys, "verifier", "stats", "--db", pg_url, "--key-file", str(keyfile))[0] == 0
+
+
+def test_throttled_says_when_to_retry(store, capsys) -> None:
+    import datetime as dt
+
+    run(capsys, "verifier", "enroll", "alice", SECRET_B32, *store)
+    t = 1_700_000_000
+    bad = "000000" if totp(SECRET, t) != "000000" else "111111"
+    # Policy defaults: three failures without delay, the fourth waits base_delay (1 s).
+    for _ in range(4):
+        run(capsys, "verifier", "verify", "alice", bad, "--time", str(t), *store)
+    good = totp(SECRET, t)
+    status, out, _ = run(capsys, "verifier", "verify", "alice", good, "--time", str(t), *store)
+    when = dt.datetime.fromtimestamp(t + 1, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert status == 1
+    assert out.strip() == f"verify: rejected (throttled; retry in 1 s, at {when})"
+    status, out, _ = run(capsys, "verifier", "verify", "alice", good, "--time", str(t), *store,
+                         "--json")
+    assert status == 1
+    assert json.loads(out) == {"ok": False, "reason": "throttled", "step": None,
+                               "retry_at": t + 1}
+    status, out, _ = run(capsys, "verifier", "verify", "alice", good, "--time", str(t + 1),
+                         *store)
+    assert status == 0, out

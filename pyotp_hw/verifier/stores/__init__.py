@@ -16,8 +16,11 @@ __all__ = ["Store", "MemoryStore", "open_store", "SCHEMA_VERSION"]
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
 
 
-def open_store(url: str) -> Store:
-    """A store for ``url`` (not yet migrated; :meth:`Verifier.open` does that)."""
+def open_store(url: str, *, create: bool = True) -> Store:
+    """A store for ``url`` (not yet migrated; :meth:`Verifier.open` does that).
+
+    With ``create`` false a SQLite file must exist already (nothing is created on disk).
+    """
     if not isinstance(url, str):
         raise InvalidStoreURL(f"a store URL must be a str, not {type(url).__name__}")
     if url == "memory:":
@@ -25,7 +28,7 @@ def open_store(url: str) -> Store:
     if url.startswith("sqlite:"):
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(url)
+        return SQLiteStore(url, create=create)
     if url.startswith(("postgresql:", "postgres:")):
         from .postgres import PostgresStore
 

@@ -32,8 +32,12 @@ class Store(abc.ABC):
     url: str = ""
 
     @abc.abstractmethod
-    def migrate(self) -> None:
-        """Create the schema in an empty database, or upgrade an older one (idempotent)."""
+    def migrate(self, *, create: bool = True) -> None:
+        """Create the schema in an empty database, or upgrade an older one (idempotent).
+
+        With ``create`` false a database without the schema raises
+        :class:`~pyotp_hw.verifier.errors.StoreNotFound` and is left as it was.
+        """
 
     @abc.abstractmethod
     def init_meta(self, values: dict[str, str]) -> dict[str, str]:

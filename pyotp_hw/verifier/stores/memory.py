@@ -27,7 +27,7 @@ class MemoryStore(Store):
         self._next_id = 1
         self._next_event = 1
 
-    def migrate(self) -> None:
+    def migrate(self, *, create: bool = True) -> None:
         """Nothing to create."""
 
     def init_meta(self, values: dict[str, str]) -> dict[str, str]:

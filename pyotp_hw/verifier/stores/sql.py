@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from ..errors import AlreadyEnrolled, SchemaError
+from ..errors import AlreadyEnrolled, SchemaError, StoreNotFound
 from ..policy import DELAY_SHIFT_CAP, Policy
 from ..records import COLUMNS, Attempt, Credential, Event, EventKind, State, Verdict
 from .base import SCHEMA_VERSION, Store, _check_attempts, _check_users
@@ -201,14 +201,17 @@ class SQLStore(Store):
             found = cur.fetchone()
         return None if found is None else int(found[0])
 
-    def migrate(self) -> None:
+    def migrate(self, *, create: bool = True) -> None:
         """Create or upgrade the schema, serialised against concurrent openers.
 
         A store already at this version is only read (so a read-only database still opens).
         """
         p = self._p
-        if self._current_version() == SCHEMA_VERSION:
+        current = self._current_version()
+        if current == SCHEMA_VERSION:
             return
+        if current is None and not create:
+            raise StoreNotFound(f"no verifier store at {self.url}")
         with self._tx() as cur:
             self._schema_lock(cur)
             cur.execute(

@@ -20,9 +20,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
-from ..errors import InvalidStoreURL, StoreError
+from ..errors import InvalidStoreURL, StoreError, StoreNotFound
 from .sql import SQLStore
 
 __all__ = ["SQLiteStore"]
@@ -52,7 +52,7 @@ def _parse(url: str) -> tuple[str, str, float]:
 
 
 class SQLiteStore(SQLStore):
-    """A verifier store in one SQLite file."""
+    """A verifier store in one SQLite file; with ``create`` false, only an existing file opens."""
 
     TYPES: ClassVar[dict[str, str]] = {
         "pk": "INTEGER PRIMARY KEY AUTOINCREMENT",  # AUTOINCREMENT: ids are never reused
@@ -61,10 +61,11 @@ class SQLiteStore(SQLStore):
         "bytes": "BLOB",
     }
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         super().__init__()
         self.path, self._sync, self._timeout = _parse(url)
         self.url = url
+        self._create = create
         if sqlite3.sqlite_version_info < (3, 35, 0):  # pragma: no cover - old platforms
             raise StoreError(
                 f"SQLite {sqlite3.sqlite_version} is too old; the verifier needs 3.35 or newer "
@@ -107,16 +108,24 @@ class SQLiteStore(SQLStore):
                 f"cannot create SQLite database {self.path!r}: {exc.strerror}") from None
 
     def _connect(self) -> Any:
-        self._create_owner_only()
+        if self._create:
+            self._create_owner_only()
+            target, as_uri = self.path, False
+        else:
+            # mode=rw: SQLite opens the file only if it exists, instead of creating it.
+            target, as_uri = f"file:{quote(self.path)}?mode=rw", True
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(target, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False, uri=as_uri)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self._sync}")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from None
-        return conn
+            problem = str(exc)
+        else:
+            return conn
+        if not self._create and not os.path.exists(self.path):
+            raise StoreNotFound(f"no verifier store at {self.url} (no such file)")
+        raise StoreError(f"cannot open SQLite database {self.path!r}: {problem}")
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Any]:
