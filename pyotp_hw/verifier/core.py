@@ -349,7 +349,9 @@ class Verifier:
             return
         todo: list[tuple[State, int, int]] = []
         where: list[int] = []
+        far: list[tuple[int, State, int, int]] = []
         get = states.get
+        bound = self.policy.max_clock_jump
         for i, user, value, length in entries:
             st = get(user)
             if st is None:
@@ -359,9 +361,20 @@ class Verifier:
                 results[i] = _REJECT[Reason.LOCKED]
             elif st.next_allowed_at > t:
                 results[i] = _REJECT[Reason.THROTTLED]
+            elif bound and st.last_step is not None and st.kind == "totp" and abs(
+                    t - (st.t0 + float(st.last_step) * st.period)) > bound:
+                far.append((i, st, value, length))
             else:
                 todo.append((st, value, length))
                 where.append(i)
+        if far:
+            verdicts = self._clock_check([st for _, st, _, _ in far], t)
+            for (i, st, value, length), refusal in zip(far, verdicts, strict=True):
+                if refusal is None:
+                    todo.append((st, value, length))
+                    where.append(i)
+                else:
+                    results[i] = _REJECT[refusal]
         if not todo:
             return
         m = self._evaluate(todo, t)
@@ -398,6 +411,49 @@ class Verifier:
                 results[where[k]] = _REJECT[_VERDICT_REASON[v]]
         if events:
             self._deliver(events)
+
+    def _clock_check(self, far: Sequence[State], t: float) -> list[Reason | None]:
+        """For TOTP credentials whose stored step lies more than ``max_clock_jump`` from ``t``:
+        ``Reason.CLOCK`` (recording a ``clock`` event), or None to evaluate the code after all.
+
+        Behind the stored step, ``t`` is always refused: every code there would be a replay, and
+        only a clock that jumped (now or when the step was stored) gets there. Ahead of it, the
+        user may simply not have signed in for a while: ``t`` is refused only when no active
+        credential of the store was used within the bound of ``t`` either.
+        """
+        bound = self.policy.max_clock_jump
+        latest: float | None = None
+        asked = False
+        out: list[Reason | None] = []
+        events: list[Event] = []
+        for st in far:
+            assert st.last_step is not None  # only such states are passed in
+            gap = t - (st.t0 + float(st.last_step) * st.period)
+            if gap > 0:
+                if not asked:
+                    asked = True
+                    try:
+                        latest = self.store.latest_use()
+                    except StoreError as exc:
+                        log.warning("verification failed closed: cannot read the store: %s", exc)
+                        return [Reason.STORE] * len(far)
+                if latest is not None and t - latest <= bound:
+                    out.append(None)
+                    continue
+                detail = f"now is {gap:.0f} s after the last used step"
+            else:
+                detail = f"now is {-gap:.0f} s before the last used step"
+            out.append(Reason.CLOCK)
+            events.append(Event(EventKind.CLOCK, st.user, t, detail))
+        if events:
+            log.warning("refused %d verification(s) at a time far from the last use (%s); "
+                        "check the server clock", len(events), events[0].detail)
+            try:
+                self.store.add_events(events)
+            except StoreError as exc:
+                log.warning("could not record clock events: %s", exc)
+            self._deliver(events)
+        return out
 
     # ------------------------------------------------------------------ matching in the C core
 
@@ -677,6 +733,12 @@ class Verifier:
             return _REJECT[Reason.LOCKED]
         if row.next_allowed_at > t:
             return _REJECT[Reason.THROTTLED]
+        bound = self.policy.max_clock_jump
+        if bound and row.kind == "totp" and row.last_step is not None and abs(
+                t - (row.t0 + float(row.last_step) * row.period)) > bound:
+            refusal = self._clock_check([row.state_now], t)[0]
+            if refusal is not None:
+                return _REJECT[refusal]
         if row.digits != len(code1):
             return _REJECT[Reason.MALFORMED]
         pinned: list[Segment] = []
@@ -1061,12 +1123,15 @@ class Verifier:
     def unlock(self, user: str, now: float | _dt.datetime | None = None) -> None:
         """Clear the user's lockout, delay and failure count (after verifying them elsewhere).
 
-        Records ``unlocked``; raises :class:`NotEnrolled` when the user has no credential.
+        Also forgets a stored TOTP step further than ``policy.max_clock_jump`` from ``now``, the
+        way out of ``Reason.CLOCK`` once the clock is known to be right (a step that far from
+        ``now`` guards no code of the window). Records ``unlocked``; raises
+        :class:`NotEnrolled` when the user has no credential.
         """
         _check_user(user)
         t = self._now(now)
         events = [Event(EventKind.UNLOCKED, user, t)]
-        if not self.store.unlock(user, events):
+        if not self.store.unlock(user, events, now=t, max_gap=self.policy.max_clock_jump):
             raise NotEnrolled(f"user {user!r} has no credential")
         self._deliver(events)
 

@@ -53,6 +53,11 @@ class Policy:
     it also bounds the clock drift applied to later TOTP verifications.
     ``enrollment_ttl``: seconds a pending enrollment can be confirmed.
     ``min_secret_bytes``: shortest secret ``enroll`` accepts (16 = 128 bits, RFC 4226 R6).
+    ``max_clock_jump``: seconds a TOTP ``now`` may lie from the time of the credential's stored
+    step (ahead of it: only if no credential of the store was used within that distance of
+    ``now`` either) before it is refused unevaluated (``Reason.CLOCK``, a ``clock`` event), so
+    a server clock that jumps ahead cannot store a far-future step that would turn every later
+    code into a replay; 0 turns the check off. Default 30 days.
     """
 
     past: int = 1
@@ -66,6 +71,7 @@ class Policy:
     resync_window: int = 0
     enrollment_ttl: float = 600.0
     min_secret_bytes: int = 16
+    max_clock_jump: float = 30 * 86_400.0
     _lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +85,7 @@ class Policy:
         _seconds("base_delay", self.base_delay)
         _seconds("max_delay", self.max_delay)
         _seconds("enrollment_ttl", self.enrollment_ttl)
+        _seconds("max_clock_jump", self.max_clock_jump)
         digits = self.digits
         if isinstance(digits, int) and not isinstance(digits, bool):
             digits = (digits,)

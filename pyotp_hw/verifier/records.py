@@ -53,6 +53,7 @@ class Reason(str, enum.Enum):
     NO_PENDING = "no pending enrollment"
     EXPIRED = "enrollment expired"
     RESYNC_OFF = "resynchronisation disabled"
+    CLOCK = "time far from the credential's last use (server clock jump?)"
 
     def __str__(self) -> str:
         return self.value
@@ -86,6 +87,7 @@ class EventKind(str, enum.Enum):
     REPLAY = "replay"
     RESYNCED = "resynced"
     REMOVED = "removed"
+    CLOCK = "clock"
 
     def __str__(self) -> str:
         return self.value

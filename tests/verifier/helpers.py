@@ -102,9 +102,14 @@ class SpyStore(Store):
         self._record("delete")
         return self.inner.delete(user, states, events, forget=forget)
 
-    def unlock(self, user: str, events: Sequence[Event]) -> bool:
+    def unlock(self, user: str, events: Sequence[Event], *, now: float = 0.0,
+               max_gap: float = 0.0) -> bool:
         self._record("unlock")
-        return self.inner.unlock(user, events)
+        return self.inner.unlock(user, events, now=now, max_gap=max_gap)
+
+    def latest_use(self) -> float | None:
+        self._record("latest_use")
+        return self.inner.latest_use()
 
     def add_events(self, events: Sequence[Event]) -> None:
         self._record("add_events")

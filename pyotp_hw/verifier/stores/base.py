@@ -113,8 +113,19 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def unlock(self, user: str, events: Sequence[Event]) -> bool:
-        """Clear failures, delay and lock of the user's credentials; True when one existed."""
+    def unlock(
+        self, user: str, events: Sequence[Event], *, now: float = 0.0, max_gap: float = 0.0
+    ) -> bool:
+        """Clear failures, delay and lock of the user's credentials; True when one existed.
+
+        With ``max_gap`` > 0, also forget a TOTP stored step whose time lies more than
+        ``max_gap`` seconds from ``now`` (left by a clock jump): no code of a window around
+        ``now`` is that far from it, so forgetting it lets nothing be replayed.
+        """
+
+    @abc.abstractmethod
+    def latest_use(self) -> float | None:
+        """The latest time (seconds) of any active TOTP credential's stored step, or None."""
 
     @abc.abstractmethod
     def add_events(self, events: Sequence[Event]) -> None:

@@ -199,8 +199,10 @@ class MemoryStore(Store):
                 self._store_events(events)
             return gone
 
-    def unlock(self, user: str, events: Sequence[Event]) -> bool:
-        """Reset throttling of both rows."""
+    def unlock(
+        self, user: str, events: Sequence[Event], *, now: float = 0.0, max_gap: float = 0.0
+    ) -> bool:
+        """Reset throttling of both rows (and forget a stored step far from ``now``)."""
         with self._lock:
             found = False
             for state in ("active", "pending"):
@@ -210,10 +212,21 @@ class MemoryStore(Store):
                     row.failures = 0
                     row.next_allowed_at = 0.0
                     row.locked_at = None
+                    if (max_gap > 0 and row.kind == "totp" and row.last_step is not None
+                            and abs(_step_time(row.t0, row.last_step, row.period) - now)
+                            > max_gap):
+                        row.last_step = None
                     found = True
             if found:
                 self._store_events(events)
             return found
+
+    def latest_use(self) -> float | None:
+        """The latest stored step's time over the active TOTP rows."""
+        with self._lock:
+            times = [_step_time(r.t0, r.last_step, r.period) for r in self._rows.values()
+                     if r.state == "active" and r.kind == "totp" and r.last_step is not None]
+            return max(times) if times else None
 
     def add_events(self, events: Sequence[Event]) -> None:
         """Append events."""
@@ -243,3 +256,8 @@ class MemoryStore(Store):
                 "replayed": sum(r.replayed for r in rows),
                 "lockouts": sum(e.kind == EventKind.LOCKED for e in self._events),
             }
+
+
+def _step_time(t0: int, step: int, period: int) -> float:
+    """The time of a stored TOTP step."""
+    return t0 + float(step) * period

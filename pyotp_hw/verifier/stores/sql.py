@@ -536,19 +536,38 @@ class SQLStore(Store):
                 self._insert_events(cur, events)
         return gone
 
-    def unlock(self, user: str, events: Sequence[Event]) -> bool:
-        """Reset throttling on the user's rows."""
+    def _step_time(self) -> str:
+        """SQL for the time of a row's stored TOTP step, in floating point (never overflows);
+        it takes one parameter, 1.0."""
+        return f"(t0 + last_step * {self._p('float')} * period)"
+
+    def unlock(
+        self, user: str, events: Sequence[Event], *, now: float = 0.0, max_gap: float = 0.0
+    ) -> bool:
+        """Reset throttling on the user's rows (and forget a stored step far from ``now``)."""
         p = self._p
         with self._tx() as cur:
             cur.execute(
-                "UPDATE otp_credentials SET failures = 0, next_allowed_at = 0, locked_at = NULL "
+                "UPDATE otp_credentials SET failures = 0, next_allowed_at = 0, locked_at = NULL, "
+                f"last_step = CASE WHEN kind = 'totp' AND last_step IS NOT NULL "
+                f"AND {p('float')} > 0 AND abs({self._step_time()} - {p('float')}) > "
+                f"{p('float')} THEN NULL ELSE last_step END "
                 f"WHERE user_id = {p('text')} RETURNING id",
-                [user],
+                [max_gap, 1.0, now, max_gap, user],
             )
             found = bool(cur.fetchall())
             if found:
                 self._insert_events(cur, events)
         return found
+
+    def latest_use(self) -> float | None:
+        """One aggregate over the active TOTP rows."""
+        with self._tx(write=False) as cur:
+            cur.execute(f"SELECT max({self._step_time()}) FROM otp_credentials "
+                        "WHERE state = 'active' AND kind = 'totp' AND last_step IS NOT NULL",
+                        [1.0])
+            row = cur.fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def add_events(self, events: Sequence[Event]) -> None:
         """Insert events."""
