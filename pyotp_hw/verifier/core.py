@@ -368,8 +368,8 @@ class Verifier:
                 todo.append((st, value, length))
                 where.append(i)
         if far:
-            verdicts = self._clock_check([st for _, st, _, _ in far], t)
-            for (i, st, value, length), refusal in zip(far, verdicts, strict=True):
+            refusals = self._clock_check([st for _, st, _, _ in far], t)
+            for (i, st, value, length), refusal in zip(far, refusals, strict=True):
                 if refusal is None:
                     todo.append((st, value, length))
                     where.append(i)
