@@ -72,7 +72,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     enroll.add_argument("--digest", help="sha1 (default), sha256 or sha512")
     enroll.add_argument("--period", type=int, help="TOTP time step in seconds (default 30)")
     enroll.add_argument("--replace", action="store_true",
-                        help="replace an existing active credential")
+                        help="replace an existing active credential: you vouch for the user "
+                        "(re-authenticated), unless --current-code checks their current code; "
+                        "its lockout is kept")
+    enroll.add_argument("--current-code", metavar="CODE",
+                        help="with --replace: a code from the current credential, as proof")
     enroll.set_defaults(handler=_cmd_enroll)
 
     confirm = sub.add_parser("confirm", help="confirm a pending enrollment with a code",
@@ -81,6 +85,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     confirm.add_argument("code", metavar="CODE")
     _common(confirm)
     confirm.add_argument("--time", type=float, metavar="T", help="Unix time (default now)")
+    proof = confirm.add_mutually_exclusive_group()
+    proof.add_argument("--current-code", metavar="CODE",
+                       help="a code from USER's current active credential (replacing it needs "
+                       "this or --reauthenticated)")
+    proof.add_argument("--reauthenticated", action="store_true",
+                       help="you re-authenticated USER just now (replaces the active credential "
+                       "without its code; its lockout is kept)")
     confirm.set_defaults(handler=_cmd_confirm)
 
     verify = sub.add_parser("verify", help="verify a code; exit 0 accepted, 1 rejected",
@@ -236,6 +247,9 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
             raise CLIError("--new needs --issuer and --name")
         if args.hotp is not None:
             raise CLIError("--new enrolls TOTP credentials")
+        if args.replace or args.current_code is not None:
+            raise CLIError("with --new the replacement happens at 'confirm'; give "
+                           "--current-code or --reauthenticated there")
         with _open(args) as v:
             enrollment = v.begin_enrollment(
                 args.user, issuer=args.issuer, name=args.name, digits=args.digits,
@@ -253,6 +267,8 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.secret is None:
         raise CLIError("give SECRET (base32 or otpauth:// URI, - for stdin), or --new")
+    if args.current_code is not None and not args.replace:
+        raise CLIError("--current-code proves a replacement; give it with --replace")
     secret = _read(args.secret, "secret")
     params: dict[str, Any] = {}
     if not secret.lower().startswith("otpauth"):
@@ -262,8 +278,10 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
     elif any(x is not None for x in (args.digits, args.digest, args.period, args.hotp)):
         raise CLIError("a URI carries its own parameters; drop --digits/--digest/--period/--hotp")
     with _open(args) as v:
+        # The operator running --replace vouches for the user unless a current code is checked.
         v.enroll(args.user, secret, issuer=args.issuer, name=args.name, replace=args.replace,
-                 **params)
+                 current_code=args.current_code,
+                 reauthenticated=args.replace and args.current_code is None, **params)
         info = v.credential(args.user)
     assert info is not None
     if args.json:
@@ -276,7 +294,9 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
 
 def _cmd_confirm(args: argparse.Namespace) -> int:
     with _open(args) as v:
-        result = v.confirm_enrollment(args.user, args.code, now=args.time)
+        result = v.confirm_enrollment(args.user, args.code, now=args.time,
+                                      current_code=args.current_code,
+                                      reauthenticated=args.reauthenticated)
         return _report(args, result, "confirm", v, "pending")
 
 

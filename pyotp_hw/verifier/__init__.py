@@ -25,6 +25,7 @@ from .errors import (
     AlreadyEnrolled,
     InvalidStoreURL,
     NotEnrolled,
+    ReauthenticationRequired,
     SchemaError,
     StoreError,
     StoreNotFound,
@@ -57,4 +58,5 @@ __all__ = [
     "StoreNotFound",
     "NotEnrolled",
     "AlreadyEnrolled",
+    "ReauthenticationRequired",
 ]

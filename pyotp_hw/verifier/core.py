@@ -31,7 +31,7 @@ from .. import bulk
 from ..errors import InvalidArgument, InvalidSecret, InvalidType
 from ..keys import decode_secret, random_secret
 from .enrollment import Enrollment
-from .errors import NotEnrolled, StoreError, WrongKey
+from .errors import NotEnrolled, ReauthenticationRequired, StoreError, WrongKey
 from .keycache import Entry, KeyCache, Segment
 from .keyprovider import KeyProvider, as_provider
 from .policy import Policy, canonical_code
@@ -889,6 +889,8 @@ class Verifier:
         issuer: str | None = None,
         name: str | None = None,
         replace: bool = False,
+        current_code: str | None = None,
+        reauthenticated: bool = False,
         now: float | _dt.datetime | None = None,
     ) -> None:
         """Make a credential active at once (importing existing seeds; no confirmation).
@@ -896,39 +898,103 @@ class Verifier:
         ``secret_or_uri`` is an ``otpauth://`` URI (which then carries every parameter), a
         base32 secret or raw bytes. Defaults: TOTP, 6 digits, SHA-1, 30 s. An existing active
         credential is kept, and :class:`AlreadyEnrolled` raised, unless ``replace`` is true.
-        Records ``enrolled`` (and ``replaced``).
+
+        Replacing one needs proof (unless ``policy.replace_needs_proof`` is off): a code from it
+        as ``current_code`` (verified and consumed like :meth:`verify`; a wrong one counts as
+        its failure), or ``reauthenticated=True``, the site's word that it re-authenticated the
+        user just now. Without it :class:`ReauthenticationRequired` is raised and nothing
+        changes. The new credential keeps the old one's failures, delay and lock (see
+        :meth:`unlock`). Records ``enrolled`` (and ``replaced``).
         """
-        self.enroll_many(
-            [(user, secret_or_uri)], kind=kind, digits=digits, digest=digest, interval=interval,
-            t0=t0, counter=counter, issuer=issuer, name=name, replace=replace, now=now,
-        )
+        t = self._now(now)
+        row = self._active_row(user, secret_or_uri, t, kind=kind, digits=digits, digest=digest,
+                               interval=interval, t0=t0, counter=counter, issuer=issuer,
+                               name=name)
+        proven: Credential | None = None
+        how = self._proof_kind(reauthenticated, current_code, replace)
+        if current_code is not None and not reauthenticated and self.policy.replace_needs_proof:
+            proven, result = self._prove_current(user, current_code, t)
+            if result is not None and not result.ok:
+                raise ReauthenticationRequired(
+                    f"the current code was not accepted ({result.reason}); user {user!r}'s "
+                    "credential was not replaced")
+        self._put_active([row], t, replace, self._replace_check(reauthenticated, proven), how)
 
     def enroll_many(
         self,
         entries: Iterable[tuple[str, str | bytes]],
         *,
         replace: bool = False,
+        reauthenticated: bool = False,
         now: float | _dt.datetime | None = None,
         **params: Any,
     ) -> None:
         """:meth:`enroll` for many ``(user, secret_or_uri)`` pairs in one transaction.
 
         ``params`` (kind, digits, digest, interval, t0, counter, issuer, name) apply to every
-        entry. All or nothing: one user already enrolled (without ``replace``) stores none.
+        entry. All or nothing: one user already enrolled (without ``replace``, or without
+        ``reauthenticated`` where replacing needs proof) stores none.
         """
         t = self._now(now)
         rows = [self._active_row(user, secret, t, **params) for user, secret in entries]
+        how = self._proof_kind(reauthenticated, None, replace)
+        self._put_active(rows, t, replace, self._replace_check(reauthenticated, None), how)
+
+    def _put_active(self, rows: list[Credential], t: float, replace: bool,
+                    may_replace: Callable[[Credential], bool] | None, how: str) -> None:
         events = [Event(EventKind.ENROLLED, r.user, t, r.kind) for r in rows]
         replaced: list[Event] = []
 
         def on_replace(old: Credential) -> Event:
-            event = Event(EventKind.REPLACED, old.user, t, "by enroll")
+            event = Event(EventKind.REPLACED, old.user, t, f"by enroll{how}")
             replaced.append(event)
             return event
 
-        olds = self.store.put_active(rows, replace=replace, events=events, on_replace=on_replace)
+        olds = self.store.put_active(rows, replace=replace, events=events, on_replace=on_replace,
+                                     may_replace=may_replace)
         self._cache.forget([o.id for o in olds])
         self._deliver(events + replaced)
+
+    # ------------------------------------------------------------------ proof for replacing
+
+    @staticmethod
+    def _proof_kind(reauthenticated: object, current_code: object, replace: bool = True) -> str:
+        """Check the proof arguments; the words the ``replaced`` event uses for them."""
+        if not isinstance(reauthenticated, bool):
+            raise InvalidType("reauthenticated must be a bool")
+        if current_code is not None and not isinstance(current_code, str):
+            raise InvalidType(f"current_code must be a str, not {type(current_code).__name__}")
+        if current_code is not None and not replace:
+            raise InvalidArgument("current_code proves a replacement; give it with replace=True")
+        if reauthenticated:
+            return " (re-authenticated)"
+        return " (current code)" if current_code is not None else ""
+
+    def _replace_check(
+        self, reauthenticated: bool, proven: Credential | None
+    ) -> Callable[[Credential], bool] | None:
+        """What the store asks before replacing an active credential (None: anything goes).
+
+        Only the very credential a current code was verified against may be replaced: its
+        identity (user, parameters, sealed seed) must be the one found in the transaction.
+        """
+        if reauthenticated or not self.policy.replace_needs_proof:
+            return None
+        if proven is None:
+            return lambda old: False
+        identity = proven.params
+        return lambda old: old.params == identity
+
+    def _prove_current(
+        self, user: str, code: str, t: float
+    ) -> tuple[Credential | None, Result | None]:
+        """(the active credential, the verification of ``code`` against it); (None, None)
+        when the user has none."""
+        _check_user(user)
+        row = self.store.get(user, "active")
+        if row is None:
+            return None, None
+        return row, self.verify(user, code, now=t)
 
     def _active_row(
         self,
@@ -1030,16 +1096,29 @@ class Verifier:
         return Enrollment(user, uri, expires)
 
     def confirm_enrollment(
-        self, user: str, code: str, now: float | _dt.datetime | None = None
+        self,
+        user: str,
+        code: str,
+        now: float | _dt.datetime | None = None,
+        *,
+        current_code: str | None = None,
+        reauthenticated: bool = False,
     ) -> Result:
         """Activate the user's pending credential if ``code`` is valid for it.
 
         A wrong code counts as a failure of the pending credential (and leaves it pending); an
         expired enrollment is deleted and cannot be confirmed. On success the old active
-        credential, if any, is replaced. Records ``confirmed`` (and ``replaced``).
+        credential, if any, is replaced, which needs proof unless ``policy.replace_needs_proof``
+        is off: a code from the old credential as ``current_code`` (verified and consumed like
+        :meth:`verify`; ``Reason.CURRENT_REJECTED`` when it is not accepted, a locked one never
+        is), or ``reauthenticated=True``, the site's word that it re-authenticated the user just
+        now; without either the answer is ``Reason.NEEDS_PROOF`` and nothing changes. The new
+        credential keeps the old one's failures, delay and lock (see :meth:`unlock`). Records
+        ``confirmed`` (and ``replaced``).
         """
         _check_user(user)
         t = self._now(now)
+        how = self._proof_kind(reauthenticated, current_code)
         value = canonical_code(code, self.policy)
         if value is None:
             return _REJECT[Reason.MALFORMED]
@@ -1076,15 +1155,31 @@ class Verifier:
                 return _REJECT[Reason.STORE]
             self._deliver(events)
             return _REJECT[_VERDICT_REASON[verdicts[0]]]
+        proven: Credential | None = None
+        if self.policy.replace_needs_proof and not reauthenticated:
+            try:
+                active = self.store.get(user, "active")
+            except StoreError as exc:
+                log.warning("confirmation failed closed: %s", exc)
+                return _REJECT[Reason.STORE]
+            if active is not None:
+                if current_code is None:
+                    return _REJECT[Reason.NEEDS_PROOF]
+                proven, checked = self._prove_current(user, current_code, t)
+                if checked is not None and not checked.ok:
+                    return _REJECT[Reason.STORE if checked.reason is Reason.STORE
+                                   else Reason.CURRENT_REJECTED]
         events = [Event(EventKind.CONFIRMED, user, t)]
-        replaced = [Event(EventKind.REPLACED, user, t, "by confirmed enrollment")]
+        replaced = [Event(EventKind.REPLACED, user, t, f"by confirmed enrollment{how}")]
         try:
-            done, old = self.store.promote(row.id, step, drift, t, events, replaced)
+            done, old = self.store.promote(row.id, step, drift, t, events, replaced,
+                                           self._replace_check(reauthenticated, proven))
         except StoreError as exc:
             log.warning("confirmation failed closed: %s", exc)
             return _REJECT[Reason.STORE]
         if not done:
-            return _REJECT[Reason.NO_PENDING]
+            # An active credential this proof was not for (it appeared or changed meanwhile).
+            return _REJECT[Reason.NO_PENDING if old is None else Reason.NEEDS_PROOF]
         if old is not None:
             self._cache.forget([old.id])
             events += replaced

@@ -19,6 +19,7 @@ __all__ = [
     "StoreNotFound",
     "NotEnrolled",
     "AlreadyEnrolled",
+    "ReauthenticationRequired",
 ]
 
 
@@ -52,3 +53,8 @@ class NotEnrolled(VerifierError, LookupError):
 
 class AlreadyEnrolled(VerifierError, ValueError):
     """The user already has an active credential and replacing it was not asked for."""
+
+
+class ReauthenticationRequired(VerifierError, PermissionError):
+    """Replacing an active credential needs a code from it (``current_code=``) or the site's
+    assertion that it re-authenticated the user (``reauthenticated=True``)."""

@@ -58,6 +58,9 @@ class Policy:
     ``now`` either) before it is refused unevaluated (``Reason.CLOCK``, a ``clock`` event), so
     a server clock that jumps ahead cannot store a far-future step that would turn every later
     code into a replay; 0 turns the check off. Default 30 days.
+    ``replace_needs_proof``: replacing a user's active credential (confirming a new one,
+    ``enroll(replace=True)``) needs a code from it or the site's ``reauthenticated=True``.
+    Whatever this says, a replacement keeps the old credential's failures, delay and lock.
     """
 
     past: int = 1
@@ -72,6 +75,7 @@ class Policy:
     enrollment_ttl: float = 600.0
     min_secret_bytes: int = 16
     max_clock_jump: float = 30 * 86_400.0
+    replace_needs_proof: bool = True
     _lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +90,8 @@ class Policy:
         _seconds("max_delay", self.max_delay)
         _seconds("enrollment_ttl", self.enrollment_ttl)
         _seconds("max_clock_jump", self.max_clock_jump)
+        if not isinstance(self.replace_needs_proof, bool):
+            raise InvalidType("replace_needs_proof must be a bool")
         digits = self.digits
         if isinstance(digits, int) and not isinstance(digits, bool):
             digits = (digits,)

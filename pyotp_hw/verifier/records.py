@@ -54,6 +54,8 @@ class Reason(str, enum.Enum):
     EXPIRED = "enrollment expired"
     RESYNC_OFF = "resynchronisation disabled"
     CLOCK = "time far from the credential's last use (server clock jump?)"
+    NEEDS_PROOF = "replacing the active credential needs its current code or re-authentication"
+    CURRENT_REJECTED = "the current credential's code was not accepted"
 
     def __str__(self) -> str:
         return self.value

@@ -84,18 +84,21 @@ class SpyStore(Store):
         self._record("commit")
         return self.inner.commit(attempts, now, policy)
 
-    def put_active(self, creds: Any, *, replace: bool, events: Any, on_replace: Any) -> Any:
+    def put_active(self, creds: Any, *, replace: bool, events: Any, on_replace: Any,
+                   may_replace: Any = None) -> Any:
         self._record("put_active")
-        return self.inner.put_active(creds, replace=replace, events=events, on_replace=on_replace)
+        return self.inner.put_active(creds, replace=replace, events=events, on_replace=on_replace,
+                                     may_replace=may_replace)
 
     def put_pending(self, cred: Credential, *, events: Sequence[Event]) -> None:
         self._record("put_pending")
         self.inner.put_pending(cred, events=events)
 
     def promote(self, pending_id: int, step: int, drift: int, now: float, events: Any,
-                replaced_events: Any = ()) -> Any:
+                replaced_events: Any = (), may_replace: Any = None) -> Any:
         self._record("promote")
-        return self.inner.promote(pending_id, step, drift, now, events, replaced_events)
+        return self.inner.promote(pending_id, step, drift, now, events, replaced_events,
+                                  may_replace)
 
     def delete(self, user: str, states: Sequence[str], events: Sequence[Event], *,
                forget: bool = False) -> list[int]:

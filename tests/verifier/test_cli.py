@@ -13,7 +13,7 @@ import pytest
 
 from pyotp_hw.cli import main
 
-from .helpers import totp
+from .helpers import totp, wrong_code
 
 SECRET_B32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 160 bits
 SECRET = pyotp.TOTP(SECRET_B32).byte_secret()
@@ -218,3 +218,23 @@ def test_throttled_says_when_to_retry(store, capsys) -> None:
     status, out, _ = run(capsys, "verifier", "verify", "alice", good, "--time", str(t + 1),
                          *store)
     assert status == 0, out
+
+
+def test_replacing_from_the_cli_needs_proof_or_the_operators_word(store, capsys) -> None:
+    t = 1_700_000_000
+    run(capsys, "verifier", "enroll", "alice", SECRET_B32, *store)
+    status, out, _ = run(capsys, "verifier", "enroll", "alice", "--new", "--issuer", "Ex",
+                         "--name", "alice", *store, "--json")
+    app = pyotp.parse_uri(json.loads(out)["uri"])
+    status, out, _ = run(capsys, "verifier", "confirm", "alice", app.at(t), "--time", str(t),
+                         *store)
+    assert status == 1 and "needs its current code" in out
+    status, out, _ = run(capsys, "verifier", "confirm", "alice", app.at(t), "--time", str(t),
+                         "--current-code", totp(SECRET, t), *store)
+    assert status == 0, out
+    # enroll --replace: the operator vouches, or checks a current code.
+    other = "KRUGS4ZANFZSAYJAORSXG5BAONSWG4TFOQ"
+    status, _, err = run(capsys, "verifier", "enroll", "alice", other, "--replace",
+                         "--current-code", wrong_code(SECRET, int(time.time())), *store)
+    assert status == 2 and "not accepted" in err
+    assert run(capsys, "verifier", "enroll", "alice", other, "--replace", *store)[0] == 0

@@ -72,7 +72,9 @@ def test_replacing_keeps_the_old_one_until_the_new_one_is_confirmed(store_url, o
     # Until confirmation the old authenticator still signs in and the new one does not.
     assert v.verify("alice", totp(old, T), now=T).ok
     assert v.verify("alice", new_app.at(T + 30), now=T + 30).reason is Reason.INVALID
-    assert v.confirm_enrollment("alice", new_app.at(T + 60), now=T + 60).ok
+    # Replacing needs the current factor: a code from the old authenticator.
+    assert v.confirm_enrollment("alice", new_app.at(T + 60), now=T + 60,
+                                current_code=totp(old, T + 60)).ok
     assert v.verify("alice", totp(old, T + 90), now=T + 90).reason is Reason.INVALID
     assert v.verify("alice", new_app.at(T + 90), now=T + 90).ok
     kinds = [e.kind for e in events]
@@ -96,7 +98,8 @@ def test_every_change_produces_its_event(store_url, open_verifier) -> None:
     delivered = []
     cancel = v.on_event(delivered.append)
     v.enroll("alice", SECRET, now=T)                                    # enrolled
-    v.enroll("alice", new_secret(), replace=True, now=T + 1)            # enrolled, replaced
+    v.enroll("alice", new_secret(), replace=True, reauthenticated=True,
+             now=T + 1)                                                 # enrolled, replaced
     enrollment = v.begin_enrollment("bob", issuer="Ex", name="b", now=T + 2)  # enrolled
     v.confirm_enrollment("bob", app_for(enrollment.uri).at(T + 3), now=T + 3)  # confirmed
     code = app_for(enrollment.uri).at(T + 3)

@@ -200,7 +200,7 @@ def test_replaced_credentials_leave_the_cache(open_verifier) -> None:
     old, new = new_secret(), new_secret()
     v.enroll("alice", old, now=T)
     assert v.verify("alice", totp(old, T), now=T).ok
-    v.enroll("alice", new, replace=True, now=T)
+    v.enroll("alice", new, replace=True, reauthenticated=True, now=T)
     assert len(v._cache) == 0
     assert not v.verify("alice", totp(old, T + 30), now=T + 30).ok
     assert v.verify("alice", totp(new, T + 60), now=T + 60).ok

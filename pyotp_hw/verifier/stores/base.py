@@ -14,9 +14,11 @@ atomically, across threads, processes and machines sharing the database:
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Callable, Sequence
 
 from ...errors import InvalidArgument
+from ..errors import ReauthenticationRequired
 from ..policy import Policy
 from ..records import Attempt, Credential, Event, State, Verdict
 
@@ -73,12 +75,16 @@ class Store(abc.ABC):
         replace: bool,
         events: Sequence[Event],
         on_replace: Callable[[Credential], Event],
+        may_replace: Callable[[Credential], bool] | None = None,
     ) -> list[Credential]:
         """Store each of ``creds`` (one per user) as its user's active credential, atomically.
 
         Returns the active credentials they replaced. Raises
         :class:`~pyotp_hw.verifier.errors.AlreadyEnrolled` (storing nothing) when a user has one
-        and ``replace`` is false. ``events`` are stored, and ``on_replace(old)`` for each
+        and ``replace`` is false, and
+        :class:`~pyotp_hw.verifier.errors.ReauthenticationRequired` (storing nothing) when
+        ``may_replace(old)`` is false for one. A new row takes over the failures, delay and lock
+        of the row it replaces. ``events`` are stored, and ``on_replace(old)`` for each
         replaced credential.
         """
 
@@ -95,12 +101,16 @@ class Store(abc.ABC):
         now: float,
         events: Sequence[Event],
         replaced_events: Sequence[Event] = (),
+        may_replace: Callable[[Credential], bool] | None = None,
     ) -> tuple[bool, Credential | None]:
         """Make a pending credential active, consuming ``step``; return (done, replaced).
 
-        Happens only while the row is still pending, unexpired, unlocked and not in its delay;
-        the user's earlier active credential is deleted in the same transaction. ``events`` are
-        stored only when it happens, ``replaced_events`` only when an active one was replaced.
+        Happens only while the row is still pending, unexpired, unlocked and not in its delay,
+        and (with ``may_replace``) when ``may_replace(active)`` allows replacing the user's
+        active credential, if any: otherwise nothing changes and (False, active) is returned.
+        The replaced credential is deleted in the same transaction and its failures, delay and
+        lock carry over. ``events`` are stored only when it happens, ``replaced_events`` only
+        when an active one was replaced.
         """
 
     @abc.abstractmethod
@@ -161,3 +171,28 @@ def _check_attempts(attempts: Sequence[Attempt]) -> None:
         if a.cred_id in seen:
             raise ValueError("a commit batch names one credential twice")
         seen.add(a.cred_id)
+
+
+def _check_may_replace(olds: Sequence[Credential],
+                       may_replace: Callable[[Credential], bool] | None) -> None:
+    """Raise ReauthenticationRequired unless every old row may be replaced."""
+    for old in olds:
+        if may_replace is not None and not may_replace(old):
+            raise ReauthenticationRequired(
+                f"user {old.user!r} has an active credential: replacing it needs a code from it "
+                "(current_code=) or a fresh re-authentication (reauthenticated=True)")
+
+
+def _inherit_lockout(creds: Sequence[Credential], olds: Sequence[Credential]
+                     ) -> list[Credential]:
+    """The new rows, each with the failures, delay and lock of the row it replaces."""
+    by_user = {o.user: o for o in olds}
+    out = []
+    for cred in creds:
+        old = by_user.get(cred.user)
+        if old is not None:
+            cred = dataclasses.replace(cred, failures=old.failures,
+                                       next_allowed_at=old.next_allowed_at,
+                                       locked_at=old.locked_at)
+        out.append(cred)
+    return out

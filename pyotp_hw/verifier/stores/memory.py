@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from ..errors import AlreadyEnrolled
 from ..policy import Policy
 from ..records import Attempt, Credential, Event, EventKind, State, Verdict
-from .base import Store, _check_attempts, _check_users
+from .base import Store, _check_attempts, _check_may_replace, _check_users, _inherit_lockout
 
 __all__ = ["MemoryStore"]
 
@@ -126,17 +126,18 @@ class MemoryStore(Store):
         replace: bool,
         events: Sequence[Event],
         on_replace: Callable[[Credential], Event],
+        may_replace: Callable[[Credential], bool] | None = None,
     ) -> list[Credential]:
         """Insert (or replace) active rows."""
         _check_users(creds)
         with self._lock:
-            if not replace:
-                for cred in creds:
-                    if (cred.user, "active") in self._by_user:
-                        raise AlreadyEnrolled(
-                            f"user {cred.user!r} already has an active credential")
+            current = [self._rows[cid] for cid in
+                       (self._by_user.get((c.user, "active")) for c in creds) if cid is not None]
+            if current and not replace:
+                raise AlreadyEnrolled(f"user {current[0].user!r} already has an active credential")
+            _check_may_replace(current, may_replace)
             olds: list[Credential] = []
-            for cred in creds:
+            for cred in _inherit_lockout(creds, current):
                 old = self._pop(cred.user, "active")
                 if old is not None:
                     olds.append(old)
@@ -160,6 +161,7 @@ class MemoryStore(Store):
         now: float,
         events: Sequence[Event],
         replaced_events: Sequence[Event] = (),
+        may_replace: Callable[[Credential], bool] | None = None,
     ) -> tuple[bool, Credential | None]:
         """Pending to active, if still allowed."""
         with self._lock:
@@ -172,14 +174,18 @@ class MemoryStore(Store):
                 or row.next_allowed_at > now
             ):
                 return False, None
+            cid = self._by_user.get((row.user, "active"))
+            if cid is not None and may_replace is not None and not may_replace(self._rows[cid]):
+                return False, dataclasses.replace(self._rows[cid])
             old = self._pop(row.user, "active")
             del self._by_user[(row.user, "pending")]
             row.state = "active"
             row.expires_at = None
             row.last_step = step
             row.drift = drift
-            row.failures = 0
-            row.next_allowed_at = 0.0
+            row.failures = 0 if old is None else old.failures
+            row.next_allowed_at = 0.0 if old is None else old.next_allowed_at
+            row.locked_at = None if old is None else old.locked_at
             row.accepted += 1
             self._by_user[(row.user, "active")] = row.id
             self._store_events(events)

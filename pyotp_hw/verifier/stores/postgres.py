@@ -132,11 +132,11 @@ class PostgresStore(SQLStore):
         return _retrying(lambda: super(PostgresStore, self).commit(attempts, now, policy))
 
     def promote(self, pending_id: int, step: int, drift: int, now: float, events: Any,
-                replaced_events: Any = ()) -> Any:
+                replaced_events: Any = (), may_replace: Any = None) -> Any:
         """As :meth:`SQLStore.promote`, retried when it loses a deadlock."""
         return _retrying(
             lambda: super(PostgresStore, self).promote(
-                pending_id, step, drift, now, events, replaced_events)
+                pending_id, step, drift, now, events, replaced_events, may_replace)
         )
 
     def _schema_lock(self, cur: Any) -> None:

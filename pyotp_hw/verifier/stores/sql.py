@@ -27,7 +27,14 @@ from typing import Any, ClassVar
 from ..errors import AlreadyEnrolled, SchemaError, StoreNotFound
 from ..policy import DELAY_SHIFT_CAP, Policy
 from ..records import COLUMNS, Attempt, Credential, Event, EventKind, State, Verdict
-from .base import SCHEMA_VERSION, Store, _check_attempts, _check_users
+from .base import (
+    SCHEMA_VERSION,
+    Store,
+    _check_attempts,
+    _check_may_replace,
+    _check_users,
+    _inherit_lockout,
+)
 
 __all__ = ["SQLStore", "MIGRATIONS"]
 
@@ -452,6 +459,7 @@ class SQLStore(Store):
         replace: bool,
         events: Sequence[Event],
         on_replace: Callable[[Credential], Event],
+        may_replace: Callable[[Credential], bool] | None = None,
     ) -> list[Credential]:
         """Read the users' active rows, delete them, insert the new ones: one transaction."""
         _check_users(creds)
@@ -464,10 +472,11 @@ class SQLStore(Store):
             olds = [Credential(*r) for r in cur.fetchall()]
             if olds and not replace:
                 raise AlreadyEnrolled(f"user {olds[0].user!r} already has an active credential")
+            _check_may_replace(olds, may_replace)
             if olds:
                 cond, params = self._in_list("id", [o.id for o in olds], "int")
                 cur.execute(f"DELETE FROM otp_credentials WHERE {cond}", params)
-            self._insert(cur, creds, "active")
+            self._insert(cur, _inherit_lockout(creds, olds), "active")
             self._insert_events(cur, [*events, *(on_replace(o) for o in olds)])
         return olds
 
@@ -486,6 +495,7 @@ class SQLStore(Store):
         now: float,
         events: Sequence[Event],
         replaced_events: Sequence[Event] = (),
+        may_replace: Callable[[Credential], bool] | None = None,
     ) -> tuple[bool, Credential | None]:
         """Check the pending row under the write lock, then swap it in."""
         p = self._p
@@ -499,12 +509,23 @@ class SQLStore(Store):
             found = cur.fetchone()
             if found is None:
                 return False, None
-            old = self._take(cur, str(found[0]), "active")
+            cur.execute(
+                f"SELECT {_COLS} FROM otp_credentials WHERE user_id = {p('text')} "
+                f"AND state = 'active' {self._lock_clause()}", [str(found[0])])
+            r = cur.fetchone()
+            old = None if r is None else Credential(*r)
+            if old is not None and may_replace is not None and not may_replace(old):
+                return False, old
+            if old is not None:
+                cur.execute(f"DELETE FROM otp_credentials WHERE id = {p('int')}", [old.id])
+            failures, delayed, locked = (0, 0.0, None) if old is None else (
+                old.failures, old.next_allowed_at, old.locked_at)
             cur.execute(
                 "UPDATE otp_credentials SET state = 'active', expires_at = NULL, "
-                f"last_step = {p('int')}, drift = {p('int')}, failures = 0, next_allowed_at = 0, "
+                f"last_step = {p('int')}, drift = {p('int')}, failures = {p('int')}, "
+                f"next_allowed_at = {p('float')}, locked_at = {p('float')}, "
                 f"accepted = accepted + 1 WHERE id = {p('int')}",
-                [step, drift, pending_id],
+                [step, drift, failures, delayed, locked, pending_id],
             )
             self._insert_events(cur, events)
             if old is not None:
@@ -609,3 +630,4 @@ class SQLStore(Store):
         out = {n: int(v) for n, v in zip(names, r, strict=True)}
         out["lockouts"] = int(lockouts)
         return out
+
