@@ -172,6 +172,8 @@ class Verifier:
         self._cache = KeyCache(capacity=cache_size)
         self._callbacks: list[EventCallback] = []
         self._callbacks_lock = threading.Lock()
+        self._decoy_keys: bulk.KeyTable | None = None
+        self._decoy_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -222,6 +224,10 @@ class Verifier:
     def close(self) -> None:
         """Wipe cached keys and close the store."""
         self._cache.clear()
+        with self._decoy_lock:
+            if self._decoy_keys is not None:
+                self._decoy_keys.close()
+                self._decoy_keys = None
         self.store.close()
 
     def __enter__(self) -> Verifier:
@@ -350,12 +356,14 @@ class Verifier:
         todo: list[tuple[State, int, int]] = []
         where: list[int] = []
         far: list[tuple[int, State, int, int]] = []
+        unknown: list[tuple[str, int, int]] = []
         get = states.get
         bound = self.policy.max_clock_jump
         for i, user, value, length in entries:
             st = get(user)
             if st is None:
                 results[i] = _REJECT[Reason.NO_CREDENTIAL]
+                unknown.append((user, value, length))
             elif st.locked_at is not None:
                 # Locked: not evaluated at all, so the answer says nothing about the code.
                 results[i] = _REJECT[Reason.LOCKED]
@@ -375,6 +383,8 @@ class Verifier:
                     where.append(i)
                 else:
                     results[i] = _REJECT[refusal]
+        if unknown and self.policy.mask_unknown_users:
+            self._decoy(unknown, t)
         if not todo:
             return
         m = self._evaluate(todo, t)
@@ -454,6 +464,36 @@ class Verifier:
                 log.warning("could not record clock events: %s", exc)
             self._deliver(events)
         return out
+
+    def _decoy(self, unknown: Sequence[tuple[str, int, int]], t: float) -> None:
+        """For users without a credential, the work a known user's wrong code costs: the same
+        two C calls over a decoy key (the default parameters: SHA-1, 30 s, the code's length)
+        and a store write. The answer stays ``Reason.NO_CREDENTIAL`` whatever happens here."""
+        t_int = math.floor(t)
+        if t_int >= 0:
+            table = self._decoy_table()
+            window = (self.policy.past, self.policy.future)
+            by_length: dict[int, list[int]] = {}
+            for _, value, length in unknown:
+                by_length.setdefault(length, []).append(value)
+            for length, values in by_length.items():
+                n = len(values)
+                codes, times, rows = array("I", values), array("q", [t_int]) * n, array(
+                    "I", [0]) * n
+                bulk.verify_totp(table, codes, times, interval=30, t0=0, window=window,
+                                 digits=length, last_steps=array("q", [-1]) * n, rows=rows)
+                bulk.verify_totp(table, codes, times, interval=30, t0=0, window=window,
+                                 digits=length, rows=rows)
+        try:
+            self.store.count_unknown([user for user, _, _ in unknown])
+        except StoreError as exc:
+            log.warning("could not count attempts for unknown users: %s", exc)
+
+    def _decoy_table(self) -> bulk.KeyTable:
+        with self._decoy_lock:
+            if self._decoy_keys is None:
+                self._decoy_keys = bulk.KeyTable([random_secret(20)], digest="sha1")
+            return self._decoy_keys
 
     # ------------------------------------------------------------------ matching in the C core
 

@@ -61,6 +61,9 @@ class Policy:
     ``replace_needs_proof``: replacing a user's active credential (confirming a new one,
     ``enroll(replace=True)``) needs a code from it or the site's ``reauthenticated=True``.
     Whatever this says, a replacement keeps the old credential's failures, delay and lock.
+    ``mask_unknown_users``: a user without a credential costs the work of a known user with a
+    wrong code (a decoy verification in the C core and a store write, counted as ``unknown`` in
+    ``stats()``), so response times do not tell who is enrolled.
     """
 
     past: int = 1
@@ -76,6 +79,7 @@ class Policy:
     min_secret_bytes: int = 16
     max_clock_jump: float = 30 * 86_400.0
     replace_needs_proof: bool = True
+    mask_unknown_users: bool = True
     _lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,8 +94,9 @@ class Policy:
         _seconds("max_delay", self.max_delay)
         _seconds("enrollment_ttl", self.enrollment_ttl)
         _seconds("max_clock_jump", self.max_clock_jump)
-        if not isinstance(self.replace_needs_proof, bool):
-            raise InvalidType("replace_needs_proof must be a bool")
+        for flag in ("replace_needs_proof", "mask_unknown_users"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InvalidType(f"{flag} must be a bool")
         digits = self.digits
         if isinstance(digits, int) and not isinstance(digits, bool):
             digits = (digits,)

@@ -110,6 +110,10 @@ class SpyStore(Store):
         self._record("unlock")
         return self.inner.unlock(user, events, now=now, max_gap=max_gap)
 
+    def count_unknown(self, users: Sequence[str]) -> None:
+        self._record("count_unknown")
+        self.inner.count_unknown(users)
+
     def latest_use(self) -> float | None:
         self._record("latest_use")
         return self.inner.latest_use()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import zlib
 from collections.abc import Callable, Sequence
 
 from ...errors import InvalidArgument
@@ -134,6 +135,11 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_unknown(self, users: Sequence[str]) -> None:
+        """Count attempts for users without a credential, in one write transaction (the write a
+        wrong code of a known user costs; ``stats()["unknown"]`` sums them)."""
+
+    @abc.abstractmethod
     def latest_use(self) -> float | None:
         """The latest time (seconds) of any active TOTP credential's stored step, or None."""
 
@@ -147,7 +153,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def stats(self) -> dict[str, int]:
-        """Counts: credentials, active, pending, locked, accepted, rejected, replayed, lockouts."""
+        """Counts: credentials, active, pending, locked, accepted, rejected, replayed, lockouts,
+        unknown."""
 
     def close(self) -> None:  # noqa: B027 - optional for stores without resources
         """Release connections (the store cannot be used afterwards)."""
@@ -195,4 +202,19 @@ def _inherit_lockout(creds: Sequence[Credential], olds: Sequence[Credential]
                                        next_allowed_at=old.next_allowed_at,
                                        locked_at=old.locked_at)
         out.append(cred)
+    return out
+
+
+# Attempts for unknown users are counted in this many metadata rows, chosen by user, so that
+# concurrent ones do not all wait for the same row lock.
+UNKNOWN_BUCKETS = 16
+UNKNOWN_PREFIX = "unknown_attempts:"
+
+
+def unknown_buckets(users: Sequence[str]) -> dict[str, int]:
+    """Metadata row name -> attempts to add, for a batch of unknown users."""
+    out: dict[str, int] = {}
+    for user in users:
+        name = f"{UNKNOWN_PREFIX}{zlib.crc32(user.encode('utf-8')) % UNKNOWN_BUCKETS}"
+        out[name] = out.get(name, 0) + 1
     return out

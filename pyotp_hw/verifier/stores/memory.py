@@ -9,7 +9,14 @@ from collections.abc import Callable, Sequence
 from ..errors import AlreadyEnrolled
 from ..policy import Policy
 from ..records import Attempt, Credential, Event, EventKind, State, Verdict
-from .base import Store, _check_attempts, _check_may_replace, _check_users, _inherit_lockout
+from .base import (
+    Store,
+    _check_attempts,
+    _check_may_replace,
+    _check_users,
+    _inherit_lockout,
+    unknown_buckets,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -25,6 +32,7 @@ class MemoryStore(Store):
         self._by_user: dict[tuple[str, str], int] = {}
         self._events: list[Event] = []
         self._next_id = 1
+        self._unknown: dict[str, int] = {}
         self._next_event = 1
 
     def migrate(self, *, create: bool = True) -> None:
@@ -227,6 +235,12 @@ class MemoryStore(Store):
                 self._store_events(events)
             return found
 
+    def count_unknown(self, users: Sequence[str]) -> None:
+        """Add to the per-bucket counters."""
+        with self._lock:
+            for name, n in unknown_buckets(users).items():
+                self._unknown[name] = self._unknown.get(name, 0) + n
+
     def latest_use(self) -> float | None:
         """The latest stored step's time over the active TOTP rows."""
         with self._lock:
@@ -261,6 +275,7 @@ class MemoryStore(Store):
                 "rejected": sum(r.rejected for r in rows),
                 "replayed": sum(r.replayed for r in rows),
                 "lockouts": sum(e.kind == EventKind.LOCKED for e in self._events),
+                "unknown": sum(self._unknown.values()),
             }
 
 

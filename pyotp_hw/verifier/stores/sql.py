@@ -29,11 +29,13 @@ from ..policy import DELAY_SHIFT_CAP, Policy
 from ..records import COLUMNS, Attempt, Credential, Event, EventKind, State, Verdict
 from .base import (
     SCHEMA_VERSION,
+    UNKNOWN_PREFIX,
     Store,
     _check_attempts,
     _check_may_replace,
     _check_users,
     _inherit_lockout,
+    unknown_buckets,
 )
 
 __all__ = ["SQLStore", "MIGRATIONS"]
@@ -581,6 +583,19 @@ class SQLStore(Store):
                 self._insert_events(cur, events)
         return found
 
+    def count_unknown(self, users: Sequence[str]) -> None:
+        """One upsert per bucket."""
+        if not users:
+            return
+        p = self._p
+        with self._tx() as cur:
+            cur.executemany(
+                f"INSERT INTO otp_meta (name, value) VALUES ({p('text')}, {p('text')}) "
+                "ON CONFLICT (name) DO UPDATE SET value = "
+                f"CAST(CAST(otp_meta.value AS BIGINT) + {p('int')} AS TEXT)",
+                [(name, str(n), n) for name, n in sorted(unknown_buckets(users).items())],
+            )
+
     def latest_use(self) -> float | None:
         """One aggregate over the active TOTP rows."""
         with self._tx(write=False) as cur:
@@ -626,8 +641,12 @@ class SQLStore(Store):
             r = cur.fetchone()
             cur.execute("SELECT COUNT(*) FROM otp_events WHERE kind = 'locked'")
             lockouts = cur.fetchone()[0]
+            cur.execute(f"SELECT value FROM otp_meta WHERE name LIKE {self._p('text')}",
+                        [UNKNOWN_PREFIX + "%"])
+            unknown = sum(int(r[0]) for r in cur.fetchall())
         names = ("credentials", "active", "pending", "locked", "accepted", "rejected", "replayed")
         out = {n: int(v) for n, v in zip(names, r, strict=True)}
         out["lockouts"] = int(lockouts)
+        out["unknown"] = unknown
         return out
 
