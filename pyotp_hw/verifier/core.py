@@ -86,7 +86,22 @@ def _check_user(user: object) -> str:
         raise InvalidArgument(
             f"user id must be 1 to {_MAX_USER_LEN} characters without NUL"
         )
+    if not _encodable(user):
+        raise InvalidArgument(
+            "user id must be valid Unicode text: it holds a lone surrogate (an undecodable "
+            "byte), which no store can keep")
     return user
+
+
+def _encodable(text: str) -> bool:
+    """True when ``text`` encodes as UTF-8 (no lone surrogates), as every store needs."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Matches:
@@ -321,7 +336,8 @@ class Verifier:
                 user, code = item
             except (TypeError, ValueError):
                 raise InvalidArgument(f"item {i} is not a (user, code) pair") from None
-            if type(user) is not str or not 0 < len(user) <= _MAX_USER_LEN or "\x00" in user:
+            if (type(user) is not str or not 0 < len(user) <= _MAX_USER_LEN or "\x00" in user
+                    or not _encodable(user)):
                 _check_user(user)
             if type(code) is not str:
                 raise InvalidType(f"code must be a str, not {type(code).__name__}")
