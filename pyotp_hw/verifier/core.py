@@ -4,11 +4,13 @@ Every verification goes the same way, for one code or ten thousand:
 
 1. each code is checked for canonical form (exact length, ASCII digits) before anything is
    looked up, so malformed input never reaches a cache, counter or rate limit;
-2. the batch's credentials are read in one store round trip; a locked credential, or one in
-   its delay, is rejected without being evaluated;
+2. the batch's credentials are read in one store round trip (sealed seeds included); a locked
+   credential, one in its delay, or a TOTP one whose stored step lies further than
+   ``policy.max_clock_jump`` from ``now``, is rejected without being evaluated; a user without
+   a credential gets a decoy verification and a store write of the same order of work;
 3. every code is compared in the C core (:func:`pyotp_hw.bulk.verify_totp` /
    :func:`~pyotp_hw.bulk.verify_hotp`), which computes every code of the window whatever matches,
-   over keys cached in key tables;
+   over keys cached in key tables (a cached key serves only the row it was decrypted from);
 4. the store consumes every matched step and counts every failure in one atomic transaction,
    which refuses a step another worker consumed first. If that write fails, every code of the
    batch is rejected (fail closed).
