@@ -189,6 +189,9 @@ def _data_bytes(uri: str) -> bytes:
             data = value
     if not data:
         raise MigrationError("migration URI has no 'data' parameter")
+    if not data.isascii():
+        # Checked here, not by the codec: its UnicodeEncodeError would hold the whole data.
+        raise MigrationError("parameter 'data' is not valid base64 (it holds non-ASCII text)")
     # Base64 has no spaces: a space is a '+' that form decoding turned into one.
     text = unquote_to_bytes(data).decode("latin-1").replace(" ", "+").strip()
     text = text.replace("-", "+").replace("_", "/").rstrip("=")
