@@ -15,10 +15,17 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._common import EXIT_NO_MATCH, EXIT_NO_TOKEN, EXIT_OK, CLIError, print_json
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_MATCH,
+    EXIT_NO_TOKEN,
+    EXIT_OK,
+    CLIError,
+    print_error,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from ..token.oath import Code, Credential, OathSession
@@ -123,7 +130,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--show-uri", action="store_true",
                    help="print the URI (it holds the secret) and its QR code")
     p.add_argument("--uri-file", metavar="FILE",
-                   help="write the URI (it holds the secret) to FILE, mode 0600")
+                   help="write the URI (it holds the secret) to FILE, a new file of mode 0600 "
+                   "(an existing file or a symbolic link is refused). One of --show-uri and "
+                   "--uri-file is required")
     p.set_defaults(handler=_cmd_enroll)
 
     _register_virtual(sub)
@@ -457,42 +466,76 @@ def _cmd_reset(args: argparse.Namespace) -> int:
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
+    from .._secret_files import OutputFileError, Reservation, reserve
     from ..keys import random_secret
     from ..otp import TOTP
+    from ..token.errors import TokenError
     from ..uri import build
 
-    secret = random_secret(20)
-    uri = build("totp", secret, account=args.name, issuer=args.issuer, digest=args.digest,
-                digits=args.digits, period=args.period)
-    with _open(args) as tok:
-        credential = tok.put(uri, touch=args.touch, overwrite=args.overwrite)
-        now = int(time.time())
-        code = tok.calculate(credential, for_time=now)
-    software = TOTP(secret, digits=args.digits, digest=args.digest, interval=args.period)
-    verified = software.verify(code.value, for_time=now)
-    if args.uri_file is not None:
-        _write_private(Path(args.uri_file), uri + "\n")
+    if not args.show_uri and args.uri_file is None:
+        raise CLIError(
+            "the site needs its half of the secret: give --show-uri (print the URI and QR code) "
+            "or --uri-file FILE; nothing was stored"
+        )
+    # The site's file is created (empty, 0600) before the token is touched, and filled once the
+    # token holds the key: a path that cannot be written stops everything before any write.
+    reservation: Reservation | None = reserve(args.uri_file) if args.uri_file else None
+    try:
+        secret = random_secret(20)
+        uri = build("totp", secret, account=args.name, issuer=args.issuer, digest=args.digest,
+                    digits=args.digits, period=args.period)
+        failure: TokenError | None = None
+        with _open(args) as tok:
+            credential = tok.put(uri, touch=args.touch, overwrite=args.overwrite)
+            if reservation is not None:
+                try:
+                    reservation.fill((uri + "\n").encode("utf-8"))
+                except OutputFileError as exc:
+                    reservation.discard()
+                    reservation = None
+                    try:
+                        tok.delete(credential)
+                    except TokenError as undo:
+                        raise CLIError(
+                            f"{exc}; and {credential.id!r}, already stored, could not be "
+                            f"removed from the token ({undo}): delete it with "
+                            "'pyotp-hw token delete'"
+                        ) from None
+                    raise CLIError(f"{exc}; the account was removed from the token again") \
+                        from None
+                reservation = None
+            now = int(time.time())
+            try:
+                code: Code | None = tok.calculate(credential, for_time=now)
+            except TokenError as exc:  # stored and handed on: report, but show the URI
+                code, failure = None, exc
+    except BaseException:
+        if reservation is not None:
+            reservation.discard()
+        raise
+    verified = False
+    if code is not None:
+        software = TOTP(secret, digits=args.digits, digest=args.digest, interval=args.period)
+        verified = software.verify(code.value, for_time=now)
     if args.json:
-        out: dict[str, Any] = {"credential": credential.to_dict(), **code.to_dict(),
-                               "verified": verified}
+        out: dict[str, Any] = {"credential": credential.to_dict(), "verified": verified}
+        out.update(code.to_dict() if code is not None else {"code": None})
         if args.show_uri:
             out["uri"] = uri
         print_json(out)
     else:
         print(f"enrolled {credential.id!r} on the token")
-        print(f"  token code {code.value}: "
-              + ("verified by the software TOTP" if verified else "DOES NOT VERIFY"))
+        if code is not None:
+            print(f"  token code {code.value}: "
+                  + ("verified by the software TOTP" if verified else "DOES NOT VERIFY"))
         if args.show_uri:
             print(uri)
             _print_qr(uri)
+    if failure is not None:
+        print_error(f"the account is stored and the URI handed on, but its first code could "
+                    f"not be read: {failure}")
+        return int(getattr(failure, "exit_code", EXIT_BAD_INPUT))
     return EXIT_OK if verified else EXIT_NO_MATCH
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        fh.write(text)
 
 
 def _print_qr(uri: str) -> None:
