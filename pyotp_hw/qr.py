@@ -171,6 +171,19 @@ def _reader() -> tuple[Any, Any]:
     return zxingcpp, Image
 
 
+def _is_svg(name: str) -> bool:
+    """True when the file starts like an SVG document (XML with an svg element, or gzipped)."""
+    try:
+        with open(name, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False  # reported by the image loader
+    if head[:2] == b"\x1f\x8b":
+        return name.lower().endswith(".svgz")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
+
+
 def read_image(path: str | os.PathLike[str]) -> list[str]:
     """Return the text of every QR code in an image file (PNG, JPEG, ...); [] when there is none.
 
@@ -179,6 +192,12 @@ def read_image(path: str | os.PathLike[str]) -> list[str]:
     """
     zxingcpp, image_module = _reader()
     name = os.fspath(path)
+    if _is_svg(name):
+        raise QRImageError(
+            f"{name} is an SVG drawing, and QR codes are read from raster images (PNG, JPEG, "
+            f"...): convert it first, for example with  rsvg-convert -o code.png {name}  "
+            "(Debian package librsvg2-bin), or take a screenshot of it"
+        )
     try:
         with image_module.open(name) as img:
             img.load()

@@ -25,6 +25,7 @@ from ._common import (
     CLIError,
     print_error,
     print_json,
+    print_terminal_qr,
 )
 
 if TYPE_CHECKING:
@@ -542,9 +543,10 @@ def _print_qr(uri: str) -> None:
     from ..errors import MissingExtra
 
     try:
-        from .. import qr
-
-        print(qr.render_terminal(uri))
+        print_terminal_qr(
+            uri, instead="write it to a file with --uri-file and draw that with "
+            "'pyotp-hw uri qr - --png FILE < URI-FILE'"
+        )
     except MissingExtra as exc:
         print(f"pyotp-hw: no QR code: {exc}", file=sys.stderr)
 
@@ -584,12 +586,14 @@ def _register_virtual(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _state_store(args: argparse.Namespace) -> Any:
+    from .._secret_files import check_output
     from ..token.virtual.state import FileStore, MemoryStore, PassphraseSealer
 
     if args.state is None:
         if args.plaintext_state:
             raise CLIError("--plaintext-state needs --state FILE")
         return MemoryStore()
+    check_output(args.state, replace=True)  # before a passphrase is asked for
     if args.plaintext_state:
         print("pyotp-hw: warning: the state file holds the token's secrets in clear text",
               file=sys.stderr)
@@ -614,6 +618,7 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     import threading
 
     from ..token.apdu import Command
+    from ..token.errors import StateProtectionMismatch
     from ..token.virtual import TouchPolicy, make_card
     from ..token.virtual.vpcd import serve
 
@@ -631,8 +636,24 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
         stop.wait()
         raise _Stopped
 
-    card = make_card(store=_state_store(args), profile=args.profile, touch=touch,
-                     capacity=args.capacity, stall_on=stall, on_stall=on_stall)
+    store = _state_store(args)
+    try:
+        card = make_card(store=store, profile=args.profile, touch=touch,
+                         capacity=args.capacity, stall_on=stall, on_stall=on_stall)
+    except StateProtectionMismatch as exc:
+        if exc.sealed:
+            raise CLIError(
+                f"{args.state} is sealed under a passphrase: run without --plaintext-state and "
+                f"give the passphrase in ${args.passphrase_env} (or at the prompt)"
+            ) from None
+        raise CLIError(
+            f"{args.state} is not sealed (its secrets are in clear text): add --plaintext-state "
+            "to use it"
+        ) from None
+    except OSError as exc:  # the first save of a new state file
+        raise CLIError(
+            f"cannot write the state file {args.state}: {exc.strerror or type(exc).__name__}"
+        ) from None
 
     def request_stop(signum: int, frame: object) -> None:
         stop.set()

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._common import EXIT_OK, CLIError, print_json
+from ._common import EXIT_OK, CLIError, print_json, print_terminal_qr
 
 if TYPE_CHECKING:
     from ..uri import OtpAuthURI
@@ -250,7 +250,7 @@ def _cmd_make(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(text)
     if qr is not None and draw:
-        sys.stdout.write(qr.render_terminal(text, invert=args.invert))
+        print_terminal_qr(text, invert=args.invert, instead="use --png FILE")
     secret_text = entry.secret_base32
     grouped = " ".join(secret_text[i : i + 4] for i in range(0, len(secret_text), 4))
     print(f"secret (for typing in by hand): {grouped}")
@@ -270,7 +270,7 @@ def _cmd_qr(args: argparse.Namespace) -> int:
     elif args.svg:
         qr.write_svg(text, args.svg, scale=args.scale)
     else:
-        sys.stdout.write(qr.render_terminal(text, invert=args.invert))
+        print_terminal_qr(text, invert=args.invert, instead="use --png FILE")
     return EXIT_OK
 
 
