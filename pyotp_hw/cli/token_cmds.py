@@ -26,6 +26,7 @@ from ._common import (
     print_error,
     print_json,
     print_terminal_qr,
+    print_warning,
 )
 
 if TYPE_CHECKING:
@@ -620,7 +621,7 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     from ..token.apdu import Command
     from ..token.errors import StateProtectionMismatch
     from ..token.virtual import TouchPolicy, make_card
-    from ..token.virtual.vpcd import serve
+    from ..token.virtual.vpcd import exposed_listeners, serve
 
     try:
         stall = [int(v, 16) for v in args.stall_on]
@@ -668,8 +669,17 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     connected_once = threading.Event()
 
     def connected() -> None:
+        first = not connected_once.is_set()
         connected_once.set()
         print("virtual token: connected to the reader", file=sys.stderr, flush=True)
+        exposed = exposed_listeners(args.port) if first else []
+        if exposed:
+            print_warning(
+                f"vpcd listens on port {args.port} of every interface ({', '.join(exposed)}), "
+                "so a host on the network could connect to this reader as a card while this "
+                "token is not connected; vpcd cannot bind to loopback only: block the port with "
+                "a firewall, or use pyotp_hw.token.rig.PcscRig (a private network namespace)"
+            )
 
     def still_waiting() -> None:
         if not connected_once.is_set() and not stop.is_set():
