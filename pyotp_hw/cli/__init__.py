@@ -70,8 +70,9 @@ class _Parser(argparse.ArgumentParser):
             noun = "option" if len(parts) == 1 else "options"
             words.append(f"unrecognized {noun} {', '.join(parts)}")
         if others:
-            noun = "argument" if others == 1 else "arguments"
-            words.append(f"{others} unexpected {noun} (not repeated here: they may hold a secret)")
+            words.append(
+                f"unrecognized arguments ({others}, not repeated here: they may hold a secret)"
+            )
         return "; ".join(words)
 
     def error(self, message: str) -> NoReturn:
