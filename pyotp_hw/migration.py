@@ -33,10 +33,32 @@ __all__ = [
     "decode_all",
     "encode",
     "DEFAULT_BATCH_SIZE",
+    "MAX_URI_CHARS",
+    "MAX_BATCHES",
+    "MAX_ACCOUNTS",
+    "MAX_TOTAL_ACCOUNTS",
+    "MAX_SECRET_BYTES",
+    "MAX_TEXT_BYTES",
 ]
 
 #: Accounts per QR code when exporting, as Google Authenticator does.
 DEFAULT_BATCH_SIZE = 10
+# Bounds on what an export may claim, checked before anything is built from the claim. A QR
+# code holds under 3 KB, so real exports stay far below each of them.
+#: Longest migration URI read (characters), checked before base64 decoding.
+MAX_URI_CHARS = 256 * 1024
+#: Most batches (QR codes) one export may announce.
+MAX_BATCHES = 1000
+#: Most accounts in one batch.
+MAX_ACCOUNTS = 1000
+#: Most accounts :func:`decode_all` returns in all.
+MAX_TOTAL_ACCOUNTS = 10_000
+#: Longest secret of one account, in bytes.
+MAX_SECRET_BYTES = 1024
+#: Longest name or issuer of one account, in UTF-8 bytes.
+MAX_TEXT_BYTES = 2048
+# Missing batches named in an error before the rest are only counted.
+_LISTED_MISSING = 10
 _SCHEME = re.compile(r"^otpauth-migration://([^/?#]*)/?\?(.*)$", re.IGNORECASE | re.DOTALL)
 _PREFIX = re.compile(r"^\s*otpauth-migration:", re.IGNORECASE)
 
@@ -153,6 +175,10 @@ class _Payload:
 def _data_bytes(uri: str) -> bytes:
     if not isinstance(uri, str):
         raise MigrationError(f"migration URI must be a str, not {type(uri).__name__}")
+    if len(uri) > MAX_URI_CHARS:
+        raise MigrationError(
+            f"migration URI is too long ({len(uri)} characters; at most {MAX_URI_CHARS})"
+        )
     match = _SCHEME.match(uri.strip())
     if match is None:
         raise MigrationError("URI must start with otpauth-migration://offline?data=")
@@ -163,6 +189,9 @@ def _data_bytes(uri: str) -> bytes:
             data = value
     if not data:
         raise MigrationError("migration URI has no 'data' parameter")
+    if not data.isascii():
+        # Checked here, not by the codec: its UnicodeEncodeError would hold the whole data.
+        raise MigrationError("parameter 'data' is not valid base64 (it holds non-ASCII text)")
     # Base64 has no spaces: a space is a '+' that form decoding turned into one.
     text = unquote_to_bytes(data).decode("latin-1").replace(" ", "+").strip()
     text = text.replace("-", "+").replace("_", "/").rstrip("=")
@@ -175,6 +204,10 @@ def _data_bytes(uri: str) -> bytes:
 def _text(raw: int | bytes, what: str, where: str, index: int) -> str:
     if not isinstance(raw, bytes):
         raise MigrationError(f"{where}: {what} has the wrong wire type", index)
+    if len(raw) > MAX_TEXT_BYTES:
+        raise MigrationError(
+            f"{where}: {what} takes {len(raw)} bytes (at most {MAX_TEXT_BYTES})", index
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -189,6 +222,11 @@ def _account(raw: bytes, where: str, index: int) -> OtpAuthURI:
         if number == 1:
             if not isinstance(value, bytes):
                 raise MigrationError(f"{where}: the secret has the wrong wire type", index)
+            if len(value) > MAX_SECRET_BYTES:
+                raise MigrationError(
+                    f"{where}: the secret takes {len(value)} bytes (at most {MAX_SECRET_BYTES})",
+                    index,
+                )
             secret = value
         elif number == 2:
             name = _text(value, "the name", where, index)
@@ -241,6 +279,11 @@ def _decode_payload(uri: str) -> _Payload:
         if number == 1:
             if not isinstance(value, bytes):
                 raise MigrationError("export data is corrupt: an account has the wrong wire type")
+            if len(entries) == MAX_ACCOUNTS:
+                raise MigrationError(
+                    f"one batch of the export holds more than {MAX_ACCOUNTS} accounts "
+                    f"(at most {MAX_ACCOUNTS} are read)"
+                )
             entries.append(value)
         elif number in (3, 4, 5) and isinstance(value, int):
             if number == 3:
@@ -249,6 +292,15 @@ def _decode_payload(uri: str) -> _Payload:
                 batch_index = _int32(value)
             else:
                 batch_id = _int32(value)
+    if batch_size > MAX_BATCHES:
+        raise MigrationError(
+            f"the export announces {batch_size} batches (QR codes); at most {MAX_BATCHES} "
+            "are read"
+        )
+    if batch_size > 1 and not 0 <= batch_index < batch_size:
+        raise MigrationError(
+            f"export data is corrupt: batch index {batch_index} outside 0..{batch_size - 1}"
+        )
     where = "account {}"
     if batch_size > 1:
         where = f"batch {batch_index + 1} of {batch_size}, account {{}}"
@@ -275,19 +327,21 @@ def decode_all(uris: Iterable[str]) -> list[OtpAuthURI]:
     """
     groups: dict[tuple[str, int], dict[int, _Payload]] = {}
     sizes: dict[tuple[str, int], int] = {}
+    total = 0
     for position, uri in enumerate(uris):
         payload = _decode_payload(uri)
+        total += len(payload.accounts)
+        if total > MAX_TOTAL_ACCOUNTS:
+            raise MigrationError(
+                f"the exports hold more than {MAX_TOTAL_ACCOUNTS} accounts (at most "
+                f"{MAX_TOTAL_ACCOUNTS} are read at once): import them in several runs"
+            )
         if payload.batch_size <= 1:
             key = ("single", position)
             groups[key] = {0: payload}
             sizes[key] = 1
             continue
         key = ("batch", payload.batch_id)
-        if not 0 <= payload.batch_index < payload.batch_size:
-            raise MigrationError(
-                f"export data is corrupt: batch index {payload.batch_index} "
-                f"outside 0..{payload.batch_size - 1}"
-            )
         if sizes.setdefault(key, payload.batch_size) != payload.batch_size:
             raise MigrationError("batches of one export disagree on the number of batches")
         group = groups.setdefault(key, {})
@@ -300,11 +354,16 @@ def decode_all(uris: Iterable[str]) -> list[OtpAuthURI]:
         group[payload.batch_index] = payload
     result: list[OtpAuthURI] = []
     for key, group in groups.items():
+        # sizes[key] is at most MAX_BATCHES (checked in _decode_payload).
         missing = [i + 1 for i in range(sizes[key]) if i not in group]
         if missing:
-            listed = ", ".join(str(i) for i in missing)
+            listed = ", ".join(str(i) for i in missing[:_LISTED_MISSING])
+            if len(missing) > _LISTED_MISSING:
+                listed += f", ... ({len(missing)} in all)"
+            verb = "is" if len(missing) == 1 else "are"
+            noun = "batch" if len(missing) == 1 else "batches"
             raise MigrationError(
-                f"the export is incomplete: batch {listed} of {sizes[key]} is missing "
+                f"the export is incomplete: {noun} {listed} of {sizes[key]} {verb} missing "
                 "(scan every QR code the app shows)"
             )
         for index in sorted(group):

@@ -10,16 +10,20 @@ import io
 import os
 from typing import Any
 
+from ._secret_files import OutputFileError, check_output, write_secret_file
 from .errors import InvalidArgument, MissingExtra
 
 __all__ = [
     "QUIET_ZONE",
     "QRImageError",
+    "OutputFileError",
+    "check_output",
     "render_terminal",
     "terminal_modules",
     "write_png",
     "write_svg",
     "png_bytes",
+    "svg_bytes",
     "read_image",
 ]
 
@@ -120,23 +124,38 @@ def terminal_modules(drawing: str, *, compact: bool = True, invert: bool = False
     return [[cell == invert for cell in row] for row in rows]
 
 
-def write_png(text: str, path: str | os.PathLike[str], *, scale: int = 8) -> None:
-    """Write ``text`` as a black-on-white PNG QR code, ``scale`` pixels per module."""
-    _make(text).save(os.fspath(path), kind="png", scale=_check_scale(scale), border=QUIET_ZONE)
+def write_png(text: str, path: str | os.PathLike[str], *, scale: int = 8,
+              replace: bool = True) -> None:
+    """Write ``text`` as a black-on-white PNG QR code, ``scale`` pixels per module.
+
+    The file holds whatever ``text`` holds (an otpauth URI holds its secret): it is created with
+    mode 0600, an existing file is replaced atomically (refused when ``replace`` is false) and a
+    symbolic link is refused, not followed. A path that cannot be written raises
+    :class:`OutputFileError` before any work is done.
+    """
+    check_output(path, replace=replace)
+    write_secret_file(path, png_bytes(text, scale=scale), replace=replace)
 
 
-def write_svg(text: str, path: str | os.PathLike[str], *, scale: int = 8) -> None:
-    """Write ``text`` as an SVG QR code, ``scale`` user units per module."""
-    _make(text).save(
-        os.fspath(path), kind="svg", scale=_check_scale(scale), border=QUIET_ZONE,
-        title="otpauth QR code",
-    )
+def write_svg(text: str, path: str | os.PathLike[str], *, scale: int = 8,
+              replace: bool = True) -> None:
+    """Write ``text`` as an SVG QR code, ``scale`` user units per module (files as write_png)."""
+    check_output(path, replace=replace)
+    write_secret_file(path, svg_bytes(text, scale=scale), replace=replace)
 
 
 def png_bytes(text: str, *, scale: int = 8) -> bytes:
     """Return ``text`` as the bytes of a PNG QR code (for web pages and e-mails)."""
     buffer = io.BytesIO()
     _make(text).save(buffer, kind="png", scale=_check_scale(scale), border=QUIET_ZONE)
+    return buffer.getvalue()
+
+
+def svg_bytes(text: str, *, scale: int = 8) -> bytes:
+    """Return ``text`` as the bytes of an SVG QR code."""
+    buffer = io.BytesIO()
+    _make(text).save(buffer, kind="svg", scale=_check_scale(scale), border=QUIET_ZONE,
+                     title="otpauth QR code")
     return buffer.getvalue()
 
 
@@ -152,6 +171,19 @@ def _reader() -> tuple[Any, Any]:
     return zxingcpp, Image
 
 
+def _is_svg(name: str) -> bool:
+    """True when the file starts like an SVG document (XML with an svg element, or gzipped)."""
+    try:
+        with open(name, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False  # reported by the image loader
+    if head[:2] == b"\x1f\x8b":
+        return name.lower().endswith(".svgz")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
+
+
 def read_image(path: str | os.PathLike[str]) -> list[str]:
     """Return the text of every QR code in an image file (PNG, JPEG, ...); [] when there is none.
 
@@ -160,6 +192,12 @@ def read_image(path: str | os.PathLike[str]) -> list[str]:
     """
     zxingcpp, image_module = _reader()
     name = os.fspath(path)
+    if _is_svg(name):
+        raise QRImageError(
+            f"{name} is an SVG drawing, and QR codes are read from raster images (PNG, JPEG, "
+            f"...): convert it first, for example with  rsvg-convert -o code.png {name}  "
+            "(Debian package librsvg2-bin), or take a screenshot of it"
+        )
     try:
         with image_module.open(name) as img:
             img.load()

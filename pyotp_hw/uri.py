@@ -49,7 +49,8 @@ _MAX_COUNTER = 2**64 - 1
 # Parameters with a meaning of their own; everything else is kept verbatim in ``extra``.
 _KNOWN = ("secret", "issuer", "algorithm", "digits", "period", "counter", "image", "encoder")
 _SCHEME = re.compile(r"^otpauth://([^/?#]*)/?(.*)$", re.IGNORECASE | re.DOTALL)
-_DECIMAL = re.compile(r"^[0-9]+$")
+_DECIMAL = re.compile(r"[0-9]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class URIWarning(UserWarning):
@@ -211,8 +212,23 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
 # Parsing
 
 
+def _check_text(text: str, part: str) -> None:
+    """Refuse a lone surrogate without raising from inside the codec.
+
+    ``str.encode`` would raise UnicodeEncodeError, whose args hold the whole text (it may be the
+    secret) and would stay in the chain of whatever replaced it.
+    """
+    if _SURROGATE.search(text) is not None:
+        raise InvalidURI(
+            f"{part} is not valid text: it holds a lone surrogate, which is what Python makes of "
+            "a byte that is not UTF-8 (in a command-line argument, say); write such bytes "
+            "percent-encoded (%XX)"
+        )
+
+
 def _unquote(text: str, part: str, notes: list[str], *, plus: bool = True) -> str:
     """Percent-decode ``text`` (``+`` as space when ``plus``): UTF-8, else Latin-1 with a note."""
+    _check_text(text, part)
     if plus:
         text = text.replace("+", " ")
     raw = unquote_to_bytes(text)
@@ -257,9 +273,16 @@ def _shown(value: str) -> str:
 
 def _parse_int(name: str, value: str, low: int, high: int) -> int:
     text = value.strip()
-    if not _DECIMAL.match(text):
+    if not _DECIMAL.fullmatch(text):
         raise InvalidURI(f"parameter {name!r} must be a whole number, got {_shown(value)}")
-    number = int(text)
+    significant = text.lstrip("0") or "0"
+    # Checked before int(): Python refuses to convert strings of more than 4300 digits.
+    if len(significant) > len(str(high)):
+        raise InvalidURI(
+            f"parameter {name!r} must be between {low} and {high}, got a "
+            f"{len(significant)}-digit number"
+        )
+    number = int(significant)
     if not low <= number <= high:
         raise InvalidURI(f"parameter {name!r} must be between {low} and {high}, got {number}")
     return number
@@ -291,6 +314,7 @@ def parse(uri: str) -> OtpAuthURI:
                 "import it with pyotp_hw.migration"
             )
         raise InvalidURI("URI must start with otpauth://")
+    _check_text(match.group(1), "the OTP type")
     otp_type = match.group(1).lower()
     rest = match.group(2)
     raw_label, _, query = rest.partition("?")
@@ -308,6 +332,7 @@ def parse(uri: str) -> OtpAuthURI:
             if lowered == "secret":
                 # The secret is base32 only; decoding it as UTF-8 text cannot fail in a way
                 # worth a note, and any message about it must not quote it.
+                _check_text(raw_value, "parameter 'secret'")
                 value = unquote_to_bytes(raw_value.replace("+", " ")).decode("latin-1")
             else:
                 value = _unquote(raw_value, f"parameter {lowered!r}", notes)

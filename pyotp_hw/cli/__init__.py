@@ -7,6 +7,8 @@ optional imports happen inside its handlers, so ``pyotp-hw code`` never loads py
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -20,16 +22,63 @@ __all__ = ["main", "build_parser"]
 _COMMAND_MODULES = ("otp_cmds", "uri_cmds", "token_cmds", "verifier_cmds", "bench_cmd")
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors never repeat the words they complain about.
+# What argparse quotes back in its messages: a value the user typed, which may be a secret.
+_QUOTED_VALUE = re.compile(r"(invalid (?:choice|\S+ value)): '.*?'(?= \(|$)", re.DOTALL)
+_FLAG = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*")
 
-    argparse's "unrecognized arguments: ..." would echo whatever was typed, which can be a
-    secret or an otpauth:// URI holding one.
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors name options but never repeat a value.
+
+    argparse's "unrecognized arguments: ..." and "invalid choice: 'x'" would echo whatever was
+    typed, which can be a secret or an otpauth:// URI holding one. Option names are not
+    secrets: an unknown option is named (with the closest known one), after the usage of the
+    sub-command it was given to; its value and any stray positional argument are not.
     """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and not any(isinstance(a, argparse._SubParsersAction) for a in self._actions):
+            # A leaf (sub-)command complains itself, so that its own usage is shown.
+            self.error(self._unrecognized(extras))
+        return parsed, extras
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # given before the command: the top-level usage applies
+            self.error(self._unrecognized(extras))
+        return parsed
+
+    def _unrecognized(self, extras: Sequence[str]) -> str:
+        known = [o for a in self._actions for o in a.option_strings]
+        parts: list[str] = []
+        others = 0
+        for item in extras:
+            name = item.split("=", 1)[0]
+            if _FLAG.fullmatch(name):
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                parts.append(f"{name}{hint}")
+            else:
+                others += 1
+        words = []
+        if parts:
+            noun = "option" if len(parts) == 1 else "options"
+            words.append(f"unrecognized {noun} {', '.join(parts)}")
+        if others:
+            words.append(
+                f"unrecognized arguments ({others}, not repeated here: they may hold a secret)"
+            )
+        return "; ".join(words)
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments"):
             message = "unrecognized arguments (not repeated here: they may hold a secret)"
+        message = _QUOTED_VALUE.sub(r"\1 (the value is not repeated here)", message)
         super().error(message)
 
 

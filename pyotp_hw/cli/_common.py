@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from typing import Any
 
@@ -14,6 +15,9 @@ __all__ = [
     "CLIError",
     "print_error",
     "print_json",
+    "print_warning",
+    "terminal_columns",
+    "print_terminal_qr",
 ]
 
 EXIT_OK = 0
@@ -39,3 +43,36 @@ def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
     json.dump(value, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def print_warning(message: str) -> None:
+    """Print ``pyotp-hw: warning: MESSAGE`` on stderr."""
+    print(f"pyotp-hw: warning: {message}", file=sys.stderr)
+
+
+def terminal_columns() -> int | None:
+    """The width of the terminal standard output goes to, or None when it is not a terminal."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def print_terminal_qr(text: str, *, invert: bool = False, instead: str) -> bool:
+    """Draw ``text`` as a QR code on standard output, if the terminal is wide enough.
+
+    A code wider than the terminal wraps and cannot be scanned, so it is not drawn: a warning
+    says how wide the terminal must be and what to do ``instead``. Returns whether it was drawn.
+    """
+    from .. import qr
+
+    drawing = qr.render_terminal(text, invert=invert)
+    width = len(drawing.splitlines()[0])
+    columns = terminal_columns()
+    if columns is not None and width > columns:
+        print_warning(
+            f"the QR code is {width} columns wide but the terminal has {columns}: it would "
+            f"not scan, so it is not drawn; widen the terminal to {width} columns or {instead}"
+        )
+        return False
+    sys.stdout.write(drawing)
+    return True

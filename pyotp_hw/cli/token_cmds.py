@@ -15,10 +15,19 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._common import EXIT_NO_MATCH, EXIT_NO_TOKEN, EXIT_OK, CLIError, print_json
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_MATCH,
+    EXIT_NO_TOKEN,
+    EXIT_OK,
+    CLIError,
+    print_error,
+    print_json,
+    print_terminal_qr,
+    print_warning,
+)
 
 if TYPE_CHECKING:
     from ..token.oath import Code, Credential, OathSession
@@ -123,7 +132,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--show-uri", action="store_true",
                    help="print the URI (it holds the secret) and its QR code")
     p.add_argument("--uri-file", metavar="FILE",
-                   help="write the URI (it holds the secret) to FILE, mode 0600")
+                   help="write the URI (it holds the secret) to FILE, a new file of mode 0600 "
+                   "(an existing file or a symbolic link is refused). One of --show-uri and "
+                   "--uri-file is required")
     p.set_defaults(handler=_cmd_enroll)
 
     _register_virtual(sub)
@@ -457,51 +468,86 @@ def _cmd_reset(args: argparse.Namespace) -> int:
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
+    from .._secret_files import OutputFileError, Reservation, reserve
     from ..keys import random_secret
     from ..otp import TOTP
+    from ..token.errors import TokenError
     from ..uri import build
 
-    secret = random_secret(20)
-    uri = build("totp", secret, account=args.name, issuer=args.issuer, digest=args.digest,
-                digits=args.digits, period=args.period)
-    with _open(args) as tok:
-        credential = tok.put(uri, touch=args.touch, overwrite=args.overwrite)
-        now = int(time.time())
-        code = tok.calculate(credential, for_time=now)
-    software = TOTP(secret, digits=args.digits, digest=args.digest, interval=args.period)
-    verified = software.verify(code.value, for_time=now)
-    if args.uri_file is not None:
-        _write_private(Path(args.uri_file), uri + "\n")
+    if not args.show_uri and args.uri_file is None:
+        raise CLIError(
+            "the site needs its half of the secret: give --show-uri (print the URI and QR code) "
+            "or --uri-file FILE; nothing was stored"
+        )
+    # The site's file is created (empty, 0600) before the token is touched, and filled once the
+    # token holds the key: a path that cannot be written stops everything before any write.
+    reservation: Reservation | None = reserve(args.uri_file) if args.uri_file else None
+    try:
+        secret = random_secret(20)
+        uri = build("totp", secret, account=args.name, issuer=args.issuer, digest=args.digest,
+                    digits=args.digits, period=args.period)
+        failure: TokenError | None = None
+        with _open(args) as tok:
+            credential = tok.put(uri, touch=args.touch, overwrite=args.overwrite)
+            if reservation is not None:
+                try:
+                    reservation.fill((uri + "\n").encode("utf-8"))
+                except OutputFileError as exc:
+                    reservation.discard()
+                    reservation = None
+                    try:
+                        tok.delete(credential)
+                    except TokenError as undo:
+                        raise CLIError(
+                            f"{exc}; and {credential.id!r}, already stored, could not be "
+                            f"removed from the token ({undo}): delete it with "
+                            "'pyotp-hw token delete'"
+                        ) from None
+                    raise CLIError(f"{exc}; the account was removed from the token again") \
+                        from None
+                reservation = None
+            now = int(time.time())
+            try:
+                code: Code | None = tok.calculate(credential, for_time=now)
+            except TokenError as exc:  # stored and handed on: report, but show the URI
+                code, failure = None, exc
+    except BaseException:
+        if reservation is not None:
+            reservation.discard()
+        raise
+    verified = False
+    if code is not None:
+        software = TOTP(secret, digits=args.digits, digest=args.digest, interval=args.period)
+        verified = software.verify(code.value, for_time=now)
     if args.json:
-        out: dict[str, Any] = {"credential": credential.to_dict(), **code.to_dict(),
-                               "verified": verified}
+        out: dict[str, Any] = {"credential": credential.to_dict(), "verified": verified}
+        out.update(code.to_dict() if code is not None else {"code": None})
         if args.show_uri:
             out["uri"] = uri
         print_json(out)
     else:
         print(f"enrolled {credential.id!r} on the token")
-        print(f"  token code {code.value}: "
-              + ("verified by the software TOTP" if verified else "DOES NOT VERIFY"))
+        if code is not None:
+            print(f"  token code {code.value}: "
+                  + ("verified by the software TOTP" if verified else "DOES NOT VERIFY"))
         if args.show_uri:
             print(uri)
             _print_qr(uri)
+    if failure is not None:
+        print_error(f"the account is stored and the URI handed on, but its first code could "
+                    f"not be read: {failure}")
+        return int(getattr(failure, "exit_code", EXIT_BAD_INPUT))
     return EXIT_OK if verified else EXIT_NO_MATCH
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        fh.write(text)
 
 
 def _print_qr(uri: str) -> None:
     from ..errors import MissingExtra
 
     try:
-        from .. import qr
-
-        print(qr.render_terminal(uri))
+        print_terminal_qr(
+            uri, instead="write it to a file with --uri-file and draw that with "
+            "'pyotp-hw uri qr - --png FILE < URI-FILE'"
+        )
     except MissingExtra as exc:
         print(f"pyotp-hw: no QR code: {exc}", file=sys.stderr)
 
@@ -541,12 +587,14 @@ def _register_virtual(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _state_store(args: argparse.Namespace) -> Any:
+    from .._secret_files import check_output
     from ..token.virtual.state import FileStore, MemoryStore, PassphraseSealer
 
     if args.state is None:
         if args.plaintext_state:
             raise CLIError("--plaintext-state needs --state FILE")
         return MemoryStore()
+    check_output(args.state, replace=True)  # before a passphrase is asked for
     if args.plaintext_state:
         print("pyotp-hw: warning: the state file holds the token's secrets in clear text",
               file=sys.stderr)
@@ -571,8 +619,9 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     import threading
 
     from ..token.apdu import Command
+    from ..token.errors import StateProtectionMismatch
     from ..token.virtual import TouchPolicy, make_card
-    from ..token.virtual.vpcd import serve
+    from ..token.virtual.vpcd import exposed_listeners, serve
 
     try:
         stall = [int(v, 16) for v in args.stall_on]
@@ -588,8 +637,24 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
         stop.wait()
         raise _Stopped
 
-    card = make_card(store=_state_store(args), profile=args.profile, touch=touch,
-                     capacity=args.capacity, stall_on=stall, on_stall=on_stall)
+    store = _state_store(args)
+    try:
+        card = make_card(store=store, profile=args.profile, touch=touch,
+                         capacity=args.capacity, stall_on=stall, on_stall=on_stall)
+    except StateProtectionMismatch as exc:
+        if exc.sealed:
+            raise CLIError(
+                f"{args.state} is sealed under a passphrase: run without --plaintext-state and "
+                f"give the passphrase in ${args.passphrase_env} (or at the prompt)"
+            ) from None
+        raise CLIError(
+            f"{args.state} is not sealed (its secrets are in clear text): add --plaintext-state "
+            "to use it"
+        ) from None
+    except OSError as exc:  # the first save of a new state file
+        raise CLIError(
+            f"cannot write the state file {args.state}: {exc.strerror or type(exc).__name__}"
+        ) from None
 
     def request_stop(signum: int, frame: object) -> None:
         stop.set()
@@ -604,8 +669,17 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     connected_once = threading.Event()
 
     def connected() -> None:
+        first = not connected_once.is_set()
         connected_once.set()
         print("virtual token: connected to the reader", file=sys.stderr, flush=True)
+        exposed = exposed_listeners(args.port) if first else []
+        if exposed:
+            print_warning(
+                f"vpcd listens on port {args.port} of every interface ({', '.join(exposed)}), "
+                "so a host on the network could connect to this reader as a card while this "
+                "token is not connected; vpcd cannot bind to loopback only: block the port with "
+                "a firewall, or use pyotp_hw.token.rig.PcscRig (a private network namespace)"
+            )
 
     def still_waiting() -> None:
         if not connected_once.is_set() and not stop.is_set():

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._common import EXIT_OK, CLIError, print_json
+from ._common import EXIT_OK, CLIError, print_json, print_terminal_qr
 
 if TYPE_CHECKING:
     from ..uri import OtpAuthURI
@@ -51,8 +51,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     make.add_argument("--name", required=True, help="the account name (user name, e-mail)")
     _add_parameters(make)
     make.add_argument("--image", metavar="URL", help="a logo URL (image parameter)")
-    make.add_argument("--png", metavar="FILE", help="also write the QR code as PNG")
-    make.add_argument("--svg", metavar="FILE", help="also write the QR code as SVG")
+    make.add_argument("--png", metavar="FILE",
+                      help="also write the QR code as PNG (mode 0600; an existing file is "
+                      "replaced, a symbolic link refused)")
+    make.add_argument("--svg", metavar="FILE", help="also write the QR code as SVG (as --png)")
     make.add_argument("--no-qr", action="store_true", help="do not draw the QR code")
     make.add_argument("--invert", action="store_true",
                       help="draw the QR code for a terminal with a light background")
@@ -65,8 +67,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     # nargs="+" so that a stray second URI is refused by us, not echoed back by argparse.
     qr.add_argument("uri", nargs="+", metavar="URI", help="the URI, or - to read it from stdin")
     out = qr.add_mutually_exclusive_group()
-    out.add_argument("--png", metavar="FILE", help="write a PNG file instead")
-    out.add_argument("--svg", metavar="FILE", help="write an SVG file instead")
+    out.add_argument("--png", metavar="FILE",
+                     help="write a PNG file instead (mode 0600; an existing file is replaced, "
+                     "a symbolic link refused)")
+    out.add_argument("--svg", metavar="FILE", help="write an SVG file instead (as --png)")
     qr.add_argument("--scale", type=int, default=8, help="pixels per module in files (default 8)")
     qr.add_argument("--invert", action="store_true",
                     help="draw for a terminal with a light background")
@@ -91,7 +95,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     exp.add_argument("--batch-size", type=int, default=10,
                      help="accounts per QR code (default 10, as the app does)")
     exp.add_argument("--png-prefix", metavar="PREFIX",
-                     help="also write each batch's QR code to PREFIX-N.png")
+                     help="also write each batch's QR code to PREFIX-N.png (mode 0600; "
+                     "existing files are replaced, symbolic links refused)")
     exp.add_argument("--json", action="store_true", help="print JSON")
     exp.set_defaults(handler=_cmd_export)
 
@@ -221,6 +226,10 @@ def _cmd_make(args: argparse.Namespace) -> int:
     if not args.hotp and args.counter is not None:
         raise CLIError("--counter needs --hotp")
     kind = "hotp" if args.hotp else "totp"
+    # Every output is checked before a secret exists: one that cannot be saved is not shown.
+    for path in (args.png, args.svg):
+        if path is not None:
+            _qr_module().check_output(path, replace=True)
     secret = random_secret(20)
     text = build(
         kind, secret, account=args.name, issuer=args.issuer, digest=args.digest,
@@ -241,7 +250,7 @@ def _cmd_make(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(text)
     if qr is not None and draw:
-        sys.stdout.write(qr.render_terminal(text, invert=args.invert))
+        print_terminal_qr(text, invert=args.invert, instead="use --png FILE")
     secret_text = entry.secret_base32
     grouped = " ".join(secret_text[i : i + 4] for i in range(0, len(secret_text), 4))
     print(f"secret (for typing in by hand): {grouped}")
@@ -251,14 +260,17 @@ def _cmd_make(args: argparse.Namespace) -> int:
 def _cmd_qr(args: argparse.Namespace) -> int:
     if len(args.uri) != 1:
         raise CLIError(f"uri qr draws one URI at a time, got {len(args.uri)}")
-    text = _one_uri(args.uri[0])
     qr = _qr_module()
+    for path in (args.png, args.svg):
+        if path is not None:
+            qr.check_output(path, replace=True)
+    text = _one_uri(args.uri[0])
     if args.png:
         qr.write_png(text, args.png, scale=args.scale)
     elif args.svg:
         qr.write_svg(text, args.svg, scale=args.scale)
     else:
-        sys.stdout.write(qr.render_terminal(text, invert=args.invert))
+        print_terminal_qr(text, invert=args.invert, instead="use --png FILE")
     return EXIT_OK
 
 
@@ -296,8 +308,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     written: list[str] = []
     if args.png_prefix:
         qr = _qr_module()
-        for index, text in enumerate(uris, 1):
-            path = f"{args.png_prefix}-{index}.png"
+        paths = [f"{args.png_prefix}-{index}.png" for index in range(1, len(uris) + 1)]
+        for path in paths:  # all of them before the first is written
+            qr.check_output(path, replace=True)
+        for path, text in zip(paths, uris, strict=True):
             qr.write_png(text, path)
             written.append(path)
     if args.json:

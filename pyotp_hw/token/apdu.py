@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from ..errors import InvalidArgument
 from .errors import ProtocolError
 
 __all__ = [
@@ -103,11 +104,11 @@ class Command:
         for name in ("cla", "ins", "p1", "p2"):
             value = getattr(self, name)
             if not 0 <= value <= 0xFF:
-                raise ValueError(f"APDU {name} must be one byte, got {value}")
+                raise InvalidArgument(f"APDU {name} must be one byte, got {value}")
         if len(self.data) > EXTENDED_MAX_DATA:
-            raise ValueError(f"APDU data of {len(self.data)} bytes is too long")
+            raise InvalidArgument(f"APDU data of {len(self.data)} bytes is too long")
         if self.le is not None and not 0 <= self.le <= 0x10000:
-            raise ValueError(f"APDU Le must be between 0 and 65536, got {self.le}")
+            raise InvalidArgument(f"APDU Le must be between 0 and 65536, got {self.le}")
 
     def __repr__(self) -> str:
         return (

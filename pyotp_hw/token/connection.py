@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from ..errors import InvalidArgument
 from .apdu import (
     CLA_CHAINING,
     EXTENDED_MAX_DATA,
@@ -77,7 +78,7 @@ class ApduChannel:
                 response, sw = self._exchange(Command(cla, ins, p1, p2, data), extended=True)
         else:
             if len(data) > EXTENDED_MAX_DATA:
-                raise ValueError(f"command data of {len(data)} bytes is too long")
+                raise InvalidArgument(f"command data of {len(data)} bytes is too long")
             response, sw = self._exchange(Command(cla, ins, p1, p2, data), extended=False)
         return self._collect(response, sw)
 

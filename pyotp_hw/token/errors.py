@@ -40,6 +40,7 @@ __all__ = [
     "CommandRejected",
     "InvalidCredential",
     "StateFileError",
+    "StateProtectionMismatch",
     "RigError",
 ]
 
@@ -195,6 +196,17 @@ class InvalidCredential(InvalidArgument):
 
 class StateFileError(TokenError, ValueError):
     """The virtual token's state file cannot be read (damaged, wrong passphrase, unknown format)."""
+
+
+class StateProtectionMismatch(StateFileError):
+    """A state file is sealed but was opened as plaintext, or the other way round.
+
+    ``sealed`` tells which the file is, so that a caller can name the option to change.
+    """
+
+    def __init__(self, message: str, *, sealed: bool) -> None:
+        super().__init__(message)
+        self.sealed = sealed
 
 
 class RigError(TokenError, RuntimeError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import os
 import threading
 import time
@@ -88,6 +89,8 @@ _NO_CALCULATE_ALL = {
     SW.CLA_NOT_SUPPORTED,
     SW.WRONG_P1P2,
 }
+# The latest time a code is computed for: the largest signed 64-bit Unix time, as in the core.
+_MAX_TIME = 2**63 - 1
 # How long a calculation may take before the session assumes the token waits for a touch.
 TOUCH_PROMPT_DELAY = 0.4
 
@@ -345,19 +348,32 @@ class TokenInfo:
 
 
 def _timestamp(for_time: Any) -> int:
+    """Unix seconds from None (now), an int, a float or an aware datetime, within 0..2**63-1.
+
+    Errors are :class:`InvalidCredential` (an :class:`~pyotp_hw.errors.InvalidArgument`), as
+    they always were here.
+    """
     if for_time is None:
         return int(time.time())
     if isinstance(for_time, datetime):
-        if for_time.tzinfo is None:
-            raise InvalidCredential("for_time must be an aware datetime (a naive one has no zone)")
-        return int(for_time.timestamp())
-    if isinstance(for_time, bool) or not isinstance(for_time, (int, float)):
+        if for_time.tzinfo is None or for_time.utcoffset() is None:
+            raise InvalidCredential(
+                "for_time must be an aware datetime (a naive one has no zone)"
+            )
+        seconds: float | int = for_time.timestamp()
+    elif isinstance(for_time, bool) or not isinstance(for_time, (int, float)):
         raise InvalidCredential(
             f"for_time must be Unix seconds or an aware datetime, not {type(for_time).__name__}"
         )
-    if for_time < 0:
+    else:
+        seconds = for_time
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise InvalidCredential("for_time must be a finite number of seconds")
+    if seconds < 0:
         raise InvalidCredential("for_time must not be negative")
-    return int(for_time)
+    if seconds > _MAX_TIME:
+        raise InvalidCredential(f"for_time must be at most {_MAX_TIME} (Unix seconds)")
+    return math.floor(seconds)
 
 
 def _code_from_truncated(value: bytes) -> tuple[int, str]:

@@ -15,6 +15,15 @@ it through ``PCSCLITE_CSOCK_NAME``, so it neither sees nor disturbs another pcsc
 uses the system socket and refuses to start next to a live pcscd (a stale socket of a dead one
 is cleaned up). The reader ports are chosen free at random.
 
+vpcd, the reader driver inside pcscd, is the listening side and binds its ports on every
+interface (vsmartcard's ``opensock`` uses ``INADDR_ANY``; its configuration names only the port,
+and its "reverse" mode, which would let the card listen instead, aborts this pcscd), so any host
+on the network could connect to a reader as its card. The rig therefore gives pcscd a private
+network namespace as well (holding only a loopback interface) and starts the virtual token inside
+that namespace (``nsenter``): the ports exist nowhere else. Client programs are not affected,
+since they reach pcscd through its Unix socket, a file. Without namespaces the rig warns
+(:class:`RigWarning`) that the readers' ports are open to the network.
+
 libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once per process: :meth:`PcscRig.start` sets it in
 ``os.environ`` and must run before the process first uses PC/SC; one rig per process.
 Children get SIGTERM if the process that started them dies, and a rig starting later stops what
@@ -34,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -41,7 +51,7 @@ from typing import IO
 
 from .errors import NoTokenFound, PcscUnavailable, RigError
 
-__all__ = ["PcscRig", "VirtualTokenProcess", "find_vpcd_driver", "SYSTEM_SOCKET"]
+__all__ = ["PcscRig", "RigWarning", "VirtualTokenProcess", "find_vpcd_driver", "SYSTEM_SOCKET"]
 
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 _SYSTEM_PID = Path("/run/pcscd/pcscd.pid")
@@ -57,8 +67,19 @@ _PR_SET_PDEATHSIG = 1
 _ISOLATE_SCRIPT = (
     'if [ ! -d /run/pcscd ] && ! mkdir -p /run/pcscd 2>/dev/null; then '
     "mount -t tmpfs none /run && mkdir /run/pcscd || exit 1; fi; "
+    'if [ -n "$3" ]; then "$3" -c "$4" || exit 1; fi; '
     'mount --bind "$0" /run/pcscd && exec "$1" -f -c "$2"'
 )
+# A new network namespace has its loopback interface down: bring it up (SIOCSIFFLAGS with
+# IFF_UP | IFF_LOOPBACK | IFF_RUNNING) without needing iproute2.
+_LOOPBACK_UP = (
+    "import fcntl, socket, struct; s = socket.socket(); "
+    "fcntl.ioctl(s, 0x8914, struct.pack('16sH22x', b'lo', 0x49))"
+)
+
+
+class RigWarning(UserWarning):
+    """The rig runs, but with less isolation than it wants (said in the message)."""
 
 
 def find_vpcd_driver() -> str | None:
@@ -231,6 +252,9 @@ class PcscRig:
         self.base: Path | None = None
         self.port = 0
         self.isolated = False
+        #: True when pcscd (and so vpcd's ports) lives in a private network namespace.
+        self.net_isolated = False
+        self._want_net = False
         self.socket_path = SYSTEM_SOCKET
         self._pcscd: subprocess.Popen[bytes] | None = None
         self._tokens: list[VirtualTokenProcess] = []
@@ -308,28 +332,63 @@ class PcscRig:
         prefix = ["unshare"]
         if os.geteuid() != 0:
             prefix += ["--user", "--map-root-user"]
+        if self._want_net:
+            prefix.append("--net")
         return [*prefix, "--mount", "--propagation", "private", "--"]
 
     def _start_pcscd(self, pcscd: str, conf: Path, run: Path, timeout: float) -> None:
         assert self.base is not None
         log = open(self.base / "pcscd.log", "ab")
         try:
-            prefix = self._isolation_prefix()
-            if prefix is not None:
-                command = [*prefix, "sh", "-c", _ISOLATE_SCRIPT, str(run), pcscd, str(conf)]
+            self._want_net = shutil.which("nsenter") is not None
+            tried = False
+            for _ in range(2):  # with a private network, then (if that fails) without
+                prefix = self._isolation_prefix()
+                if prefix is None:
+                    break
+                tried = True
+                loopback = [self.python, _LOOPBACK_UP] if self._want_net else ["", ""]
+                command = [*prefix, "sh", "-c", _ISOLATE_SCRIPT, str(run), pcscd, str(conf),
+                           *loopback]
                 if self._spawn(command, log, run / "pcscd.comm", timeout):
                     self.isolated = True
+                    self.net_isolated = self._want_net
                     self.socket_path = run / "pcscd.comm"
+                    self._warn_if_exposed()
                     return
-                if self.isolate:
-                    raise RigError(f"pcscd did not start in a private namespace: {self._log()}")
+                if not self._want_net:
+                    break
+                self._want_net = False
+            if tried and self.isolate:
+                raise RigError(f"pcscd did not start in a private namespace: {self._log()}")
             self._clear_system_socket()
             if not self._spawn([pcscd, "-f", "-c", str(conf)], log, SYSTEM_SOCKET, timeout):
                 raise RigError(f"pcscd did not start: {self._log()}")
             self.isolated = False
+            self.net_isolated = False
             self.socket_path = SYSTEM_SOCKET
+            self._warn_if_exposed()
         finally:
             log.close()
+
+    def _warn_if_exposed(self) -> None:
+        if not self.net_isolated:
+            warnings.warn(
+                f"vpcd listens on TCP ports {self.port} and {self.port + 1} on every interface "
+                "(no private network namespace here: needs unshare and nsenter, as root or with "
+                "user namespaces): another host could connect to the rig's readers as a card",
+                RigWarning,
+                stacklevel=3,
+            )
+
+    def card_command(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` prefixed so that it runs where the vpcd ports are (the rig's network)."""
+        if not self.net_isolated or self._pcscd is None:
+            return list(argv)
+        prefix = ["nsenter", "--target", str(self._pcscd.pid)]
+        if os.geteuid() != 0:
+            prefix += ["--user", "--preserve-credentials"]
+        return [*prefix, "--net", "--", *argv]
 
     def _spawn(self, command: Sequence[str], log: IO[bytes], sock: Path, timeout: float) -> bool:
         assert self.base is not None
@@ -417,8 +476,8 @@ class PcscRig:
         log = self.base / f"token-{slot}-{len(self._tokens)}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(  # noqa: S603 - fixed argument list
-                [self.python, "-m", "pyotp_hw", "token", "virtual", "--port", str(port),
-                 *args],
+                self.card_command([self.python, "-m", "pyotp_hw", "token", "virtual",
+                                   "--port", str(port), *args]),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from ..errors import InvalidArgument
 from .errors import ProtocolError
 
 __all__ = ["Tlv", "TlvError", "encode", "encode_many", "parse", "parse_dict", "first", "only"]
@@ -44,13 +45,13 @@ def _encode_length(n: int) -> bytes:
         return bytes([0x81, n])
     if n <= _MAX_LENGTH:
         return bytes([0x82, n >> 8, n & 0xFF])
-    raise ValueError(f"TLV value of {n} bytes is too long (at most {_MAX_LENGTH})")
+    raise InvalidArgument(f"TLV value of {n} bytes is too long (at most {_MAX_LENGTH})")
 
 
 def encode(tag: int, value: bytes = b"") -> bytes:
     """Encode one TLV with a one-byte ``tag``."""
     if not 0 <= tag <= 0xFF:
-        raise ValueError(f"TLV tag must be one byte, got {tag}")
+        raise InvalidArgument(f"TLV tag must be one byte, got {tag}")
     return bytes([tag]) + _encode_length(len(value)) + bytes(value)
 
 

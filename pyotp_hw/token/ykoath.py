@@ -98,7 +98,10 @@ MIN_KEY_LENGTH = 14
 MAX_KEY_LENGTH = 64
 CHALLENGE_LENGTH = 8
 
-_ID = re.compile(r"^(?:(\d+)/)?(?:([^:]+):)?(.+)$", re.DOTALL)
+# ASCII digits only: re's \d would also take other scripts' digits, which int() reads.
+_ID = re.compile(r"^(?:([0-9]+)/)?(?:([^:]+):)?(.+)$", re.DOTALL)
+# A period of more digits than 2**32-1 has is not one (and int() refuses 4300 digits or more).
+_MAX_PERIOD_DIGITS = 10
 
 
 def format_id(account: str, issuer: str | None, *, totp: bool, period: int) -> str:
@@ -121,6 +124,8 @@ def parse_id(cred_id: str, *, totp: bool) -> tuple[str | None, str, int]:
     if match is None:  # only an empty id fails to match
         return None, cred_id, DEFAULT_PERIOD
     period_text, issuer, account = match.groups()
+    if period_text and len(period_text.lstrip("0")) > _MAX_PERIOD_DIGITS:
+        return None, cred_id, DEFAULT_PERIOD
     period = int(period_text) if period_text else DEFAULT_PERIOD
     if not 0 < period < 2**32:  # not a usable period: the prefix is part of the name
         return None, cred_id, DEFAULT_PERIOD

@@ -232,7 +232,7 @@ def test_enroll_both_halves(run: Run, token: Any, tmp_path: Path) -> None:
             1_700_000_000)
     shown = run.json("token", "enroll", "--issuer", "Shop", "--name", "dan", "--show-uri")
     assert shown["verified"] is True and parse(shown["uri"]).account == "dan"
-    status, _, err = run("token", "enroll", "--issuer", "Shop", "--name", "dan")
+    status, _, err = run("token", "enroll", "--issuer", "Shop", "--name", "dan", "--show-uri")
     assert status == 2 and "already on the token" in err
 
 

@@ -176,7 +176,7 @@ def test_card_without_the_oath_applet(rig: Any) -> None:
         "signal.signal(signal.SIGTERM, lambda *a: stop.set())\n"
         "serve(VirtualCard([]), port=int(sys.argv[1]), stop=stop)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(rig.port)],
+    proc = subprocess.Popen(rig.card_command([sys.executable, "-c", script, str(rig.port)]),
                             env=rig.env())
     try:
         rig.wait_card(0, present=True)

@@ -132,3 +132,48 @@ def test_missing_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rigmod, "find_vpcd_driver", lambda: None)
     with pytest.raises(RigError, match="vsmartcard-vpcd"):
         rigmod.PcscRig().start()
+
+
+def _non_loopback_ipv4() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (SIOCGIFADDR on each interface)."""
+    import fcntl
+    import socket
+    import struct
+
+    found = []
+    for _, name in socket.if_nameindex():
+        if name == "lo":
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                request = struct.pack("256s", name.encode()[:15])
+                answer = fcntl.ioctl(probe.fileno(), 0x8915, request)
+            except OSError:
+                continue
+        found.append(socket.inet_ntoa(answer[20:24]))
+    return found
+
+
+@pytest.mark.pcsc
+def test_the_vpcd_ports_cannot_be_reached_from_outside_the_rig(rig: Any, token: Any) -> None:
+    import socket
+
+    if getattr(rig, "net_isolated", True) is False:
+        pytest.skip("no private network namespace on this machine: the rig warned (RigWarning)")
+    addresses = _non_loopback_ipv4()
+    if not addresses:
+        pytest.skip("this machine has no non-loopback IPv4 address to try from")
+    reached = []
+    for address in [*addresses, "127.0.0.1"]:
+        for port in (rig.port, rig.port + 1):  # the reader with the token, and the empty one
+            try:
+                with socket.create_connection((address, port), timeout=2):
+                    reached.append(f"{address}:{port}")
+            except OSError:
+                pass
+    assert reached == [], f"a host could connect to vpcd as a card at {reached}"
+    # The rig itself still works: its token answers through pcscd.
+    from pyotp_hw.token import open_token
+
+    with open_token(rig.reader(0)) as tok:
+        assert tok.list() == []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import MissingExtra
-from ..errors import StateFileError
+from ..errors import StateFileError, StateProtectionMismatch
 
 __all__ = [
     "StoredCredential",
@@ -288,14 +288,20 @@ class FileStore:
         protection = document.get("protection")
         if protection == "none":
             if self.sealer is not None:
-                raise StateFileError(
-                    "the state file is not sealed; open it with the plaintext option"
+                raise StateProtectionMismatch(
+                    f"the state file {str(self.path)!r} is not sealed: it holds its secrets in "
+                    "clear text, so open it as plaintext (no passphrase opens it)",
+                    sealed=False,
                 )
             return OathState.from_json(document.get("state"))
         if protection != "scrypt+aes-256-gcm":
             raise StateFileError(f"state file protection {protection!r} is not supported")
         if self.sealer is None:
-            raise StateFileError("the state file is sealed: give its passphrase")
+            raise StateProtectionMismatch(
+                f"the state file {str(self.path)!r} is sealed under a passphrase: it cannot be "
+                "opened as plaintext; open it with its passphrase",
+                sealed=True,
+            )
         plaintext = self.sealer.open(document)
         try:
             return OathState.from_json(json.loads(plaintext))
