@@ -18,6 +18,8 @@ import importlib.metadata
 import inspect
 import os
 import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -591,3 +593,43 @@ def test_lone_surrogate_code_is_false() -> None:
     assert totp.verify("\ud800", for_time=0) is False
     assert hw.utils.strings_equal("\ud800", "\ud800") is True
     assert hw.utils.strings_equal("\ud800", "\ud801") is False
+
+
+# ---------------------------------------------------------------- the alias
+
+def test_one_alias_line_serves_pyotps_submodules_too() -> None:
+    """``sys.modules["pyotp"] = pyotp_hw.pyotp`` alone: ``from pyotp.totp import TOTP`` works."""
+    script = """
+import pkgutil, sys, warnings
+warnings.simplefilter("error")
+import pyotp_hw.pyotp
+sys.modules["pyotp"] = pyotp_hw.pyotp
+from pyotp.totp import TOTP
+from pyotp.hotp import HOTP
+from pyotp.utils import strings_equal
+from pyotp.contrib.steam import Steam
+import pyotp.contrib, pyotp.otp, pyotp.exceptions, pyotp.compat
+import pyotp
+assert TOTP is pyotp.TOTP is pyotp_hw.pyotp.totp.TOTP
+assert HOTP is pyotp_hw.pyotp.HOTP and Steam is pyotp_hw.pyotp.contrib.Steam
+assert strings_equal is pyotp_hw.pyotp.utils.strings_equal
+assert sys.modules["pyotp.contrib.steam"] is pyotp_hw.pyotp.contrib.steam
+assert pkgutil.resolve_name("pyotp.totp.time") is sys.modules["time"]
+assert pyotp_hw.pyotp.totp.__spec__.name == "pyotp_hw.pyotp.totp"
+assert not [m for m in sys.modules if m.startswith("pyotp.") and
+            not sys.modules[m].__name__.startswith("pyotp_hw.pyotp")]
+print(TOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").at(59))
+# An object pickled by pyotp itself (a session, a cache) loads as the drop-in's.
+import pickle
+old = pickle.loads(bytes.fromhex(sys.argv[1]))
+assert type(old) is pyotp_hw.pyotp.TOTP
+print(old.at(59), old.provisioning_uri())
+"""
+    pickled = pickle.dumps(pyotp.TOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", digits=8, name="a@b"))
+    proc = subprocess.run([sys.executable, "-c", script, pickled.hex()], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[:2] == [
+        "287082", "94287082 " + pyotp.TOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", digits=8,
+                                           name="a@b").provisioning_uri()]
+

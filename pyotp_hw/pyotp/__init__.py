@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InvalidArgument, InvalidType
-from . import compat, contrib, exceptions, hotp, otp, totp, utils
+from . import _alias, compat, contrib, exceptions, hotp, otp, totp, utils
 from ._parse import parse_uri
 from .compat import random
 from .exceptions import OTPVerificationError, PyOTPError
@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+# So that `sys.modules["pyotp"] = pyotp_hw.pyotp` also serves `from pyotp.totp import TOTP`.
+_alias.install(__name__)
 
 
 def _length(length: object, least: int) -> int:

@@ -1,12 +1,10 @@
-"""Make ``import pyotp`` (and ``pyotp.totp``, ``pyotp.utils``...) give pyotp_hw.pyotp.
+"""Make ``import pyotp`` give pyotp_hw.pyotp: the one line a pyotp user would write, nothing else.
 
-The sys.modules mapping a pyotp user would write, and nothing else.
+(Submodules such as ``pyotp.totp`` follow by themselves: see pyotp_hw/pyotp/_alias.py.)
 """
 
 import sys
 
-import pyotp_hw.pyotp  # noqa: F401  (loads every submodule, which the loop then maps)
+import pyotp_hw.pyotp
 
-for _name, _module in list(sys.modules.items()):
-    if _name == "pyotp_hw.pyotp" or _name.startswith("pyotp_hw.pyotp."):
-        sys.modules["pyotp" + _name[len("pyotp_hw.pyotp"):]] = _module
+sys.modules["pyotp"] = pyotp_hw.pyotp
