@@ -633,3 +633,11 @@ print(old.at(59), old.provisioning_uri())
         "287082", "94287082 " + pyotp.TOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", digits=8,
                                            name="a@b").provisioning_uri()]
 
+
+@pytest.mark.parametrize("code", ["2147483647", "2147483648", "4294967295", "4294967296",
+                                  "9999999999"])
+def test_ten_digit_codes_above_31_bits_are_false(code: str) -> None:
+    """Truncation keeps 31 bits, so such codes never match; they must not reach the C core."""
+    for module in (pyotp, hw):
+        assert module.HOTP(b32(bytes(range(20))), digits=10).verify(code, 0) is False
+        assert module.TOTP(b32(bytes(range(20))), digits=10).verify(code, for_time=0) is False

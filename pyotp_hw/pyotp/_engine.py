@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 U64_MAX = (1 << 64) - 1
+TRUNCATION_MAX = (1 << 31) - 1  # RFC 4226 dynamic truncation keeps 31 bits
 WEAK_DIGEST_MESSAGE = (
     "selected digest function must generate digest size greater than or equals to 18 bytes"
 )
@@ -174,6 +175,8 @@ def find_code(core: CoreHOTP, text: str, digits: int, first: int, span: int) -> 
     if normal is None or len(normal) != digits or not normal.isascii() or not normal.isdigit():
         return None  # cannot equal a code, which is exactly `digits` ASCII digits
     code = int(normal)
+    if code > TRUNCATION_MAX:
+        return None  # above any truncated value (10-digit codes only): no counter can match
     found: int | None = None
     start, last = first, first + span
     while start <= last:
