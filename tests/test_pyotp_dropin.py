@@ -641,3 +641,24 @@ def test_ten_digit_codes_above_31_bits_are_false(code: str) -> None:
     for module in (pyotp, hw):
         assert module.HOTP(b32(bytes(range(20))), digits=10).verify(code, 0) is False
         assert module.TOTP(b32(bytes(range(20))), digits=10).verify(code, for_time=0) is False
+
+
+# ---------------------------------------------------------------- the benchmark rows
+
+
+def test_bench_shows_the_dropin_next_to_pyotp() -> None:
+    from pyotp_hw import bench
+
+    cases = bench.cases(quick=True, digests=["sha1", "sha256"])
+    dropin = [c for c in cases if c.name.startswith("pyotp_hw.pyotp ")]
+    assert {c.group for c in dropin} == {
+        f"{d} {job}" for d in ("sha1", "sha256")
+        for job in ("HOTP generation", "TOTP verify +-1, new key per user",
+                    "TOTP verify +-1, keys prepared")} | {"sha1 TOTP.now(), one code per call"}
+    for case in dropin:
+        peers = [c for c in cases if c.group == case.group and c.family == "pyotp"]
+        assert peers and all(p.units == case.units for p in peers), case.group
+    baselines = [c for c in cases if c.family == "pyotp" and not c.baseline_group]
+    results = bench.run(baselines + dropin, repeat=1)
+    assert all(r.ratio_to_pyotp is not None and r.ratio_to_pyotp > 0 for r in results)
+
