@@ -337,6 +337,66 @@ def _thread_cases(units: int, kernel: str) -> list[Case]:
     ]
 
 
+def _dropin_cases(digests: Sequence[str], codes: int, users: int, calls: int) -> list[Case]:
+    """pyotp_hw.pyotp (pyotp's API on the C core) doing each pyotp row's work, in its group."""
+    from . import pyotp as dropin
+
+    result = []
+    for digest in digests:
+        fn, key = _HASHLIB[digest], _keys(1, digest)[0]
+        keys = _keys(users, digest)
+        secrets = [_b32(k) for k in keys]
+        texts = [f"{c:06d}" for c in _user_codes(keys, digest)]
+
+        def at(key: bytes = key, fn: Any = fn) -> Callable[[], object]:
+            h = dropin.HOTP(_b32(key), digest=fn)
+
+            def go() -> None:
+                for i in range(codes):
+                    h.at(i)
+
+            return go
+
+        def new(secrets: list[str] = secrets, texts: list[str] = texts,
+                fn: Any = fn) -> Callable[[], object]:
+            def go() -> None:
+                for s, c in zip(secrets, texts, strict=True):
+                    dropin.TOTP(s, digest=fn).verify(c, for_time=_T, valid_window=1)
+
+            return go
+
+        def kept(secrets: list[str] = secrets, texts: list[str] = texts,
+                 fn: Any = fn) -> Callable[[], object]:
+            objs = [dropin.TOTP(s, digest=fn) for s in secrets]
+
+            def go() -> None:
+                for o, c in zip(objs, texts, strict=True):
+                    o.verify(c, for_time=_T, valid_window=1)
+
+            return go
+
+        new_key = f"{digest} TOTP verify +-1, new key per user"
+        result += [
+            Case(f"{digest} HOTP generation", "pyotp_hw.pyotp HOTP.at", "code", codes, at),
+            Case(new_key, "pyotp_hw.pyotp TOTP(secret).verify", "user", users, new),
+            Case(f"{digest} TOTP verify +-1, keys prepared", "pyotp_hw.pyotp TOTP.verify, "
+                 "objects kept", "user", users, kept, baseline_group=new_key),
+        ]
+    if "sha1" in digests:
+        def now() -> Callable[[], object]:
+            t = dropin.TOTP(_b32(_keys(1, "sha1")[0]))
+
+            def go() -> None:
+                for _ in range(calls):
+                    t.now()
+
+            return go
+
+        result.append(Case("sha1 TOTP.now(), one code per call", "pyotp_hw.pyotp TOTP.now",
+                           "code", calls, now))
+    return result
+
+
 def cases(*, quick: bool = False, digests: Sequence[str] = DIGESTS,
           kernels: Sequence[str] | None = None) -> list[Case]:
     """Every case, in table order. ``kernels`` defaults to every kernel this CPU runs."""
@@ -357,6 +417,7 @@ def cases(*, quick: bool = False, digests: Sequence[str] = DIGESTS,
         result += _scalar_cases(calls, sha1)
         best = _native.kernel_for(_native.digest_id("sha1")).name
         result += _thread_cases(big, best if best in sha1 else sha1[0])
+    result += _dropin_cases(digests, gen_units, users, calls)
     # Rows of a group together, in the order the groups first appear.
     order = {g: i for i, g in enumerate(dict.fromkeys(c.group for c in result))}
     return sorted(result, key=lambda c: order[c.group])

@@ -1,0 +1,1 @@
+"""pyotp 2.12.1's own test suite, fetched from PyPI at test time, run against pyotp_hw.pyotp."""
