@@ -19,7 +19,8 @@ from ._common import EXIT_BAD_INPUT, EXIT_NO_TOKEN, CLIError, print_error
 __all__ = ["main", "build_parser"]
 
 # Modules providing command groups, in the order `--help` lists them.
-_COMMAND_MODULES = ("otp_cmds", "uri_cmds", "token_cmds", "verifier_cmds", "bench_cmd")
+_COMMAND_MODULES = ("otp_cmds", "uri_cmds", "token_cmds", "verifier_cmds", "bench_cmd",
+                    "oathtool_cmd")
 
 
 # What argparse quotes back in its messages: a value the user typed, which may be a secret.
