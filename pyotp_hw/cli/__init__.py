@@ -104,8 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return 0 (ok), 1 (no match), 2 (bad input) or 3 (no token)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["oathtool"]:
+        # oathtool's own option rules apply to every later word ("--=x" included), so these
+        # words never meet the top-level parser, which would read them as its own options.
+        from .oathtool_cmd import run_words
+
+        return run_words(words[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     try:
         status: int = args.handler(args)
     except CLIError as exc:

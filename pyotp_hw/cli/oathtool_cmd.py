@@ -17,9 +17,7 @@ Deliberate differences, each where oathtool 2.6.7 itself misbehaves or speaks fo
   stops) and, when validating, search its 2**32 positions forever when nothing matches: here
   the search stops after one cycle with the not-found error;
 * date strings for ``-N``/``-S`` outside the subset of GNU date syntax documented in
-  :mod:`pyotp_hw.cli._gnudate` are refused with oathtool's ``cannot parse time`` error;
-* an argument starting with ``--=`` is taken by pyotp-hw's own parser, before this command
-  sees it, as an ambiguous abbreviation of its ``--help``/``--version`` (exit status 2).
+  :mod:`pyotp_hw.cli._gnudate` are refused with oathtool's ``cannot parse time`` error.
 
 Like oathtool, ``--verbose`` prints the key (hex and base32) and a failed validation names the
 OTP it was given.
@@ -139,7 +137,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _cmd_oathtool(args: argparse.Namespace) -> int:
-    raw = [os.fsencode(a) for a in args.oathtool_args]
+    return run_words(args.oathtool_args)
+
+
+def run_words(words: Sequence[str]) -> int:
+    """Run oathtool's command line given as the words after ``pyotp-hw oathtool``."""
+    raw = [os.fsencode(a) for a in words]
     return run(raw, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
 
 
