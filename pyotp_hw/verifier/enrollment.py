@@ -24,7 +24,7 @@ from . import matching
 from .errors import ReauthenticationRequired, StoreError
 from .events import EventHub
 from .gate import Gate
-from .inputs import check_params, check_user
+from .inputs import check_label, check_params, check_user
 from .policy import Policy, canonical_code
 from .records import (
     REJECTED,
@@ -239,6 +239,8 @@ class Enroller:
         interval = 30 if interval is None else interval
         counter = counter or 0
         checked = check_params(self._policy, kind, digest, digits, interval, t0, counter)
+        issuer = check_label("issuer", issuer)
+        name = check_label("name", name)
         return _Secret(secret, checked, digits, digest, interval, t0, counter, issuer, name)
 
     def _seal_row(self, user: str, secret: bytes, *, state: CredentialState, kind: Kind,

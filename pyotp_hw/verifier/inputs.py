@@ -24,6 +24,7 @@ __all__ = [
     "seconds",
     "check_params",
     "check_state",
+    "check_label",
     "check_labels",
 ]
 
@@ -137,8 +138,24 @@ def check_state(state: object) -> CredentialState:
     raise InvalidArgument("state must be 'active' or 'pending'")
 
 
-def check_labels(issuer: object, name: object) -> None:
-    """The issuer and account name of a new enrollment: non-empty strs."""
-    for label, value in (("issuer", issuer), ("name", name)):
-        if not isinstance(value, str) or not value:
+def check_label(label: str, value: object, *, required: bool = False) -> str | None:
+    """An issuer or account name: None (unless ``required``) or text every store can keep
+    (no NUL, no lone surrogate; non-empty when ``required``)."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        if required:
             raise InvalidArgument(f"{label} must be a non-empty str")
+        raise InvalidType(f"{label} must be a str or None, not {type(value).__name__}")
+    if required and not value:
+        raise InvalidArgument(f"{label} must be a non-empty str")
+    if "\x00" in value or not _encodable(value):
+        raise InvalidArgument(
+            f"{label} must be valid Unicode text without NUL (no store can keep it otherwise)")
+    return value
+
+
+def check_labels(issuer: object, name: object) -> None:
+    """The issuer and account name of a new enrollment: non-empty text."""
+    check_label("issuer", issuer, required=True)
+    check_label("name", name, required=True)
