@@ -53,7 +53,7 @@ def check_user(user: object) -> str:
 def user_is_valid(user: object) -> bool:
     """True when :func:`check_user` would accept ``user`` (the batch path's fast check)."""
     return (type(user) is str and 0 < len(user) <= MAX_USER_LEN and "\x00" not in user
-            and _encodable(user))
+            and (user.isascii() or _encodable(user)))
 
 
 def _encodable(text: str) -> bool:

@@ -77,7 +77,7 @@ def match(items: Sequence[Candidate], slots: Sequence[KeySlot | None], t: float,
     codes the next counter or up to ``policy.look_ahead`` beyond it.
     """
     out = Matches(len(items))
-    groups: dict[_GroupKey, list[int]] = {}
+    groups: dict[_GroupKey, tuple[list[int], list[KeySlot]]] = {}
     for j, slot in enumerate(slots):
         if slot is None:
             out.error[j] = Reason.UNREADABLE
@@ -90,12 +90,16 @@ def match(items: Sequence[Candidate], slots: Sequence[KeySlot | None], t: float,
             key: _GroupKey = (st.digest, "totp", st.digits, st.period, st.t0)
         else:
             key = (st.digest, "hotp", st.digits, 0, 0)
-        groups.setdefault(key, []).append(j)
-    for key, members in groups.items():
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ([], [])
+        group[0].append(j)
+        group[1].append(slot)
+    for key, (members, keys) in groups.items():
         if key[1] == "totp":
-            _match_totp(members, slots, items, out, t, policy)
+            _match_totp(members, keys, items, out, t, policy)
         else:
-            _match_hotp(members, slots, items, out, policy)
+            _match_hotp(members, keys, items, out, policy)
     return out
 
 
@@ -129,14 +133,9 @@ class _BatchKeys:
             self._merged.close()
 
 
-def _slot(slots: Sequence[KeySlot | None], j: int) -> KeySlot:
-    slot = slots[j]
-    assert slot is not None  # groups hold only codes with a key
-    return slot
-
-
-def _match_totp(members: list[int], slots: Sequence[KeySlot | None],
-                items: Sequence[Candidate], out: Matches, t: float, policy: Policy) -> None:
+def _match_totp(members: list[int], keys: list[KeySlot], items: Sequence[Candidate],
+                out: Matches, t: float, policy: Policy) -> None:
+    """TOTP codes of one group; ``keys[k]`` holds the key of ``items[members[k]]``."""
     max_drift = policy.max_drift
     first = items[members[0]][0]
     period, t0, digits = first.period, first.t0, first.digits
@@ -151,7 +150,7 @@ def _match_totp(members: list[int], slots: Sequence[KeySlot | None],
     last = array("q")
     entries: list[KeySlot] = []
     keep: list[int] = []
-    for j in members:
+    for j, slot in zip(members, keys, strict=True):
         st, value, _ = items[j]
         at = t_int
         if st.drift and max_drift:
@@ -162,7 +161,7 @@ def _match_totp(members: list[int], slots: Sequence[KeySlot | None],
         codes.append(value)
         times.append(at)
         last.append(-1 if st.last_step is None else st.last_step)
-        entries.append(_slot(slots, j))
+        entries.append(slot)
         keep.append(j)
     if not keep:
         return
@@ -201,17 +200,17 @@ def _verify_totp(table: bulk.KeyTable, rows: array[int], keep: list[int], codes:
         out.replay[keep[k]] = s >= 0
 
 
-def _match_hotp(members: list[int], slots: Sequence[KeySlot | None],
-                items: Sequence[Candidate], out: Matches, policy: Policy) -> None:
+def _match_hotp(members: list[int], keys: list[KeySlot], items: Sequence[Candidate],
+                out: Matches, policy: Policy) -> None:
+    """HOTP codes of one group; ``keys[k]`` holds the key of ``items[members[k]]``."""
     digits = items[members[0]][0].digits
     look = policy.look_ahead
     counters = array("Q")
     codes = array("I")
     entries: list[KeySlot] = []
     keep: list[int] = []
-    for j in members:
+    for j, slot in zip(members, keys, strict=True):
         st, value, _ = items[j]
-        slot = _slot(slots, j)
         nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
         if nxt > U64_MAX:
             out.error[j] = Reason.OUT_OF_RANGE
