@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
+
+from ..uri import Kind
 
 __all__ = [
+    "Kind",
+    "CredentialState",
     "Reason",
     "Result",
     "Event",
@@ -20,7 +24,15 @@ __all__ = [
     "HOTP_BIAS",
     "to_stored_counter",
     "from_stored_counter",
+    "public_step",
+    "REJECTED",
+    "VERDICT_REASON",
 ]
+
+#: Where a credential stands: ``"active"`` (signs in) or ``"pending"`` (enrolled, unconfirmed).
+#: (Credential kinds are :data:`pyotp_hw.uri.Kind`: ``"totp"`` or ``"hotp"``.) Both are the
+#: values stores keep, which their schema checks.
+CredentialState = Literal["active", "pending"]
 
 # HOTP counters span 0 .. 2**64-1 but databases hold signed 64-bit integers, so counters are
 # stored shifted down by 2**63; the order (and therefore "last_step < :s") is preserved.
@@ -35,6 +47,13 @@ def to_stored_counter(counter: int) -> int:
 def from_stored_counter(value: int) -> int:
     """The HOTP counter a stored signed 64-bit value stands for."""
     return value + HOTP_BIAS
+
+
+def public_step(kind: Kind, step: int | None) -> int | None:
+    """A consumed step as callers see it (HOTP counters are stored shifted)."""
+    if step is None or kind == "totp":
+        return step
+    return from_stored_counter(step)
 
 
 class Reason(str, enum.Enum):
@@ -77,6 +96,10 @@ class Result(NamedTuple):
         return self.ok
 
 
+#: One rejection per reason: they carry no per-call data, so one instance serves every caller.
+REJECTED = {reason: Result(False, reason) for reason in Reason}
+
+
 class EventKind(str, enum.Enum):
     """Kinds of recorded events."""
 
@@ -116,8 +139,8 @@ class Credential:
 
     id: int
     user: str
-    state: str  # "active" or "pending"
-    kind: str  # "totp" or "hotp"
+    state: CredentialState
+    kind: Kind
     digest: str
     digits: int
     period: int
@@ -165,7 +188,7 @@ class Params(NamedTuple):
 
     id: int
     user: str
-    kind: str
+    kind: Kind
     digest: str
     digits: int
     period: int
@@ -179,7 +202,7 @@ class State(NamedTuple):
 
     id: int
     user: str
-    kind: str
+    kind: Kind
     digest: str
     digits: int
     period: int
@@ -208,8 +231,8 @@ class CredentialInfo:
     """What an operator may see of a credential: everything but the seed."""
 
     user: str
-    state: str
-    kind: str
+    state: CredentialState
+    kind: Kind
     digest: str
     digits: int
     period: int
@@ -251,6 +274,16 @@ class Verdict(enum.IntEnum):
     LOCKED = 3  # the credential was locked before this attempt could count
     THROTTLED = 4  # the credential was in its delay before this attempt could count
     GONE = 5  # the credential was removed since its state was read
+
+
+#: The rejection reason of each verdict but ACCEPTED.
+VERDICT_REASON = {
+    Verdict.FAILED: Reason.INVALID,
+    Verdict.REPLAY: Reason.REPLAY,
+    Verdict.LOCKED: Reason.LOCKED,
+    Verdict.THROTTLED: Reason.THROTTLED,
+    Verdict.GONE: Reason.NO_CREDENTIAL,
+}
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from ...errors import InvalidArgument
 from ..errors import ReauthenticationRequired
 from ..policy import Policy
-from ..records import Attempt, Credential, Event, State, Verdict
+from ..records import Attempt, Credential, CredentialState, Event, State, Verdict
 
 __all__ = ["Store", "SCHEMA_VERSION"]
 
@@ -51,7 +51,7 @@ class Store(abc.ABC):
         """The state of each user's active credential (users without one are left out)."""
 
     @abc.abstractmethod
-    def get(self, user: str, state: str) -> Credential | None:
+    def get(self, user: str, state: CredentialState) -> Credential | None:
         """The user's credential in ``state`` ("active" or "pending"), or None."""
 
     @abc.abstractmethod
@@ -116,7 +116,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def delete(
-        self, user: str, states: Sequence[str], events: Sequence[Event], *, forget: bool = False
+        self, user: str, states: Sequence[CredentialState], events: Sequence[Event], *,
+        forget: bool = False
     ) -> list[int]:
         """Delete the user's credentials in ``states``; with ``forget`` also their events.
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import AlreadyEnrolled
 from ..policy import Policy
-from ..records import Attempt, Credential, Event, EventKind, State, Verdict
+from ..records import Attempt, Credential, CredentialState, Event, EventKind, State, Verdict
 from .base import (
     Store,
     _check_attempts,
@@ -29,7 +29,7 @@ class MemoryStore(Store):
         self._lock = threading.Lock()
         self._meta: dict[str, str] = {}
         self._rows: dict[int, Credential] = {}
-        self._by_user: dict[tuple[str, str], int] = {}
+        self._by_user: dict[tuple[str, CredentialState], int] = {}
         self._events: list[Event] = []
         self._next_id = 1
         self._unknown: dict[str, int] = {}
@@ -55,7 +55,7 @@ class MemoryStore(Store):
                     out[user] = self._rows[cid].state_now
             return out
 
-    def get(self, user: str, state: str) -> Credential | None:
+    def get(self, user: str, state: CredentialState) -> Credential | None:
         """A copy of one row."""
         with self._lock:
             cid = self._by_user.get((user, state))
@@ -123,7 +123,7 @@ class MemoryStore(Store):
         self._rows[row.id] = row
         self._by_user[(row.user, row.state)] = row.id
 
-    def _pop(self, user: str, state: str) -> Credential | None:
+    def _pop(self, user: str, state: CredentialState) -> Credential | None:
         cid = self._by_user.pop((user, state), None)
         return None if cid is None else self._rows.pop(cid)
 
@@ -202,7 +202,8 @@ class MemoryStore(Store):
             return True, old
 
     def delete(
-        self, user: str, states: Sequence[str], events: Sequence[Event], *, forget: bool = False
+        self, user: str, states: Sequence[CredentialState], events: Sequence[Event], *,
+        forget: bool = False
     ) -> list[int]:
         """Drop rows (and with ``forget`` the user's events)."""
         with self._lock:

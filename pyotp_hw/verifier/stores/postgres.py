@@ -13,15 +13,22 @@ whole and retried.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from ...errors import MissingExtra
 from ..errors import InvalidStoreURL, StoreError
+from ..policy import Policy
+from ..records import Attempt, Credential, Event, Verdict
+from .dbapi import Cursor, Param, Row, Scalar
 from .redact import redact_url, scrub
 from .sql import SQLStore
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["PostgresStore"]
 
@@ -31,7 +38,10 @@ _RETRIES = 5
 _SCHEMA_LOCK_KEY = 0x70796F74705F6877  # "pyotp_hw"
 
 
-def _psycopg() -> Any:
+_T = TypeVar("_T")
+
+
+def _psycopg() -> ModuleType:
     try:
         import psycopg
     except ImportError:
@@ -39,7 +49,7 @@ def _psycopg() -> Any:
     return psycopg
 
 
-class PostgresStore(SQLStore):
+class PostgresStore(SQLStore["psycopg.Connection[Row]"]):
     """A verifier store in a PostgreSQL database."""
 
     TYPES: ClassVar[dict[str, str]] = {
@@ -72,17 +82,19 @@ class PostgresStore(SQLStore):
     def _p(self, kind: str) -> str:
         return f"%s::{_PG_TYPES[kind]}"
 
-    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
-                ) -> tuple[str, list[Any]]:
+    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Scalar]]
+                ) -> tuple[str, list[Param]]:
         arrays = ", ".join(f"%s::{_PG_TYPES[t]}[]" for _, t in names)
         alias = ", ".join(n for n, _ in names)
-        columns: list[list[Any]] = [[] for _ in names]
+        columns: list[list[Scalar]] = [[] for _ in names]
         for row in rows:
             for j, v in enumerate(row):
                 columns[j].append(v)
-        return f"unnest({arrays}) AS b({alias})", list(columns)
+        params: list[Param] = [*columns]
+        return f"unnest({arrays}) AS b({alias})", params
 
-    def _in_list(self, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+    def _in_list(self, column: str, values: Sequence[Scalar], kind: str
+                 ) -> tuple[str, list[Param]]:
         return f"{column} = ANY(%s::{_PG_TYPES[kind]}[])", [list(values)]
 
     def _least(self, a: str, b: str) -> str:
@@ -94,15 +106,16 @@ class PostgresStore(SQLStore):
     def _lock_clause(self) -> str:
         return "FOR UPDATE"
 
-    def _lock_rows(self, cur: Any, ids: list[int]) -> None:
+    def _lock_rows(self, cur: Cursor, ids: list[int]) -> None:
         cur.execute("SELECT 1 FROM otp_credentials WHERE id = ANY(%s::int8[]) ORDER BY id "
                     "FOR UPDATE", [ids])
 
-    def _connect(self) -> Any:
+    def _connect(self) -> psycopg.Connection[Row]:
         try:
-            return self._psycopg.connect(
+            conn: psycopg.Connection[Row] = self._psycopg.connect(
                 self._dsn, autocommit=True, connect_timeout=self._connect_timeout
             )
+            return conn
         except self._psycopg.Error as exc:
             problem = scrub(_first_line(exc), self._dsn)
         # Raised outside the handler: libpq's own error (which may quote the whole URL) must not
@@ -110,9 +123,9 @@ class PostgresStore(SQLStore):
         raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {problem}")
 
     @contextmanager
-    def _tx(self, *, write: bool = True) -> Iterator[Any]:
+    def _tx(self, *, write: bool = True) -> Iterator[Cursor]:
         pg = self._psycopg
-        with self._lease() as conn:
+        with self._pool.lease() as conn:
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     yield cur
@@ -124,25 +137,28 @@ class PostgresStore(SQLStore):
                 return
             raise StoreError(f"PostgreSQL: {problem}")
 
-    def _broken(self, conn: Any) -> bool:
+    def _broken(self, conn: psycopg.Connection[Row]) -> bool:
         return bool(conn.closed or conn.broken)
 
-    def commit(self, attempts: Any, now: float, policy: Any) -> Any:
+    def commit(self, attempts: Sequence[Attempt], now: float, policy: Policy
+               ) -> tuple[list[Verdict], list[Event]]:
         """As :meth:`SQLStore.commit`, retried when it loses a deadlock."""
         return _retrying(lambda: super(PostgresStore, self).commit(attempts, now, policy))
 
-    def promote(self, pending_id: int, step: int, drift: int, now: float, events: Any,
-                replaced_events: Any = (), may_replace: Any = None) -> Any:
+    def promote(self, pending_id: int, step: int, drift: int, now: float,
+                events: Sequence[Event], replaced_events: Sequence[Event] = (),
+                may_replace: Callable[[Credential], bool] | None = None
+                ) -> tuple[bool, Credential | None]:
         """As :meth:`SQLStore.promote`, retried when it loses a deadlock."""
         return _retrying(
             lambda: super(PostgresStore, self).promote(
                 pending_id, step, drift, now, events, replaced_events, may_replace)
         )
 
-    def _schema_lock(self, cur: Any) -> None:
+    def _schema_lock(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s::int8)", [_SCHEMA_LOCK_KEY])
 
-    def _table_exists(self, cur: Any, name: str) -> bool:
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT to_regclass(%s::text) IS NOT NULL", [name])
         row = cur.fetchone()
         return bool(row and row[0])
@@ -155,7 +171,7 @@ class _Retry(StoreError):
     """A transaction lost a deadlock or serialisation conflict and was rolled back."""
 
 
-def _retrying(call: Any) -> Any:
+def _retrying(call: Callable[[], _T]) -> _T:
     for attempt in range(_RETRIES):
         try:
             return call()

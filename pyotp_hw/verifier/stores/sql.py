@@ -18,15 +18,22 @@ read back through ``RETURNING``, says which steps this worker actually consumed.
 from __future__ import annotations
 
 import abc
-import os
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import ClassVar, Generic
 
-from ..errors import AlreadyEnrolled, SchemaError, StoreNotFound
+from ..errors import AlreadyEnrolled, SchemaError, StoreError, StoreNotFound
 from ..policy import DELAY_SHIFT_CAP, Policy
-from ..records import COLUMNS, Attempt, Credential, Event, EventKind, State, Verdict
+from ..records import (
+    COLUMNS,
+    Attempt,
+    Credential,
+    CredentialState,
+    Event,
+    EventKind,
+    State,
+    Verdict,
+)
 from .base import (
     SCHEMA_VERSION,
     UNKNOWN_PREFIX,
@@ -37,15 +44,10 @@ from .base import (
     _inherit_lockout,
     unknown_buckets,
 )
+from .dbapi import C, ConnectionPool, Cursor, Param, Row, Scalar
+from .schema import schema_ddl
 
 __all__ = ["SQLStore", "MIGRATIONS"]
-
-
-def _close_quietly(conn: Any) -> None:
-    try:
-        conn.close()
-    except Exception:  # noqa: S110 - closing is best effort
-        pass
 
 _COLS = ", ".join(COLUMNS)
 _INSERT_COLS = [c for c in COLUMNS if c != "id"]
@@ -58,8 +60,16 @@ _STATE_COLS = ("id, user_id, kind, digest, digits, period, t0, sealed, last_step
 MIGRATIONS: dict[int, Sequence[str]] = {}
 
 
-class SQLStore(Store):
-    """A store over a DB-API connection per thread; subclasses give the dialect."""
+def _aggregate(cur: Cursor) -> Row:
+    """The one row an aggregate query returns."""
+    row = cur.fetchone()
+    if row is None:  # pragma: no cover - an aggregate always yields a row
+        raise StoreError("the database returned no row for an aggregate query")
+    return row
+
+
+class SQLStore(Store, Generic[C]):
+    """A store over pooled DB-API connections (of type ``C``); subclasses give the dialect."""
 
     #: Column types, by abstract name, for the DDL.
     TYPES: ClassVar[dict[str, str]] = {}
@@ -68,14 +78,8 @@ class SQLStore(Store):
     MAX_IDLE = 16
 
     def __init__(self) -> None:
-        self._idle: list[Any] = []
-        self._conns_lock = threading.Lock()
-        self._closed = False
-        self._pid = os.getpid()
-        # Connections inherited through fork(): never used (nor closed) by the child, which
-        # would disturb the parent's sessions; kept referenced so garbage collection leaves
-        # them alone too.
-        self._inherited: list[Any] = []
+        self._pool: ConnectionPool[C] = ConnectionPool(self._connect, self._broken,
+                                                      self.MAX_IDLE)
 
     # ------------------------------------------------------------------ dialect hooks
 
@@ -84,12 +88,13 @@ class SQLStore(Store):
         """A placeholder for a parameter of abstract type ``kind`` (int, float, text, bytes)."""
 
     @abc.abstractmethod
-    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
-                ) -> tuple[str, list[Any]]:
+    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Scalar]]
+                ) -> tuple[str, list[Param]]:
         """A FROM item ``... AS b`` yielding ``rows`` with the given (name, type) columns."""
 
     @abc.abstractmethod
-    def _in_list(self, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+    def _in_list(self, column: str, values: Sequence[Scalar], kind: str
+                 ) -> tuple[str, list[Param]]:
         """A condition ``column IN (values)`` taking one parameter."""
 
     @abc.abstractmethod
@@ -101,105 +106,30 @@ class SQLStore(Store):
         """SQL for ``1 << exponent`` as a 64-bit integer."""
 
     @abc.abstractmethod
-    def _connect(self) -> Any:
+    def _connect(self) -> C:
         """A new connection, configured."""
 
     @abc.abstractmethod
-    @contextmanager
-    def _tx(self, *, write: bool = True) -> Iterator[Any]:
+    def _tx(self, *, write: bool = True) -> AbstractContextManager[Cursor]:
         """A cursor inside one transaction, committed on success; StoreError on failure."""
 
     @abc.abstractmethod
-    def _schema_lock(self, cur: Any) -> None:
+    def _schema_lock(self, cur: Cursor) -> None:
         """Serialise schema creation among concurrent openers (inside the transaction)."""
 
     @abc.abstractmethod
-    def _table_exists(self, cur: Any, name: str) -> bool:
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
         """True when a table of this name exists."""
 
-    # ------------------------------------------------------------------ connections
-
-    @contextmanager
-    def _lease(self) -> Iterator[Any]:
-        """A connection for one transaction, from the idle pool or new; back to the pool after.
-
-        A connection that failed (``_broken``) is closed instead of being reused.
-        """
-        with self._conns_lock:
-            if os.getpid() != self._pid:
-                self._inherited.extend(self._idle)
-                self._idle = []
-                self._pid = os.getpid()
-            if self._closed:
-                from ..errors import StoreError
-
-                raise StoreError("the store is closed")
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
-        keep = False
-        try:
-            yield conn
-            keep = True
-        finally:
-            if keep or not self._broken(conn):
-                with self._conns_lock:
-                    if not self._closed and len(self._idle) < self.MAX_IDLE:
-                        self._idle.append(conn)
-                        conn = None
-            if conn is not None:
-                _close_quietly(conn)
-
-    def _broken(self, conn: Any) -> bool:
+    def _broken(self, conn: C) -> bool:
         """True when a connection that raised cannot be used again."""
         return False
 
     def close(self) -> None:
         """Close every idle connection; connections in use close when their transaction ends."""
-        with self._conns_lock:
-            self._closed = True
-            conns, self._idle = self._idle, []
-        for conn in conns:
-            _close_quietly(conn)
+        self._pool.close()
 
     # ------------------------------------------------------------------ schema
-
-    def _ddl(self) -> list[str]:
-        t = self.TYPES
-        return [
-            f"""CREATE TABLE otp_credentials (
-                id {t['pk']},
-                user_id TEXT NOT NULL,
-                state TEXT NOT NULL CHECK (state IN ('active', 'pending')),
-                kind TEXT NOT NULL CHECK (kind IN ('totp', 'hotp')),
-                digest TEXT NOT NULL,
-                digits INTEGER NOT NULL,
-                period {t['int64']} NOT NULL,
-                t0 {t['int64']} NOT NULL,
-                sealed {t['bytes']} NOT NULL,
-                issuer TEXT,
-                account TEXT,
-                last_step {t['int64']},
-                drift {t['int64']} NOT NULL DEFAULT 0,
-                failures INTEGER NOT NULL DEFAULT 0,
-                next_allowed_at {t['float']} NOT NULL DEFAULT 0,
-                locked_at {t['float']},
-                created_at {t['float']} NOT NULL,
-                expires_at {t['float']},
-                accepted {t['int64']} NOT NULL DEFAULT 0,
-                rejected {t['int64']} NOT NULL DEFAULT 0,
-                replayed {t['int64']} NOT NULL DEFAULT 0,
-                UNIQUE (user_id, state)
-            )""",
-            f"""CREATE TABLE otp_events (
-                id {t['pk']},
-                user_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                at {t['float']} NOT NULL,
-                detail TEXT NOT NULL DEFAULT ''
-            )""",
-            "CREATE INDEX otp_events_user ON otp_events (user_id, id)",
-        ]
 
     def _current_version(self) -> int | None:
         with self._tx(write=False) as cur:
@@ -234,7 +164,7 @@ class SQLStore(Store):
                         "the database has an otp_credentials table but no schema version; "
                         "it was not created by pyotp-hw"
                     )
-                for stmt in self._ddl():
+                for stmt in schema_ddl(self.TYPES):
                     cur.execute(stmt)
                 version = SCHEMA_VERSION
                 cur.execute(
@@ -289,7 +219,7 @@ class SQLStore(Store):
         new = tuple.__new__  # State._make without its Python-level checks (12 known columns)
         return {r[1]: new(State, r) for r in rows}
 
-    def get(self, user: str, state: str) -> Credential | None:
+    def get(self, user: str, state: CredentialState) -> Credential | None:
         """One row."""
         p = self._p
         with self._tx(write=False) as cur:
@@ -319,14 +249,14 @@ class SQLStore(Store):
         )
         return sql, (("cid", "int"), ("step", "int"), ("drift", "int"))
 
-    def _consume(self, cur: Any, rows: list[tuple[int, int, int]], now: float) -> set[int]:
+    def _consume(self, cur: Cursor, rows: list[tuple[int, int, int]], now: float) -> set[int]:
         sql, names = self._consume_sql()
         src, params = self._source(names, rows)
         cur.execute(sql.format(src=src), [*params, now])
         return {int(r[0]) for r in cur.fetchall()}
 
     def _count_failures(
-        self, cur: Any, rows: list[tuple[int, int]], now: float, policy: Policy
+        self, cur: Cursor, rows: list[tuple[int, int]], now: float, policy: Policy
     ) -> list[tuple[int, str, int, float | None]]:
         p = self._p
         src, params = self._source((("cid", "int"), ("replay", "int")), rows)
@@ -343,20 +273,20 @@ class SQLStore(Store):
             f"AND c.next_allowed_at <= {p('float')} "
             "RETURNING id, user_id, failures, locked_at"
         )
-        args: list[Any] = [
+        args: list[Param] = [
             policy.delay_after, now, policy.max_delay, policy.base_delay, policy.delay_after,
             policy.lockout_after, now, *params, now,
         ]
         cur.execute(sql, args)
         return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in cur.fetchall()]
 
-    def _states(self, cur: Any, ids: Sequence[int]) -> dict[int, tuple[float | None, float]]:
+    def _states(self, cur: Cursor, ids: Sequence[int]) -> dict[int, tuple[float | None, float]]:
         cond, params = self._in_list("id", list(ids), "int")
         cur.execute(f"SELECT id, locked_at, next_allowed_at FROM otp_credentials WHERE {cond}",
                     params)
         return {int(r[0]): (r[1], float(r[2])) for r in cur.fetchall()}
 
-    def _insert_events(self, cur: Any, events: Sequence[Event]) -> None:
+    def _insert_events(self, cur: Cursor, events: Sequence[Event]) -> None:
         if not events:
             return
         p = self._p
@@ -426,7 +356,7 @@ class SQLStore(Store):
 
     # ------------------------------------------------------------------ administration
 
-    def _insert(self, cur: Any, creds: Sequence[Credential], state: str) -> None:
+    def _insert(self, cur: Cursor, creds: Sequence[Credential], state: CredentialState) -> None:
         p = self._p
         kinds = {"sealed": "bytes", "next_allowed_at": "float", "locked_at": "float",
                  "created_at": "float", "expires_at": "float", "user_id": "text",
@@ -444,7 +374,7 @@ class SQLStore(Store):
             f"INSERT INTO otp_credentials ({', '.join(_INSERT_COLS)}) VALUES ({holders})", rows
         )
 
-    def _take(self, cur: Any, user: str, state: str) -> Credential | None:
+    def _take(self, cur: Cursor, user: str, state: CredentialState) -> Credential | None:
         p = self._p
         cur.execute(
             f"DELETE FROM otp_credentials WHERE user_id = {p('text')} AND state = {p('text')} "
@@ -534,7 +464,7 @@ class SQLStore(Store):
                 self._insert_events(cur, replaced_events)
         return True, old
 
-    def _lock_rows(self, cur: Any, ids: list[int]) -> None:
+    def _lock_rows(self, cur: Cursor, ids: list[int]) -> None:
         """Lock a batch's rows in id order before changing them (no-op where the whole
         database is locked for the transaction), so that concurrent batches cannot deadlock."""
 
@@ -543,7 +473,8 @@ class SQLStore(Store):
         return ""
 
     def delete(
-        self, user: str, states: Sequence[str], events: Sequence[Event], *, forget: bool = False
+        self, user: str, states: Sequence[CredentialState], events: Sequence[Event], *,
+        forget: bool = False
     ) -> list[int]:
         """Delete rows (and with ``forget`` events)."""
         p = self._p
@@ -615,7 +546,7 @@ class SQLStore(Store):
         """Events in id order."""
         p = self._p
         sql = f"SELECT id, user_id, kind, at, detail FROM otp_events WHERE id > {p('int')}"
-        params: list[Any] = [after]
+        params: list[Param] = [after]
         if user is not None:
             sql += f" AND user_id = {p('text')}"
             params.append(user)
@@ -638,9 +569,9 @@ class SQLStore(Store):
                 "COALESCE(SUM(accepted), 0), COALESCE(SUM(rejected), 0), "
                 "COALESCE(SUM(replayed), 0) FROM otp_credentials"
             )
-            r = cur.fetchone()
+            r = _aggregate(cur)
             cur.execute("SELECT COUNT(*) FROM otp_events WHERE kind = 'locked'")
-            lockouts = cur.fetchone()[0]
+            lockouts = _aggregate(cur)[0]
             cur.execute(f"SELECT value FROM otp_meta WHERE name LIKE {self._p('text')}",
                         [UNKNOWN_PREFIX + "%"])
             unknown = sum(int(r[0]) for r in cur.fetchall())

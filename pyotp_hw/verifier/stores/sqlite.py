@@ -19,10 +19,11 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qs, quote
 
 from ..errors import InvalidStoreURL, StoreError, StoreNotFound
+from .dbapi import Cursor, Param, Scalar
 from .sql import SQLStore
 
 __all__ = ["SQLiteStore"]
@@ -51,7 +52,7 @@ def _parse(url: str) -> tuple[str, str, float]:
     return path, sync, timeout
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(SQLStore[sqlite3.Connection]):
     """A verifier store in one SQLite file; with ``create`` false, only an existing file opens."""
 
     TYPES: ClassVar[dict[str, str]] = {
@@ -75,12 +76,13 @@ class SQLiteStore(SQLStore):
     def _p(self, kind: str) -> str:
         return "?"
 
-    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
-                ) -> tuple[str, list[Any]]:
+    def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Scalar]]
+                ) -> tuple[str, list[Param]]:
         cols = ", ".join(f"value ->> {i} AS {name}" for i, (name, _) in enumerate(names))
         return f"(SELECT {cols} FROM json_each(?)) AS b", [json.dumps(rows)]
 
-    def _in_list(self, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+    def _in_list(self, column: str, values: Sequence[Scalar], kind: str
+                 ) -> tuple[str, list[Param]]:
         return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(values))]
 
     def _least(self, a: str, b: str) -> str:
@@ -107,7 +109,7 @@ class SQLiteStore(SQLStore):
             raise StoreError(
                 f"cannot create SQLite database {self.path!r}: {exc.strerror}") from None
 
-    def _connect(self) -> Any:
+    def _connect(self) -> sqlite3.Connection:
         if self._create:
             self._create_owner_only()
             target, as_uri = self.path, False
@@ -128,8 +130,8 @@ class SQLiteStore(SQLStore):
         raise StoreError(f"cannot open SQLite database {self.path!r}: {problem}")
 
     @contextmanager
-    def _tx(self, *, write: bool = True) -> Iterator[Any]:
-        with self._lease() as conn:
+    def _tx(self, *, write: bool = True) -> Iterator[Cursor]:
+        with self._pool.lease() as conn:
             try:
                 cur = conn.cursor()
                 cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -146,17 +148,17 @@ class SQLiteStore(SQLStore):
                 raise
 
     @staticmethod
-    def _rollback(conn: Any) -> None:
+    def _rollback(conn: sqlite3.Connection) -> None:
         try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
         except sqlite3.Error:  # pragma: no cover - the connection is gone
             pass
 
-    def _schema_lock(self, cur: Any) -> None:
+    def _schema_lock(self, cur: Cursor) -> None:
         """BEGIN IMMEDIATE already holds the database's write lock."""
 
-    def _table_exists(self, cur: Any, name: str) -> bool:
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name])
         return cur.fetchone() is not None
 

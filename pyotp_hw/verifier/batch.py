@@ -1,0 +1,180 @@
+"""One batch of ``(user, code)`` pairs: read once, match in the C core, commit once.
+
+1. each code is checked for canonical form (exact length, ASCII digits) before anything is
+   looked up, so malformed input never reaches a cache, counter or rate limit;
+2. a user appearing several times is handled in rounds, as if the pairs came one after another;
+3. each round reads its credentials in one store round trip (sealed seeds included) and passes
+   them through the :class:`~pyotp_hw.verifier.gate.Gate`; a user without a credential gets the
+   :class:`~pyotp_hw.verifier.decoy.Decoy`;
+4. the :mod:`~pyotp_hw.verifier.matching` engine compares the codes in the C core;
+5. the store consumes every matched step and counts every failure in one atomic transaction,
+   which refuses a step another worker consumed first. If that write fails, every code of the
+   round is rejected (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from ..errors import InvalidArgument, InvalidType
+from . import matching
+from .decoy import Decoy
+from .errors import StoreError
+from .events import EventHub
+from .gate import Gate
+from .inputs import check_user, user_is_valid
+from .policy import Policy
+from .records import (
+    REJECTED,
+    VERDICT_REASON,
+    Attempt,
+    Reason,
+    Result,
+    State,
+    Verdict,
+    from_stored_counter,
+)
+from .seeds import SeedKeys
+from .stores import Store
+
+__all__ = ["BatchVerifier"]
+
+log = logging.getLogger("pyotp_hw.verifier")
+
+# Building the named tuple directly skips its Python-level __new__ on the hot path.
+_new_result = tuple.__new__
+
+# (position in the batch, user, code value, code length)
+_Entry = tuple[int, str, int, int]
+
+
+class BatchVerifier:
+    """Verifies batches for one verifier (its store, policy, gate, keys, decoy and events)."""
+
+    def __init__(self, store: Store, policy: Policy, gate: Gate, seeds: SeedKeys, decoy: Decoy,
+                 hub: EventHub) -> None:
+        self._store = store
+        self._policy = policy
+        self._gate = gate
+        self._seeds = seeds
+        self._decoy = decoy
+        self._hub = hub
+
+    def verify(self, items: Iterable[tuple[str, str]], t: float) -> list[Result]:
+        """One :class:`Result` per pair, in order (see :meth:`Verifier.verify_many`)."""
+        lengths = self._policy._lengths
+        malformed = REJECTED[Reason.MALFORMED]
+        results: list[Result | None] = []
+        rounds: list[list[_Entry]] = [[]]
+        first = rounds[0]
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            try:
+                user, code = item
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"item {i} is not a (user, code) pair") from None
+            if not user_is_valid(user):
+                check_user(user)
+            if type(code) is not str:
+                raise InvalidType(f"code must be a str, not {type(code).__name__}")
+            # Canonical form before anything is looked up (see policy.canonical_code).
+            if len(code) not in lengths or not code.isascii() or not code.isdigit():
+                results.append(malformed)
+                continue
+            results.append(None)
+            k = seen.get(user, 0)
+            seen[user] = k + 1
+            if k == 0:
+                first.append((i, user, int(code), len(code)))
+            else:
+                while len(rounds) <= k:
+                    rounds.append([])
+                rounds[k].append((i, user, int(code), len(code)))
+        for entries in rounds:
+            if entries:
+                self._round(entries, t, results)
+        return results  # type: ignore[return-value]  # every None was filled by a round
+
+    def _round(self, entries: list[_Entry], t: float, results: list[Result | None]) -> None:
+        """Verify pairs of distinct users: one read, the gate, the C core, one commit."""
+        try:
+            states = self._store.load_states([e[1] for e in entries])
+        except StoreError as exc:
+            log.warning("verification failed closed: cannot read the store: %s", exc)
+            for e in entries:
+                results[e[0]] = REJECTED[Reason.STORE]
+            return
+        todo, where = self._admit(entries, states, t, results)
+        if not todo:
+            return
+        m = matching.evaluate(self._seeds, todo, t, self._policy)
+        errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
+        attempts: list[Attempt] = []
+        positions: list[int] = []
+        for k, i in enumerate(where):
+            error = errors[k]
+            if error is not None:
+                results[i] = REJECTED[error]
+                continue
+            st = todo[k][0]
+            attempts.append(Attempt(st.id, st.user, steps[k], drifts[k], replays[k]))
+            positions.append(k)
+        if not attempts:
+            return
+        try:
+            verdicts, events = self._store.commit(attempts, t, self._policy)
+        except StoreError as exc:
+            log.warning("verification failed closed: cannot write the store: %s", exc)
+            for k in positions:
+                results[where[k]] = REJECTED[Reason.STORE]
+            return
+        accepted = Verdict.ACCEPTED
+        ok = Reason.OK
+        for k, v in zip(positions, verdicts, strict=True):
+            if v is accepted:
+                step = steps[k]
+                if step is not None and todo[k][0].kind != "totp":
+                    step = from_stored_counter(step)
+                results[where[k]] = _new_result(Result, (True, ok, step))
+            else:
+                results[where[k]] = REJECTED[VERDICT_REASON[v]]
+        if events:
+            self._hub.deliver(events)
+
+    def _admit(self, entries: list[_Entry], states: dict[str, State], t: float,
+               results: list[Result | None]) -> tuple[list[matching.Candidate], list[int]]:
+        """The candidates the gate lets through and their positions; refusals go to
+        ``results`` (and users without a credential to the decoy)."""
+        todo: list[matching.Candidate] = []
+        where: list[int] = []
+        far: list[tuple[int, State, int, int]] = []
+        unknown: list[tuple[str, int, int]] = []
+        get = states.get
+        screen = self._gate.screen
+        clock = Reason.CLOCK
+        for i, user, value, length in entries:
+            st = get(user)
+            if st is None:
+                results[i] = REJECTED[Reason.NO_CREDENTIAL]
+                unknown.append((user, value, length))
+                continue
+            refusal = screen(st, t)
+            if refusal is None:
+                todo.append((st, value, length))
+                where.append(i)
+            elif refusal is clock:
+                far.append((i, st, value, length))
+            else:
+                results[i] = REJECTED[refusal]
+        if far:
+            refusals = self._gate.clock_refusals([st for _, st, _, _ in far], t)
+            for (i, st, value, length), refusal in zip(far, refusals, strict=True):
+                if refusal is None:
+                    todo.append((st, value, length))
+                    where.append(i)
+                else:
+                    results[i] = REJECTED[refusal]
+        if unknown and self._policy.mask_unknown_users:
+            self._decoy.run(unknown, t)
+        return todo, where

@@ -1,0 +1,276 @@
+"""The matching engine: which step (or counter) each code of a batch matches, in the C core.
+
+Input: one :data:`Candidate` per code (the credential's :class:`~pyotp_hw.verifier.records.State`,
+the code's value and its length), one :data:`KeySlot` per code (a key table and the row holding
+the credential's key; None where there is no key) and the time. Output: :class:`Matches`, the
+matched step of each code in stored form (HOTP counters shifted, see
+:func:`~pyotp_hw.verifier.records.to_stored_counter`), the drift, and for the codes that match
+nothing whether they would have matched at or below the last used step (a replay).
+
+It reads no store and decides nothing: the store's commit makes a match stick. Codes are grouped
+by kind and parameters, one bulk call per group (:func:`pyotp_hw.bulk.verify_totp` /
+:func:`~pyotp_hw.bulk.verify_hotp`), which computes every code of the window whatever matches;
+every code that fails takes a second call of the same size to tell a replay from a wrong code,
+so both cost the same.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from array import array
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .. import bulk
+from .inputs import I64_MAX, U64_MAX
+from .policy import Policy
+from .records import Reason, State, from_stored_counter, to_stored_counter
+
+if TYPE_CHECKING:
+    from .seeds import SeedKeys
+
+__all__ = ["Candidate", "KeySlot", "Matches", "match", "evaluate"]
+
+KeySlot = tuple[bulk.KeyTable, int]
+"""Where a credential's key is: a key table and the row in it."""
+
+Candidate = tuple[State, int, int]
+"""One code to match: the credential's state, the code's value and its length in digits."""
+
+# Codes of one group share a kind, digest and parameters: (digest, kind, digits, period, t0).
+_GroupKey = tuple[str, str, int, int, int]
+
+
+class Matches:
+    """What the C core said about each code of a batch, as parallel lists.
+
+    ``step``: the matched step or counter in stored form, None when none matched or the code
+    could not be evaluated; ``drift``: steps (counters) between the match and the expected one;
+    ``replay``: the code matched nothing new but matches at or below the last used step;
+    ``error``: why the code was not evaluated (a length other than the credential's, no key, a
+    time or counter out of range), else None.
+    """
+
+    __slots__ = ("drift", "error", "replay", "step")
+
+    def __init__(self, n: int) -> None:
+        self.step: list[int | None] = [None] * n
+        self.drift = [0] * n
+        self.replay = [False] * n
+        self.error: list[Reason | None] = [None] * n
+
+
+def evaluate(seeds: SeedKeys, items: Sequence[Candidate], t: float, policy: Policy) -> Matches:
+    """:func:`match` over the keys of the candidates' credentials (decrypted where not cached)."""
+    with seeds.slots([st.params for st, _, _ in items]) as slots:
+        return match(items, slots, t, policy)
+
+
+def match(items: Sequence[Candidate], slots: Sequence[KeySlot | None], t: float,
+          policy: Policy) -> Matches:
+    """Match each candidate against its credential's key: one bulk call per group of codes
+    sharing kind and parameters, whichever key tables their keys sit in.
+
+    TOTP codes match within ``policy.past`` / ``policy.future`` steps of ``t`` (shifted by the
+    credential's drift, bounded by ``policy.max_drift``) and above the last used step; HOTP
+    codes the next counter or up to ``policy.look_ahead`` beyond it.
+    """
+    out = Matches(len(items))
+    groups: dict[_GroupKey, tuple[list[int], list[KeySlot]]] = {}
+    for j, slot in enumerate(slots):
+        if slot is None:
+            out.error[j] = Reason.UNREADABLE
+            continue
+        st, _, length = items[j]
+        if st.digits != length:
+            out.error[j] = Reason.MALFORMED
+            continue
+        if st.kind == "totp":
+            key: _GroupKey = (st.digest, "totp", st.digits, st.period, st.t0)
+        else:
+            key = (st.digest, "hotp", st.digits, 0, 0)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ([], [])
+        group[0].append(j)
+        group[1].append(slot)
+    for key, (members, keys) in groups.items():
+        if key[1] == "totp":
+            _match_totp(members, keys, items, out, t, policy)
+        else:
+            _match_hotp(members, keys, items, out, policy)
+    return out
+
+
+class _BatchKeys:
+    """The key table and rows for one bulk call over keys of one or more key tables.
+
+    With one table, it is used as it is. With several, their rows are gathered into a table for
+    this call only (a copy of their HMAC states), wiped when the block ends, so the call count
+    does not depend on which cached tables a batch touches.
+    """
+
+    def __init__(self, entries: Sequence[KeySlot]) -> None:
+        self._entries = entries
+        self._merged: bulk.KeyTable | None = None
+
+    def __enter__(self) -> tuple[bulk.KeyTable, array[int]]:
+        first = self._entries[0][0]
+        if all(table is first for table, _ in self._entries):
+            return first, array("I", [row for _, row in self._entries])
+        parts: list[tuple[bulk.KeyTable, array[int]]] = []
+        for table, row in self._entries:
+            if parts and parts[-1][0] is table:
+                parts[-1][1].append(row)
+            else:
+                parts.append((table, array("I", [row])))
+        self._merged = bulk.KeyTable.gather(parts)
+        return self._merged, array("I", range(len(self._entries)))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._merged is not None:
+            self._merged.close()
+
+
+def _match_totp(members: list[int], keys: list[KeySlot], items: Sequence[Candidate],
+                out: Matches, t: float, policy: Policy) -> None:
+    """TOTP codes of one group; ``keys[k]`` holds the key of ``items[members[k]]``."""
+    max_drift = policy.max_drift
+    first = items[members[0]][0]
+    period, t0, digits = first.period, first.t0, first.digits
+    t_int = math.floor(t)
+    if t_int < t0:
+        for j in members:
+            out.error[j] = Reason.OUT_OF_RANGE
+        return
+    now_step = (t_int - t0) // period
+    codes = array("I")
+    times = array("q")
+    last = array("q")
+    entries: list[KeySlot] = []
+    keep: list[int] = []
+    for j, slot in zip(members, keys, strict=True):
+        st, value, _ = items[j]
+        at = t_int
+        if st.drift and max_drift:
+            at += min(max(st.drift, -max_drift), max_drift) * period
+            if not t0 <= at <= I64_MAX:
+                out.error[j] = Reason.OUT_OF_RANGE
+                continue
+        codes.append(value)
+        times.append(at)
+        last.append(-1 if st.last_step is None else st.last_step)
+        entries.append(slot)
+        keep.append(j)
+    if not keep:
+        return
+    with _BatchKeys(entries) as (table, rows):
+        _verify_totp(table, rows, keep, codes, times, last, now_step, period, t0, digits, out,
+                     policy)
+
+
+def _verify_totp(table: bulk.KeyTable, rows: array[int], keep: list[int], codes: array[int],
+                 times: array[int], last: array[int], now_step: int, period: int, t0: int,
+                 digits: int, out: Matches, policy: Policy) -> None:
+    window = (policy.past, policy.future)
+    steps = bulk.verify_totp(
+        table, codes, times, interval=period, t0=t0, window=window, digits=digits,
+        last_steps=last, rows=rows,
+    )
+    unmatched: list[int] = []
+    out_step, out_drift = out.step, out.drift
+    for k, j in enumerate(keep):
+        s = steps[k]
+        if s >= 0:
+            out_step[j] = s
+            out_drift[j] = s - now_step
+        else:
+            unmatched.append(k)
+    if not unmatched:
+        return
+    # Tell a replay from a wrong code: the same window without the used-step floor. Every
+    # failure takes this second call, so wrong codes and replays cost the same.
+    again = bulk.verify_totp(
+        table, array("I", [codes[k] for k in unmatched]),
+        array("q", [times[k] for k in unmatched]), interval=period, t0=t0, window=window,
+        digits=digits, rows=array("I", [rows[k] for k in unmatched]),
+    )
+    for k, s in zip(unmatched, again, strict=True):
+        out.replay[keep[k]] = s >= 0
+
+
+def _match_hotp(members: list[int], keys: list[KeySlot], items: Sequence[Candidate],
+                out: Matches, policy: Policy) -> None:
+    """HOTP codes of one group; ``keys[k]`` holds the key of ``items[members[k]]``."""
+    digits = items[members[0]][0].digits
+    look = policy.look_ahead
+    counters = array("Q")
+    codes = array("I")
+    entries: list[KeySlot] = []
+    keep: list[int] = []
+    for j, slot in zip(members, keys, strict=True):
+        st, value, _ = items[j]
+        nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
+        if nxt > U64_MAX:
+            out.error[j] = Reason.OUT_OF_RANGE
+            continue
+        if nxt + look > I64_MAX:
+            _match_hotp_high(slot, nxt, value, digits, out, j, look)
+            continue
+        counters.append(nxt)
+        codes.append(value)
+        entries.append(slot)
+        keep.append(j)
+    if not keep:
+        return
+    with _BatchKeys(entries) as (table, rows):
+        _verify_hotp(table, rows, keep, codes, counters, digits, out, look)
+
+
+def _verify_hotp(table: bulk.KeyTable, rows: array[int], keep: list[int], codes: array[int],
+                 counters: array[int], digits: int, out: Matches, look: int) -> None:
+    found = bulk.verify_hotp(table, codes, counters, look_ahead=look, digits=digits, rows=rows)
+    unmatched: list[int] = []
+    for k, j in enumerate(keep):
+        c = found[k]
+        if c >= 0:
+            out.step[j] = to_stored_counter(c)
+            out.drift[j] = c - counters[k]
+        else:
+            unmatched.append(k)
+    if not unmatched:
+        return
+    # Replays: the look-ahead's width just below the next counter. Nothing at or above the
+    # next counter can match here, since the first call found nothing there.
+    starts = array("Q", [max(0, counters[k] - 1 - look) for k in unmatched])
+    again = bulk.verify_hotp(
+        table, array("I", [codes[k] for k in unmatched]), starts, look_ahead=look,
+        digits=digits, rows=array("I", [rows[k] for k in unmatched]),
+    )
+    for k, c in zip(unmatched, again, strict=True):
+        out.replay[keep[k]] = 0 <= c < counters[k]
+
+
+def _match_hotp_high(slot: KeySlot, nxt: int, value: int, digits: int, out: Matches, j: int,
+                     look: int) -> None:
+    """HOTP counters at the top of the 64-bit range, beyond the int64 results of the bulk
+    verifier: codes computed by the C core, compared without an early exit."""
+    table, row = slot
+    top = min(U64_MAX, nxt + look)
+    low = max(0, nxt - 1 - look)
+    counters = array("Q", range(low, top + 1))
+    codes = bulk.hotp(table, counters, digits=digits, rows=array("I", [row]) * len(counters))
+    want = value.to_bytes(4, "big")
+    hit_new: int | None = None
+    hit_old = False
+    for c, code in zip(counters, codes, strict=True):
+        same = hmac.compare_digest(code.to_bytes(4, "big"), want)
+        if same and c >= nxt and hit_new is None:
+            hit_new = c
+        hit_old |= same and c < nxt
+    if hit_new is not None:
+        out.step[j] = to_stored_counter(hit_new)
+        out.drift[j] = hit_new - nxt
+    else:
+        out.replay[j] = hit_old

@@ -1,0 +1,95 @@
+"""Seeds between the store and the C core: sealed for storage, opened once into key tables.
+
+A row read from the store carries its sealed seed. :meth:`SeedKeys.slots` finds each row's key in
+the :class:`~pyotp_hw.verifier.keycache.KeyCache` (a hit must prove it belongs to the very row
+read) and decrypts the misses, once, straight into a new cached key table. The caller gets a
+:data:`~pyotp_hw.verifier.matching.KeySlot` (key table, row) per credential, valid inside the
+``with`` block.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from ..bulk import KeyTable
+from .errors import WrongKey
+from .keycache import KeyCache, Segment
+from .records import Kind, Params
+from .sealing import Sealer, credential_aad
+
+__all__ = ["SeedKeys"]
+
+log = logging.getLogger("pyotp_hw.verifier")
+
+
+class SeedKeys:
+    """The data key's sealer and the cache of opened seeds."""
+
+    def __init__(self, sealer: Sealer, capacity: int) -> None:
+        self.sealer = sealer
+        self.cache = KeyCache(capacity=capacity)
+
+    def seal(self, secret: bytes, user: str, kind: Kind, digest: str, digits: int, period: int,
+             t0: int) -> bytes:
+        """The sealed form of ``secret``, bound to the user and parameters it is stored with."""
+        aad = credential_aad(user, kind, digest, digits, period, t0)
+        return self.sealer.seal(secret, aad)
+
+    def _open(self, row: Params) -> bytearray:
+        aad = credential_aad(row.user, row.kind, row.digest, row.digits, row.period, row.t0)
+        return self.sealer.open_into(row.sealed, aad)
+
+    @contextmanager
+    def slots(self, rows: Sequence[Params]) -> Iterator[list[tuple[KeyTable, int] | None]]:
+        """The key slot of each row (None where its seed cannot be decrypted, which is logged),
+        usable until the block ends.
+
+        A cached key serves a row only when its user, parameters and sealed seed are the row's
+        (see :class:`~pyotp_hw.verifier.keycache.KeyCache`); the row read carries its sealed
+        seed, so a miss costs no further round trip.
+        """
+        found, pinned = self.cache.lookup(rows)
+        try:
+            slots: list[tuple[KeyTable, int] | None] = [
+                None if hit is None else (hit[0].table, hit[1]) for hit in found]
+            by_digest: dict[str, list[int]] = {}
+            for j, hit in enumerate(found):
+                if hit is None:
+                    by_digest.setdefault(rows[j].digest, []).append(j)
+            for digest, idx in by_digest.items():
+                pinned.extend(self._decrypt(digest, idx, rows, slots))
+            yield slots
+        finally:
+            self.cache.release(pinned)
+
+    def _decrypt(self, digest: str, idx: list[int], rows: Sequence[Params],
+                 slots: list[tuple[KeyTable, int] | None]) -> list[Segment]:
+        """Open the seeds of ``rows[j]`` for ``j`` in ``idx`` into one new cached segment."""
+        opened: list[bytearray] = []
+        params: list[Params] = []
+        keep: list[int] = []
+        for j in idx:
+            row = rows[j]
+            try:
+                opened.append(self._open(row))
+            except WrongKey:
+                log.warning("credential %d cannot be decrypted", row.id)
+                continue
+            params.append(row)
+            keep.append(j)
+        if not keep:
+            return []
+        seg = self.cache.add(digest, params, opened)
+        for r, j in enumerate(keep):
+            slots[j] = (seg.table, r)
+        return [seg]
+
+    def forget(self, ids: Sequence[int]) -> None:
+        """Drop removed or replaced credentials from the cache."""
+        self.cache.forget(ids)
+
+    def clear(self) -> None:
+        """Wipe every cached key."""
+        self.cache.clear()
