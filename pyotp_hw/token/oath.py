@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import InvalidArgument, InvalidType
 from . import tlv
@@ -173,7 +173,7 @@ class OathSession:
         return response
 
     def _raise_for(self, op: Op, sw: int, what: str,
-                   credential: Credential | CredentialData | None = None) -> None:
+                   credential: Credential | CredentialData | None = None) -> NoReturn:
         name = label = ""
         if isinstance(credential, Credential):
             name, label = credential.id, credential.label
