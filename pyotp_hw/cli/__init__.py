@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ..errors import MissingExtra, OTPError
-from ._common import EXIT_BAD_INPUT, EXIT_NO_TOKEN, CLIError, print_error
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_TOKEN,
+    CLIError,
+    error_message,
+    exit_code_for,
+    print_error,
+)
 
 __all__ = ["main", "build_parser"]
 
@@ -122,8 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(str(exc))
         return EXIT_BAD_INPUT
     except OTPError as exc:
-        print_error(str(exc))
-        return getattr(exc, "exit_code", EXIT_BAD_INPUT)
+        print_error(error_message(exc))
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130

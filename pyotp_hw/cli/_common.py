@@ -13,6 +13,8 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_NO_TOKEN",
     "CLIError",
+    "exit_code_for",
+    "error_message",
     "print_error",
     "print_json",
     "print_warning",
@@ -32,6 +34,29 @@ class CLIError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit status for an error: a CLIError's own; 3 when there is no reader or token to
+    talk to (no PC/SC service, no reader, no card, no OATH applet, the card gone); else 2."""
+    if isinstance(error, CLIError):
+        return error.exit_code
+    from ..token import NoReaderFound, NoTokenFound, PcscUnavailable, TokenConnectionError
+
+    if isinstance(error, (PcscUnavailable, NoReaderFound, NoTokenFound, TokenConnectionError)):
+        return EXIT_NO_TOKEN
+    return EXIT_BAD_INPUT
+
+
+def error_message(error: BaseException) -> str:
+    """The line printed for a library error: its own words, plus the option that resolves it
+    where there is one (the library does not know the command line's options)."""
+    from ..token import MultipleTokensFound
+
+    if isinstance(error, MultipleTokensFound):
+        names = "; ".join(repr(r) for r in error.readers)
+        return f"{len(error.readers)} tokens found ({names}): choose one with --reader NAME"
+    return str(error)
 
 
 def print_error(message: str) -> None:

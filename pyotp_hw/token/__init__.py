@@ -7,20 +7,28 @@
         tok.put("otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example")
         print(tok.calculate("Example:alice").value)
 
-Layers: :mod:`.tlv` and :mod:`.apdu` (codecs), :mod:`.connection` (the ``transmit`` abstraction
-with chaining), :mod:`.pcsc` (pyscard, the ``token`` extra, imported lazily), :mod:`.oath` (the
-YKOATH session), :mod:`.discovery` (readers), :mod:`.virtual` (the software token) and
-:mod:`.rig` (a private pcscd with the virtual token, for tests and demos).
+This package is the facade: the names below are its public interface, with two public
+subpackages of their own, :mod:`.virtual` (the software token) and :mod:`.rig` (a private
+pcscd with the virtual token, for tests and demos). Inside: :mod:`.tlv` and :mod:`.apdu`
+(codecs), :mod:`.connection` (the ``transmit`` abstraction with chaining), :mod:`.pcsc`
+(pyscard, the ``token`` extra, imported lazily), :mod:`.oath` (the YKOATH session) with
+:mod:`.model` (its values), :mod:`.status` (status words to errors) and :mod:`.access` (the
+password and PIN schemes), and :mod:`.discovery` (readers). Names are exact here; the command
+line searches. The session logs its commands (never their data) on the ``pyotp_hw.token``
+logger at DEBUG level.
 """
 
 from __future__ import annotations
 
+from .access import AccessKind, derive_key
+from .connection import Connection
 from .discovery import ReaderStatus, choose_reader, find_tokens, list_readers, open_token
 from .errors import (
     AmbiguousCredential,
     AuthenticationRequired,
     CommandRejected,
     CredentialExists,
+    ForeignCredential,
     InvalidCredential,
     MultipleTokensFound,
     NoOathApplet,
@@ -35,6 +43,7 @@ from .errors import (
     ReaderNotFound,
     RigError,
     StateFileError,
+    StateProtectionMismatch,
     TokenAuthenticityError,
     TokenBusy,
     TokenConnectionError,
@@ -45,7 +54,9 @@ from .errors import (
     TouchTimeout,
     WrongPassword,
 )
-from .oath import Code, Credential, CredentialData, OathSession, TokenInfo
+from .model import Code, Credential, CredentialData, JsonScalar, TokenInfo
+from .oath import OathSession, TimeLike
+from .ykoath import CredentialType, Digest, OathType
 
 __all__ = [
     "open_token",
@@ -53,11 +64,19 @@ __all__ = [
     "find_tokens",
     "choose_reader",
     "ReaderStatus",
+    "Connection",
     "OathSession",
     "Credential",
     "CredentialData",
     "Code",
     "TokenInfo",
+    "TimeLike",
+    "JsonScalar",
+    "OathType",
+    "CredentialType",
+    "Digest",
+    "AccessKind",
+    "derive_key",
     "TokenError",
     "PcscUnavailable",
     "NoReaderFound",
@@ -78,11 +97,13 @@ __all__ = [
     "TokenFull",
     "NoSuchCredential",
     "AmbiguousCredential",
+    "ForeignCredential",
     "CredentialExists",
     "NotSupportedByToken",
     "TokenMemoryError",
     "CommandRejected",
     "InvalidCredential",
     "StateFileError",
+    "StateProtectionMismatch",
     "RigError",
 ]

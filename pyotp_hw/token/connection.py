@@ -3,11 +3,14 @@
 A :class:`Connection` moves one APDU: ``transmit(apdu) -> (data, sw)``. PC/SC readers, the
 in-process virtual card and test doubles all implement it. :class:`ApduChannel` adds what every
 applet needs on top: command chaining for long commands (CLA bit 0x10, or one extended APDU when
-the card refuses chaining) and response chaining (``61xx`` answered by SEND REMAINING).
+the card refuses chaining) and response chaining (``61xx`` answered by SEND REMAINING). Each
+extra APDU this adds is logged at DEBUG level on ``pyotp_hw.token``: lengths and status words,
+never data.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol, runtime_checkable
 
 from ..errors import InvalidArgument
@@ -29,6 +32,7 @@ INS_SEND_REMAINING = 0xA5
 INS_GET_RESPONSE = 0xC0
 # A response longer than this is a card gone wrong, not a list of credentials.
 _MAX_RESPONSE = 1 << 20
+_log = logging.getLogger("pyotp_hw.token")
 
 
 @runtime_checkable
@@ -74,6 +78,7 @@ class ApduChannel:
         if len(data) > SHORT_MAX_DATA and not self.extended:
             response, sw = self._send_chained(cla, ins, p1, p2, data)
             if sw == SW.CHAINING_NOT_SUPPORTED:
+                _log.debug("chaining refused (SW 6884): %d bytes as one extended APDU", len(data))
                 self.extended = True
                 response, sw = self._exchange(Command(cla, ins, p1, p2, data), extended=True)
         else:
@@ -94,6 +99,7 @@ class ApduChannel:
         self, cla: int, ins: int, p1: int, p2: int, data: bytes
     ) -> tuple[bytes, int]:
         chunks = [data[i : i + SHORT_MAX_DATA] for i in range(0, len(data), SHORT_MAX_DATA)]
+        _log.debug("%d bytes of data in a chain of %d APDUs", len(data), len(chunks))
         for chunk in chunks[:-1]:
             response, sw = self._exchange(
                 Command(cla | CLA_CHAINING, ins, p1, p2, chunk), extended=False
@@ -106,6 +112,7 @@ class ApduChannel:
         parts = [response]
         total = len(response)
         while sw >> 8 == 0x61:
+            _log.debug("SW %04X: send remaining (INS %02X)", sw, self.send_remaining_ins)
             more, sw = self.connection.transmit(
                 Command(0, self.send_remaining_ins, 0, 0).encode()
             )

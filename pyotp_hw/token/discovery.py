@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from . import pcsc
 from .apdu import SW
@@ -16,7 +14,7 @@ from .errors import (
     TokenBusy,
     TokenConnectionError,
 )
-from .oath import Credential, OathSession
+from .oath import OathSession
 from .ykoath import AID, INS_SELECT
 
 __all__ = ["ReaderStatus", "list_readers", "find_tokens", "choose_reader", "open_token"]
@@ -31,7 +29,7 @@ class ReaderStatus:
     oath: bool
     busy: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | bool]:
         """Return the fields as JSON-ready values."""
         return {"reader": self.name, "card": self.card_present, "oath": self.oath,
                 "busy": self.busy}
@@ -97,12 +95,7 @@ def choose_reader(reader: str | None = None) -> str:
     return tokens[0]
 
 
-def open_token(
-    reader: str | None = None,
-    password: str | None = None,
-    *,
-    on_touch: Callable[[Credential], None] | None = None,
-) -> OathSession:
+def open_token(reader: str | None = None, password: str | None = None) -> OathSession:
     """Open a session with the OATH applet of a token over PC/SC.
 
     ``reader`` picks the reader (see :func:`choose_reader`); ``password`` unlocks a protected
@@ -112,7 +105,7 @@ def open_token(
     name = choose_reader(reader)
     connection = pcsc.PcscConnection(name)
     try:
-        session = OathSession(connection, reader=name, on_touch=on_touch)
+        session = OathSession(connection, reader=name)
         if password is not None and session.info.locked:
             session.unlock(password)
     except BaseException:

@@ -2,8 +2,8 @@
 
 Every class derives from :class:`pyotp_hw.errors.OTPError` and from the builtin exception it
 means. Messages say what went wrong in the user's words ("wrong password", "the token is full",
-"no such account") and never contain a secret. Classes that mean "there is no token to talk to"
-carry ``exit_code = 3``, which the command line uses as its exit status.
+"no such account") and never contain a secret. They carry meaning only: exit statuses and the
+names of command-line options belong to :mod:`pyotp_hw.cli`, which maps these classes to both.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from ..errors import InvalidArgument, OTPError
 
 __all__ = [
-    "EXIT_NO_TOKEN",
     "TokenError",
     "PcscUnavailable",
     "NoReaderFound",
@@ -34,6 +33,7 @@ __all__ = [
     "TokenFull",
     "NoSuchCredential",
     "AmbiguousCredential",
+    "ForeignCredential",
     "CredentialExists",
     "NotSupportedByToken",
     "TokenMemoryError",
@@ -43,10 +43,6 @@ __all__ = [
     "StateProtectionMismatch",
     "RigError",
 ]
-
-#: Exit status of the command line when no reader or token is found.
-EXIT_NO_TOKEN = 3
-
 
 class TokenError(OTPError):
     """Base class of every error about a hardware (or virtual) OATH token."""
@@ -58,19 +54,13 @@ class TokenError(OTPError):
 class PcscUnavailable(TokenError, ConnectionError):
     """No PC/SC service is running (pcscd is not started)."""
 
-    exit_code = EXIT_NO_TOKEN
-
 
 class NoReaderFound(TokenError, LookupError):
     """The PC/SC service runs but lists no smart card reader."""
 
-    exit_code = EXIT_NO_TOKEN
-
 
 class NoTokenFound(TokenError, LookupError):
     """Readers exist, but none holds a card with an OATH applet."""
-
-    exit_code = EXIT_NO_TOKEN
 
 
 class NoOathApplet(NoTokenFound):
@@ -87,20 +77,14 @@ class MultipleTokensFound(TokenError, LookupError):
     ``readers`` lists their names, in the order PC/SC gave them.
     """
 
-    exit_code = 2
-
     def __init__(self, readers: Sequence[str]) -> None:
         self.readers = list(readers)
         names = "; ".join(repr(r) for r in self.readers)
-        super().__init__(
-            f"{len(self.readers)} tokens found ({names}): choose one with --reader NAME"
-        )
+        super().__init__(f"{len(self.readers)} tokens found ({names}): choose one of them")
 
 
 class TokenConnectionError(TokenError, ConnectionError):
     """The token was removed, the card process stopped, or the reader stopped answering."""
-
-    exit_code = EXIT_NO_TOKEN
 
 
 class TokenBusy(TokenConnectionError):
@@ -172,6 +156,17 @@ class AmbiguousCredential(TokenError, LookupError):
         self.matches = list(matches)
         listed = ", ".join(repr(m) for m in self.matches)
         super().__init__(f"{name!r} matches several accounts on the token ({listed}): be exact")
+
+
+class ForeignCredential(TokenError, ValueError):
+    """A :class:`~pyotp_hw.token.Credential` read from one token was given to another's session.
+
+    ``device_id`` is the id of the token it belongs to; its name is not sent to this token.
+    """
+
+    def __init__(self, message: str, device_id: str) -> None:
+        super().__init__(message)
+        self.device_id = device_id
 
 
 class CredentialExists(TokenStatusError, ValueError):

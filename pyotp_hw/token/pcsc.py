@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
 
 from ..errors import MissingExtra
 from .errors import (
@@ -48,8 +47,8 @@ def _is(scard: ModuleType, hresult: int, *names: str) -> bool:
 
 
 @contextlib.contextmanager
-def context() -> Iterator[tuple[ModuleType, Any]]:
-    """Yield ``(scard module, PC/SC context)``; release the context afterwards."""
+def context() -> Iterator[tuple[ModuleType, int]]:
+    """Yield ``(scard module, PC/SC context handle)``; release the context afterwards."""
     scard = _scard()
     hresult, hcontext = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if hresult != scard.SCARD_S_SUCCESS:
@@ -110,7 +109,7 @@ class PcscConnection:
             raise PcscUnavailable(
                 "no PC/SC service is running: start pcscd (the smart card daemon)"
             )
-        self._card: Any = None
+        self._card: int | None = None  # the PC/SC card handle
         self._broken = False
         try:
             self._connect(exclusive)

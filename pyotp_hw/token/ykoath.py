@@ -8,15 +8,21 @@ credential-id format ``[period/][issuer:]name``.
 from __future__ import annotations
 
 import re
-from enum import IntEnum
+from enum import Enum, IntEnum
+from typing import Literal
 
 __all__ = [
     "AID",
     "INS_SELECT",
     "INS",
+    "Op",
     "TAG",
+    "OathType",
+    "CredentialType",
+    "Digest",
     "OATH_HOTP",
     "OATH_TOTP",
+    "TYPE_NAMES",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
     "DIGEST_BLOCK_SIZE",
@@ -57,6 +63,36 @@ class INS(IntEnum):
     SET_PIN = 0xB4
 
 
+class Op(Enum):
+    """The commands a client sends, as ``(INS, P1)``: SELECT and CALCULATE ALL share INS A4."""
+
+    _value_: tuple[int, int]
+
+    SELECT = (INS_SELECT, 0x04)
+    PUT = (INS.PUT, 0x00)
+    DELETE = (INS.DELETE, 0x00)
+    SET_CODE = (INS.SET_CODE, 0x00)
+    RESET = (INS.RESET, 0xDE)  # P1 P2 must be DE AD
+    RENAME = (INS.RENAME, 0x00)
+    LIST = (INS.LIST, 0x00)
+    CALCULATE = (INS.CALCULATE, 0x00)
+    VALIDATE = (INS.VALIDATE, 0x00)
+    CALCULATE_ALL = (INS.CALCULATE_ALL, 0x00)
+    VERIFY_PIN = (INS.VERIFY_PIN, 0x00)
+    CHANGE_PIN = (INS.CHANGE_PIN, 0x00)
+    SET_PIN = (INS.SET_PIN, 0x00)
+
+    @property
+    def ins(self) -> int:
+        """The instruction byte."""
+        return self._value_[0]
+
+    @property
+    def p1(self) -> int:
+        """The first parameter byte."""
+        return self._value_[1]
+
+
 class TAG(IntEnum):
     """OATH TLV tags."""
 
@@ -79,14 +115,25 @@ class TAG(IntEnum):
     SERIAL = 0x8F
 
 
+#: The kinds of credential a client stores.
+OathType = Literal["totp", "hotp"]
+#: The kinds a token may list: a Nitrokey 3 also keeps reverse HOTP and HMAC slots.
+CredentialType = Literal["totp", "hotp", "reverse-hotp", "hmac", "unknown"]
+#: The HMAC digests of OATH credentials.
+Digest = Literal["sha1", "sha256", "sha512"]
+
 OATH_HOTP = 0x10
 OATH_TOTP = 0x20
+#: Type nibble -> the kind a token lists.
+TYPE_NAMES: dict[int, CredentialType] = {
+    OATH_HOTP: "hotp", OATH_TOTP: "totp", 0x30: "reverse-hotp", 0x40: "hmac",
+}
 #: Digest name -> algorithm nibble.
-ALGORITHMS = {"sha1": 0x01, "sha256": 0x02, "sha512": 0x03}
+ALGORITHMS: dict[Digest, int] = {"sha1": 0x01, "sha256": 0x02, "sha512": 0x03}
 #: Algorithm nibble -> digest name.
-ALGORITHM_NAMES = {v: k for k, v in ALGORITHMS.items()}
+ALGORITHM_NAMES: dict[int, Digest] = {v: k for k, v in ALGORITHMS.items()}
 #: HMAC block size of each digest (keys longer than this are hashed first, HMAC's own rule).
-DIGEST_BLOCK_SIZE = {"sha1": 64, "sha256": 64, "sha512": 128}
+DIGEST_BLOCK_SIZE: dict[Digest, int] = {"sha1": 64, "sha256": 64, "sha512": 128}
 
 PROP_INCREASING = 0x01
 PROP_TOUCH = 0x02

@@ -19,11 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyotp_hw.errors import InvalidArgument
-from pyotp_hw.token import Credential, CredentialData, OathSession, tlv
+from pyotp_hw.token import Credential, CredentialData, OathSession, derive_key, tlv
 from pyotp_hw.token.apdu import SW, Command, decode_response
 from pyotp_hw.token.errors import TokenConnectionError
-from pyotp_hw.token.oath import derive_key
-from pyotp_hw.token.virtual import make_card
+from pyotp_hw.token.virtual import TouchPolicy, make_card
 
 from ..typed_errors import assert_clean_error, fuzz
 from .test_errors import SELECT_LOCKED, SELECT_OK, SELECT_PIN, Scripted
@@ -159,7 +158,7 @@ class AnythingCard:
 OPERATIONS: dict[str, Callable[[OathSession], Any]] = {
     "info": lambda s: s.info.to_dict(),
     "list": lambda s: s.list(),
-    "find": lambda s: s.find("me", fuzzy=True),
+    "find": lambda s: s.find("me"),
     "calculate": lambda s: s.calculate(TOTP, for_time=1_700_000_000),
     "calculate-hotp": lambda s: s.calculate(
         Credential(b"count", "count", None, "hotp", None)),
@@ -232,6 +231,7 @@ def test_apdu_decoding_raises_only_clean_typed_errors(raw: bytes) -> None:
         lambda: Command(0, 256),
         lambda: Command(0, 1, data=bytes(70000)),
         lambda: Command(0, 1, le=70000),
+        lambda: TouchPolicy("sometimes"),  # type: ignore[arg-type]
     ],
 )
 def test_encoding_what_cannot_be_encoded_is_a_typed_error(call: Callable[[], Any]) -> None:

@@ -267,7 +267,7 @@ def test_virtual_needs_a_passphrase_for_a_state_file(tmp_path: Path, run: Run,
 
 def test_interactive_choice_and_password_prompt(run: Run, rig: Any, vtoken: Callable[..., Any],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from pyotp_hw.cli import token_cmds
+    from pyotp_hw.cli import token_session
 
     vtoken(slot=0)
     vtoken(slot=1)
@@ -277,10 +277,41 @@ def test_interactive_choice_and_password_prompt(run: Run, rig: Any, vtoken: Call
     answers = iter(["2"])
     typed = iter(["first guess", "typed at the prompt"])
     prompts: list[str] = []
-    monkeypatch.setattr(token_cmds, "_interactive", lambda: True)
+    monkeypatch.setattr(token_session, "_interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
-    monkeypatch.setattr(token_cmds.getpass, "getpass",
+    monkeypatch.setattr(token_session.getpass, "getpass",
                         lambda prompt="": prompts.append(prompt) or next(typed))
     listed = run.json("token", "list")
     assert [c["id"] for c in listed] == ["Example:alice@example.com"]
     assert prompts == ["Token password: ", "Token password: "]
+
+
+def test_code_shows_every_match_as_ykman_does(run: Run, token: Any, ykman: Any) -> None:
+    t = 1_700_000_000
+    for account, issuer, period in (("alice", "GitHub", 30), ("alice", "GitLab", 60),
+                                    ("bob", "Mail", 30)):
+        run("token", "add", "--no-code", build("totp", SECRET_B32, account=account,
+                                              issuer=issuer, period=period))
+    run("token", "add", "--no-code", build("hotp", OTHER_B32, account="alicia", issuer="Bank",
+                                          counter=4))
+    status, out, err = run("token", "code", "ali", "--time", str(t))
+    assert status == 0, err
+    rows = {line.split("\t")[0]: line.split("\t")[1] for line in out.splitlines()}
+    assert rows == {
+        "GitHub:alice": pyotp.TOTP(SECRET_B32).at(t),
+        "60/GitLab:alice": pyotp.TOTP(SECRET_B32, interval=60).at(t),
+        "Bank:alicia": "[HOTP: run 'pyotp-hw token code NAME']",  # not advanced by a search
+    }
+    # ykman, the independent client, lists the same accounts for the same query.
+    listed = ykman("oath", "accounts", "code", "ali").stdout.splitlines()
+    assert {line.split()[0] for line in listed if line.strip()} == set(rows)
+    shown = run.json("token", "code", "alice", "--time", str(t))
+    assert sorted(row["credential"]["id"] for row in shown) == ["60/GitLab:alice",
+                                                               "GitHub:alice"]
+    # One match: its code alone; an HOTP account is computed when it is the one asked for.
+    status, out, _ = run("token", "code", "bob", "--time", str(t))
+    assert status == 0 and out.strip() == pyotp.TOTP(SECRET_B32).at(t)
+    status, out, _ = run("token", "code", "alicia")
+    assert status == 0 and out.strip() == pyotp.HOTP(OTHER_B32).at(4)
+    status, _, err = run("token", "code", "nobody")
+    assert status == 2 and "no such account" in err

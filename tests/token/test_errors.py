@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pyotp_hw.cli._common import exit_code_for
 from pyotp_hw.errors import OTPError
 from pyotp_hw.token import (
     AuthenticationRequired,
@@ -145,7 +146,7 @@ def test_select_refused_means_no_applet(sw: int) -> None:
 
     with pytest.raises(NoOathApplet) as exc:
         OathSession(NoApplet(b"", []))
-    assert exc.value.exit_code == 3 and isinstance(exc.value, LookupError)
+    assert exit_code_for(exc.value) == 3 and isinstance(exc.value, LookupError)
 
 
 def test_select_failing_otherwise_is_a_protocol_error() -> None:

@@ -18,6 +18,8 @@ import pyotp
 import pytest
 
 import pyotp_hw
+from pyotp_hw.cli._common import exit_code_for
+from pyotp_hw.errors import InvalidArgument, InvalidType
 from pyotp_hw.keys import decode_base32
 from pyotp_hw.token import (
     AmbiguousCredential,
@@ -68,7 +70,7 @@ def test_card_without_oath_applet() -> None:
     empty = VirtualCard([])
     with pytest.raises(NoOathApplet, match="no OATH applet") as exc:
         OathSession(empty.connect(), reader="Some Reader 00 00")
-    assert exc.value.exit_code == 3
+    assert exit_code_for(exc.value) == 3
     assert "Some Reader" in str(exc.value)
 
 
@@ -215,19 +217,25 @@ def test_put_refuses_to_overwrite_unless_asked(session: OathSession) -> None:
 
 
 def test_find_by_id_label_account_and_unique_part(session: OathSession) -> None:
+    from pyotp_hw.cli.token_session import find_one, search
+
     session.put(uri("GitHub:alice", issuer="GitHub", period=60))
     session.put(uri("GitLab:alice", issuer="GitLab"))
     session.put(uri("Mail:bob", issuer="Mail"))
     assert session.find("60/GitHub:alice").issuer == "GitHub"
     assert session.find("GitHub:alice").id == "60/GitHub:alice"
-    assert session.find("gitlab:ALICE").issuer == "GitLab"
-    assert session.find("bob").issuer == "Mail"
+    # Another letter case, the account alone and parts are the command line's search now.
+    assert find_one(session, "gitlab:ALICE").issuer == "GitLab"
+    assert find_one(session, "bob").issuer == "Mail"
     with pytest.raises(AmbiguousCredential, match="GitHub:alice") as exc:
-        session.find("alice")
+        find_one(session, "alice")
     assert set(exc.value.matches) == {"60/GitHub:alice", "GitLab:alice"}
-    assert session.find("hub", fuzzy=True).issuer == "GitHub"
+    assert [c.issuer for c in search(session.list(), "hub")] == ["GitHub"]
     with pytest.raises(NoSuchCredential, match="no such account"):
-        session.find("hub")  # parts only when asked for
+        find_one(session, "hub")  # parts only when asked for
+    for inexact in ("gitlab:ALICE", "bob", "alice", "hub"):
+        with pytest.raises(NoSuchCredential, match="no such account"):
+            session.find(inexact)  # the library takes exact names only
     with pytest.raises(NoSuchCredential, match="'nobody'"):
         session.calculate("nobody")
 
@@ -279,28 +287,7 @@ def test_thirty_credentials_cost_one_calculate_all_and_its_send_remaining(
 # --- touch --------------------------------------------------------------------------------------
 
 
-def test_touch_credential_prompts_and_waits(make_virtual: Callable[..., VirtualCard]) -> None:
-    card = make_virtual(touch=TouchPolicy("auto", delay=0.3, timeout=2))
-    prompts: list[str] = []
-    session = OathSession(card.connect(), on_touch=lambda c: prompts.append(c.label),
-                          touch_prompt_delay=0.05)
-    session.put(uri("Touchy:me", issuer="Touchy"), touch=True)
-    code = session.calculate("Touchy:me", for_time=59)
-    assert code.value == pyotp.TOTP(SECRET_B32).at(59)
-    assert prompts == ["Touchy:me"]
-    # A credential known to need touch (from CALCULATE ALL) is announced at once.
-    credential = next(iter(session.calculate_all(for_time=59)))
-    assert credential.touch is True
-    session.calculate(credential, for_time=59)
-    assert prompts == ["Touchy:me", "Touchy:me"]
-
-
-def test_no_prompt_for_a_quick_answer(session: OathSession) -> None:
-    prompts: list[str] = []
-    session.on_touch = lambda c: prompts.append(c.label)
-    session.put(uri("Quick:me"))
-    session.calculate("Quick:me")
-    assert prompts == []
+# Prompting for a touch is the command line's: tests/token/test_cli_helpers.py.
 
 
 def test_touch_timeout_is_its_own_error(make_virtual: Callable[..., VirtualCard]) -> None:
@@ -512,12 +499,27 @@ def test_for_time_accepts_aware_datetimes_only(session: OathSession) -> None:
     aware = datetime(2030, 1, 1, tzinfo=timezone.utc)
     assert session.calculate("When:me", for_time=aware).value == pyotp.TOTP(SECRET_B32).at(
         int(aware.timestamp()))
-    with pytest.raises(InvalidCredential, match="aware"):
+    # A bad time is a bad argument (or type), not a credential the token cannot store.
+    with pytest.raises(InvalidArgument, match="aware") as info:
         session.calculate("When:me", for_time=datetime(2030, 1, 1))
-    with pytest.raises(InvalidCredential, match="negative"):
+    assert not isinstance(info.value, InvalidCredential)
+    with pytest.raises(InvalidArgument, match="negative") as info:
         session.calculate("When:me", for_time=-1)
-    with pytest.raises(InvalidCredential, match="Unix seconds"):
-        session.calculate("When:me", for_time="now")
+    assert not isinstance(info.value, InvalidCredential)
+    with pytest.raises(InvalidType, match="Unix seconds"):
+        session.calculate("When:me", for_time="now")  # type: ignore[arg-type]
+
+
+def test_a_password_must_be_text(card: VirtualCard) -> None:
+    session = OathSession(card.connect())
+    calls = [lambda: session.set_password(1234),  # type: ignore[arg-type]
+             lambda: session.unlock(b"pw")]  # type: ignore[arg-type]
+    for call in calls:
+        with pytest.raises(InvalidType, match="must be a str") as info:
+            call()
+        assert not isinstance(info.value, InvalidCredential) and isinstance(info.value, TypeError)
+    with pytest.raises(InvalidArgument, match="empty"):
+        session.set_password("")
 
 
 def test_reprs_never_show_secrets(session: OathSession) -> None:

@@ -21,6 +21,7 @@ from .state import (
     StateStore,
     StoredCredential,
 )
+from .vpcd import DEFAULT_PORT, exposed_listeners, serve
 
 __all__ = [
     "Applet",
@@ -39,6 +40,10 @@ __all__ = [
     "FileStore",
     "PassphraseSealer",
     "PASSPHRASE_ENV",
+    "Command",
+    "serve",
+    "exposed_listeners",
+    "DEFAULT_PORT",
     "make_card",
 ]
 

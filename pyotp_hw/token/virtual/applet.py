@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from ...errors import InvalidArgument
 from .. import tlv
 from ..apdu import SW, Command
 from ..errors import ProtocolError
@@ -92,7 +93,7 @@ class TouchPolicy:
         on_request: Callable[[bytes], None] | None = None,
     ) -> None:
         if mode not in ("auto", "never"):
-            raise ValueError(f"touch mode must be 'auto' or 'never', not {mode!r}")
+            raise InvalidArgument(f"touch mode must be 'auto' or 'never', not {mode!r}")
         self.mode = mode
         self.delay = delay
         self.timeout = timeout

@@ -1,0 +1,189 @@
+"""What the token commands do around the library: choosing the reader, asking for the password,
+telling the user to touch the token, and finding an account from part of its name.
+
+The library names credentials exactly and never prompts; these are the command line's. The
+search follows ykman: an exact name wins, otherwise every account the query matches is listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from ._common import CLIError
+
+if TYPE_CHECKING:
+    from ..token import Code, Credential, OathSession
+
+__all__ = [
+    "PASSWORD_ENV",
+    "TOUCH_PROMPT_DELAY",
+    "interactive",
+    "given_password",
+    "open_session",
+    "search",
+    "find_one",
+    "touch_prompt",
+    "calculate_with_prompt",
+]
+
+PASSWORD_ENV = "PYOTP_HW_TOKEN_PASSWORD"  # noqa: S105 - a variable name
+#: How long a code may take before the user is told the token may be waiting for a touch.
+TOUCH_PROMPT_DELAY = 0.4
+_PASSWORD_TRIES = 3
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def interactive() -> bool:
+    """Whether a person can answer prompts (standard input and error are terminals)."""
+    return _interactive()
+
+
+def given_password(args: argparse.Namespace) -> str | None:
+    """The password from ``--password``, else from ``$PYOTP_HW_TOKEN_PASSWORD``, else None."""
+    value = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
+    return None if value is None else str(value)
+
+
+# --- opening the token ------------------------------------------------------------------------
+
+
+def _pick_reader(wanted: str | None) -> str:
+    from ..token import MultipleTokensFound, choose_reader
+
+    try:
+        return choose_reader(wanted)
+    except MultipleTokensFound as exc:
+        if not _interactive():
+            raise
+        print("Several tokens are connected:", file=sys.stderr)
+        for i, name in enumerate(exc.readers, 1):
+            print(f"  {i}. {name}", file=sys.stderr)
+        answer = input(f"Use which one? [1-{len(exc.readers)}] ").strip()
+        if not answer.isdigit() or not 1 <= int(answer) <= len(exc.readers):
+            raise CLIError("no token chosen") from None
+        return exc.readers[int(answer) - 1]
+
+
+def open_session(args: argparse.Namespace, *, unlock: bool = True) -> OathSession:
+    """Open the token ``--reader`` names (asking which one when several are connected and a
+    person is there) and, with ``unlock``, unlock it: with the password given, else asked for
+    on the terminal (three tries)."""
+    from ..token import open_token
+
+    session = open_token(_pick_reader(args.reader))
+    try:
+        if unlock and session.info.locked:
+            _unlock(session, given_password(args))
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def _unlock(session: OathSession, given: str | None) -> None:
+    from ..token import WrongPassword
+
+    if given is not None:
+        session.unlock(given)
+        return
+    if not _interactive():
+        raise CLIError(
+            f"the token is locked: give its password with --password or ${PASSWORD_ENV}"
+        )
+    word = "PIN" if session.info.uses_pin else "password"
+    for attempt in range(_PASSWORD_TRIES):
+        try:
+            session.unlock(getpass.getpass(f"Token {word}: "))
+            return
+        except WrongPassword as exc:
+            if attempt == _PASSWORD_TRIES - 1:
+                raise
+            print(f"pyotp-hw: {exc}", file=sys.stderr)
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def _rules(query: str, *, parts: bool) -> list[Callable[[Credential], bool]]:
+    lowered = query.lower()
+    rules: list[Callable[[Credential], bool]] = [
+        lambda c: c.id == query,
+        lambda c: c.label == query,
+        lambda c: c.name == query,
+        lambda c: c.label.lower() == lowered,
+    ]
+    if parts:
+        rules.append(lambda c: lowered in c.id.lower())
+    return rules
+
+
+def search(credentials: Iterable[Credential], query: str, *, parts: bool = True
+           ) -> list[Credential]:
+    """The accounts ``query`` means, in the token's order.
+
+    The first rule that matches anything decides: the full id, then ``issuer:name``, then the
+    account name alone, then ``issuer:name`` in any letter case, then (with ``parts``) any part
+    of the id in any letter case. So an exact name finds its account even when it is part of
+    others' names, and a part finds every account that has it, as ykman lists them.
+    """
+    creds = list(credentials)
+    for rule in _rules(query, parts=parts):
+        matches = [c for c in creds if rule(c)]
+        if matches:
+            return matches
+    return []
+
+
+def find_one(session: OathSession, query: str) -> Credential:
+    """The one account ``query`` names (no parts of names: it is about to change)."""
+    from ..token import AmbiguousCredential, NoSuchCredential
+
+    matches = search(session.list(), query, parts=False)
+    if not matches:
+        raise NoSuchCredential(f"no such account on the token: {query!r}")
+    if len(matches) > 1:
+        raise AmbiguousCredential(query, [c.id for c in matches])
+    return matches[0]
+
+
+# --- touch ------------------------------------------------------------------------------------
+
+
+def touch_prompt(credential: Credential) -> None:
+    """Tell the user, on standard error, to touch the token."""
+    print(f"Touch the token to compute the code for {credential.label!r}...", file=sys.stderr,
+          flush=True)
+
+
+def calculate_with_prompt(
+    session: OathSession,
+    credential: Credential,
+    for_time: int,
+    *,
+    prompt: Callable[[Credential], None] = touch_prompt,
+    delay: float = TOUCH_PROMPT_DELAY,
+) -> Code:
+    """Compute one code, prompting for a touch: at once when the credential is known to need
+    one, after ``delay`` seconds without an answer when that is not known (LIST does not say),
+    never when it is known not to."""
+    if credential.touch is False:
+        return session.calculate(credential, for_time)
+    if credential.touch:
+        prompt(credential)
+        return session.calculate(credential, for_time)
+    timer = threading.Timer(delay, prompt, args=(credential,))
+    timer.daemon = True
+    timer.start()
+    try:
+        return session.calculate(credential, for_time)
+    finally:
+        timer.cancel()

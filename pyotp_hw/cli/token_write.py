@@ -1,0 +1,334 @@
+"""``pyotp-hw token add|delete|rename|password|reset|enroll``: the commands that change a token.
+
+Everything a command needs is checked before its first write: a bad entry of an import, a
+name already taken, an output file that cannot be created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ._common import (
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    CLIError,
+    exit_code_for,
+    print_error,
+    print_json,
+    print_terminal_qr,
+)
+from .token_read import code_json
+from .token_session import (
+    calculate_with_prompt,
+    find_one,
+    given_password,
+    interactive,
+    open_session,
+)
+
+if TYPE_CHECKING:
+    from .._secret_files import Reservation
+    from ..token import Code, Credential, CredentialData, OathSession, TokenError
+    from ..uri import OtpAuthURI
+
+__all__ = ["cmd_add", "cmd_delete", "cmd_rename", "cmd_password_set", "cmd_password_clear",
+           "cmd_reset", "cmd_enroll"]
+
+
+# --- add --------------------------------------------------------------------------------------
+
+
+def _read_uri_argument(value: str) -> list[str]:
+    if value == "-":
+        return [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    return [value]
+
+
+def _entries_from(texts: Sequence[str]) -> list[OtpAuthURI]:
+    from .. import migration
+    from ..uri import parse
+
+    entries: list[OtpAuthURI] = []
+    for text in texts:
+        if migration.is_migration_uri(text):
+            entries.extend(migration.decode(text))
+        else:
+            entries.append(parse(text))
+    return entries
+
+
+def _collect_uris(args: argparse.Namespace) -> list[str]:
+    texts: list[str] = []
+    for value in args.uris:
+        texts.extend(_read_uri_argument(value))
+    if args.qr is not None:
+        from .. import qr
+
+        found = [
+            t for t in qr.read_image(args.qr)
+            if t.lower().startswith(("otpauth://", "otpauth-migration://"))
+        ]
+        if not found:
+            raise CLIError(f"no otpauth QR code found in {args.qr!r}")
+        texts.extend(found)
+    if not texts:
+        raise CLIError("give a URI (or - for stdin) or --qr IMAGE")
+    return texts
+
+
+def _checked_import(args: argparse.Namespace) -> list[CredentialData]:
+    """Every entry of the input, checked for the token before anything is written."""
+    import warnings
+
+    from ..token import CredentialData
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # parser notes are kept in each entry's warnings
+        entries = _entries_from(_collect_uris(args))
+    datas = [CredentialData.from_uri(e) for e in entries]
+    ids = [d.id for d in datas]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CLIError(f"the input holds several accounts named {', '.join(map(repr, duplicates))}")
+    for entry in entries:
+        for note in entry.warnings:
+            print(f"pyotp-hw: note: {entry.label}: {note}", file=sys.stderr)
+    return datas
+
+
+def _store(tok: OathSession, data: CredentialData, args: argparse.Namespace
+           ) -> dict[str, object]:
+    credential = tok.put(data, touch=args.touch, overwrite=args.overwrite)
+    code = None if args.no_code else calculate_with_prompt(tok, credential, int(time.time()))
+    if not args.json:
+        detail = f"{data.oath_type.upper()}, {data.digest.upper()}, {data.digits} digits"
+        if data.oath_type == "totp":
+            detail += f", {data.period} s"
+        print(f"stored {credential.id!r} ({detail})")
+        if code is not None:
+            left = ("" if code.valid_to is None
+                    else f" (valid for {max(code.valid_to - int(time.time()), 0)} s)")
+            print(f"  code to confirm: {code.value}{left}")
+    return code_json(credential, code)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Store the accounts of URIs, exports or QR images, and print each one's current code."""
+    from ..token import CredentialExists
+
+    datas = _checked_import(args)
+    with open_session(args) as tok:
+        if not args.overwrite:
+            present = {c.raw_id for c in tok.list()}
+            clash = [d.id for d in datas if d.raw_id in present]
+            if clash:
+                raise CredentialExists(
+                    f"already on the token: {', '.join(map(repr, clash))} "
+                    "(use --overwrite to replace)"
+                )
+        results = [_store(tok, data, args) for data in datas]
+    if args.json:
+        print_json(results)
+    return EXIT_OK
+
+
+# --- delete, rename, password, reset ----------------------------------------------------------
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not interactive():
+        raise CLIError("this cannot be undone: add --yes to confirm")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise CLIError("cancelled")
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete one account (named, or its account name alone when that is unambiguous)."""
+    with open_session(args) as tok:
+        credential = find_one(tok, args.name)
+        _confirm(f"Delete {credential.id!r} from the token?", args.yes)
+        tok.delete(credential)
+    if args.json:
+        print_json({"deleted": credential.to_dict()})
+    else:
+        print(f"deleted {credential.id!r}")
+    return EXIT_OK
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    """Rename one account."""
+    with open_session(args) as tok:
+        old = find_one(tok, args.old)
+        new = tok.rename(old, args.new)
+    if args.json:
+        print_json({"old": old.to_dict(), "new": new.to_dict()})
+    else:
+        print(f"renamed {old.id!r} to {new.id!r}")
+    return EXIT_OK
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.new_password is not None:
+        return str(args.new_password)
+    if not interactive():
+        raise CLIError("give the new password with --new-password")
+    first = getpass.getpass("New password: ")
+    if first != getpass.getpass("Repeat it: "):
+        raise CLIError("the two passwords differ")
+    return first
+
+
+def cmd_password_set(args: argparse.Namespace) -> int:
+    """Set or change the token's password (a Nitrokey 3's PIN)."""
+    with open_session(args) as tok:
+        new = _new_password(args)
+        if not new:
+            raise CLIError("the new password is empty")
+        tok.set_password(new, current=given_password(args))
+    if args.json:
+        print_json({"password_set": True})
+    else:
+        print("password set")
+    return EXIT_OK
+
+
+def cmd_password_clear(args: argparse.Namespace) -> int:
+    """Remove the token's password."""
+    with open_session(args) as tok:
+        tok.clear_password()
+    if args.json:
+        print_json({"password_set": False})
+    else:
+        print("password removed")
+    return EXIT_OK
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Erase every account and the password."""
+    with open_session(args, unlock=False) as tok:
+        _confirm(f"Erase every account and the password of the token in {tok.reader!r}?",
+                 args.yes)
+        tok.reset()
+        info = tok.info
+    if args.json:
+        print_json({"reset": True, "device_id": info.device_id})
+    else:
+        print(f"token reset (new device id {info.device_id})")
+    return EXIT_OK
+
+
+# --- enroll -----------------------------------------------------------------------------------
+
+
+def _hand_on(tok: OathSession, credential: Credential, reservation: Reservation, uri: str
+             ) -> None:
+    """Fill the site's URI file; when that fails, take the account back off the token."""
+    from .._secret_files import OutputFileError
+    from ..token import TokenError
+
+    try:
+        reservation.fill((uri + "\n").encode("utf-8"))
+    except OutputFileError as exc:
+        reservation.discard()
+        try:
+            tok.delete(credential)
+        except TokenError as undo:
+            raise CLIError(
+                f"{exc}; and {credential.id!r}, already stored, could not be removed from the "
+                f"token ({undo}): delete it with 'pyotp-hw token delete'"
+            ) from None
+        raise CLIError(f"{exc}; the account was removed from the token again") from None
+
+
+def _enroll_on_token(args: argparse.Namespace, uri: str, reservation: Reservation | None
+                     ) -> tuple[Credential, Code | None, int, TokenError | None]:
+    """Store the new account, hand the URI on, and read the token's first code.
+
+    The reserved file is removed when anything fails before it is filled, and kept once filled.
+    """
+    from ..token import TokenError
+
+    pending = reservation
+    try:
+        with open_session(args) as tok:
+            credential = tok.put(uri, touch=args.touch, overwrite=args.overwrite)
+            if pending is not None:
+                filling, pending = pending, None
+                _hand_on(tok, credential, filling, uri)  # removes the file itself if it fails
+            now = int(time.time())
+            try:
+                return credential, calculate_with_prompt(tok, credential, now), now, None
+            except TokenError as exc:  # stored and handed on: report, but show the URI
+                return credential, None, now, exc
+    except BaseException:
+        if pending is not None:
+            pending.discard()
+        raise
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    """Issue a new TOTP secret (the site's half), store it (the token's half), and check the
+    token's first code against the software TOTP."""
+    from .._secret_files import reserve
+    from ..keys import random_secret
+    from ..otp import TOTP
+    from ..uri import build
+
+    if not args.show_uri and args.uri_file is None:
+        raise CLIError(
+            "the site needs its half of the secret: give --show-uri (print the URI and QR code) "
+            "or --uri-file FILE; nothing was stored"
+        )
+    secret = random_secret(20)
+    uri = build("totp", secret, account=args.name, issuer=args.issuer, digest=args.digest,
+                digits=args.digits, period=args.period)
+    # The site's file is created (empty, 0600) before the token is touched, and filled once the
+    # token holds the key: a path that cannot be written stops everything before any write.
+    reservation: Reservation | None = reserve(args.uri_file) if args.uri_file else None
+    credential, code, now, failure = _enroll_on_token(args, uri, reservation)
+    verified = code is not None and TOTP(
+        secret, digits=args.digits, digest=args.digest, interval=args.period
+    ).verify(code.value, for_time=now)
+    _report_enrollment(args, credential, code, verified, uri)
+    if failure is not None:
+        print_error(f"the account is stored and the URI handed on, but its first code could "
+                    f"not be read: {failure}")
+        return exit_code_for(failure)
+    return EXIT_OK if verified else EXIT_NO_MATCH
+
+
+def _report_enrollment(args: argparse.Namespace, credential: Credential, code: Code | None,
+                       verified: bool, uri: str) -> None:
+    if args.json:
+        out = code_json(credential, code)
+        out["verified"] = verified
+        if args.show_uri:
+            out["uri"] = uri
+        print_json(out)
+        return
+    print(f"enrolled {credential.id!r} on the token")
+    if code is not None:
+        print(f"  token code {code.value}: "
+              + ("verified by the software TOTP" if verified else "DOES NOT VERIFY"))
+    if args.show_uri:
+        print(uri)
+        _print_qr(uri)
+
+
+def _print_qr(uri: str) -> None:
+    from ..errors import MissingExtra
+
+    try:
+        print_terminal_qr(
+            uri, instead="write it to a file with --uri-file and draw that with "
+            "'pyotp-hw uri qr - --png FILE < URI-FILE'"
+        )
+    except MissingExtra as exc:
+        print(f"pyotp-hw: no QR code: {exc}", file=sys.stderr)

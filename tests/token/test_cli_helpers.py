@@ -1,0 +1,128 @@
+"""What the command line adds over the library, without a reader: the ykman-style name search,
+the touch prompt, and the exit statuses and words it gives each library error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pyotp
+import pytest
+
+from pyotp_hw.cli._common import EXIT_BAD_INPUT, EXIT_NO_TOKEN, error_message, exit_code_for
+from pyotp_hw.cli.token_session import calculate_with_prompt, search
+from pyotp_hw.errors import InvalidArgument
+from pyotp_hw.token import (
+    Credential,
+    MultipleTokensFound,
+    NoOathApplet,
+    NoReaderFound,
+    NoTokenFound,
+    OathSession,
+    PcscUnavailable,
+    ReaderNotFound,
+    TokenBusy,
+    TokenConnectionError,
+    TokenError,
+    WrongPassword,
+)
+from pyotp_hw.token.virtual import TouchPolicy, VirtualCard
+
+from .helpers import SECRET_B32
+
+
+def cred(cred_id: str, name: str, issuer: str | None, period: int = 30) -> Credential:
+    return Credential(cred_id.encode(), name, issuer, "totp", period, device_id="dev")
+
+
+CREDS = [cred("60/GitHub:alice", "alice", "GitHub", 60), cred("GitLab:alice", "alice", "GitLab"),
+         cred("Mail:bob", "bob", "Mail"), cred("Site:me", "me", "Site"),
+         cred("Site:meet", "meet", "Site"), cred("plain", "plain", None)]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("60/GitHub:alice", ["60/GitHub:alice"]),  # the full id
+        ("GitHub:alice", ["60/GitHub:alice"]),  # issuer and name
+        ("Site:me", ["Site:me"]),  # an exact name wins over the names it is part of
+        ("alice", ["60/GitHub:alice", "GitLab:alice"]),  # every account of that name
+        ("bob", ["Mail:bob"]),
+        ("gitlab:ALICE", ["GitLab:alice"]),  # letter case does not matter
+        ("hub", ["60/GitHub:alice"]),  # a part of the name
+        ("ali", ["60/GitHub:alice", "GitLab:alice"]),  # every match, as ykman lists them
+        ("SITE:ME", ["Site:me"]),
+        ("site", ["Site:me", "Site:meet"]),
+        ("nothing", []),
+    ],
+)
+def test_search_finds_what_ykman_would(query: str, found: list[str]) -> None:
+    assert [c.id for c in search(CREDS, query)] == found
+
+
+# --- the touch prompt (moved from the library's session) ----------------------------------------
+
+
+def _uri(label: str) -> str:
+    return f"otpauth://totp/{label}?secret={SECRET_B32}"
+
+
+def test_touch_credential_prompts_and_waits(make_virtual: Callable[..., VirtualCard]) -> None:
+    card = make_virtual(touch=TouchPolicy("auto", delay=0.3, timeout=2))
+    prompts: list[str] = []
+    session = OathSession(card.connect())
+    session.put(_uri("Touchy:me"), touch=True)
+    (listed,) = session.list()  # LIST does not say whether it needs a touch
+    code = calculate_with_prompt(session, listed, 59, prompt=lambda c: prompts.append(c.label),
+                                 delay=0.05)
+    assert code.value == pyotp.TOTP(SECRET_B32).at(59)
+    assert prompts == ["Touchy:me"]
+    # A credential known to need touch (from CALCULATE ALL) is announced at once.
+    credential = next(iter(session.calculate_all(for_time=59)))
+    assert credential.touch is True
+    calculate_with_prompt(session, credential, 59, prompt=lambda c: prompts.append(c.label),
+                          delay=60)
+    assert prompts == ["Touchy:me", "Touchy:me"]
+
+
+def test_no_prompt_for_a_quick_answer(session: OathSession) -> None:
+    prompts: list[str] = []
+    session.put(_uri("Quick:me"))
+    (listed,) = session.list()
+    calculate_with_prompt(session, listed, 0, prompt=lambda c: prompts.append(c.label),
+                          delay=0.4)
+    assert prompts == []
+
+
+# --- exit statuses and words --------------------------------------------------------------------
+
+
+NO_TOKEN: list[TokenError] = [
+    PcscUnavailable("no PC/SC service"), NoReaderFound("no reader"), NoTokenFound("none"),
+    NoOathApplet("no applet"), ReaderNotFound("no such reader"),
+    TokenConnectionError("gone"), TokenBusy("busy"),
+]
+
+
+@pytest.mark.parametrize("error", NO_TOKEN, ids=lambda e: type(e).__name__)
+def test_no_token_is_exit_status_3(error: TokenError) -> None:
+    assert exit_code_for(error) == EXIT_NO_TOKEN == 3
+    assert error_message(error) == str(error)
+
+
+@pytest.mark.parametrize("error", [WrongPassword("wrong password"), InvalidArgument("bad"),
+                                   MultipleTokensFound(["A 00", "B 01"])],
+                         ids=lambda e: type(e).__name__)
+def test_other_errors_are_exit_status_2(error: Exception) -> None:
+    assert exit_code_for(error) == EXIT_BAD_INPUT == 2
+
+
+def test_library_errors_carry_no_command_line_words() -> None:
+    several = MultipleTokensFound(["Reader A 00", "Reader B 01"])
+    for error in [*NO_TOKEN, several]:
+        assert not hasattr(error, "exit_code")
+    assert several.readers == ["Reader A 00", "Reader B 01"]
+    assert "Reader A 00" in str(several) and not re.search(r"--\w", str(several))
+    # The command line names its option.
+    message = error_message(several)
+    assert "--reader" in message and "'Reader A 00'" in message and "'Reader B 01'" in message
