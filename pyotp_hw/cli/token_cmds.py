@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_NO_MATCH, EXIT_NO_TOKEN, EXIT_OK, CLIError, print_json
+from .token_fido import add_fido_options, fido_applets
 
 if TYPE_CHECKING:
     from ..token.oath import Code, Credential, OathSession
@@ -537,6 +538,7 @@ def _register_virtual(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--capacity", type=int, metavar="N", help="maximum number of accounts")
     p.add_argument("--stall-on", action="append", default=[], metavar="INS",
                    help=argparse.SUPPRESS)  # fault injection for tests (hex instruction)
+    add_fido_options(p)
     p.set_defaults(handler=_cmd_virtual)
 
 
@@ -588,8 +590,10 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
         stop.wait()
         raise _Stopped
 
-    card = make_card(store=_state_store(args), profile=args.profile, touch=touch,
-                     capacity=args.capacity, stall_on=stall, on_stall=on_stall)
+    store = _state_store(args)
+    card = make_card(store=store, profile=args.profile, touch=touch,
+                     capacity=args.capacity, stall_on=stall, on_stall=on_stall,
+                     extra_applets=fido_applets(args, store, touch))
 
     def request_stop(signum: int, frame: object) -> None:
         stop.set()

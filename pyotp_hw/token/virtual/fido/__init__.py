@@ -8,6 +8,13 @@ here uses python-fido2: it is the tests' independent client.
 
 from __future__ import annotations
 
+from ....errors import MissingExtra
+
+try:
+    import cryptography  # noqa: F401 - every part below computes with it
+except ImportError:  # pragma: no cover - the token extra installs it
+    raise MissingExtra("the virtual FIDO2 authenticator", "fido", "cryptography") from None
+
 from .applet import FIDO_AID, SELECT_ANSWER, FidoApplet
 from .authenticator import AAGUID, MAX_CREDS_IN_LIST, MAX_MSG_SIZE, Authenticator
 from .credential import CREDENTIAL_ID_LENGTH
