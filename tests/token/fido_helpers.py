@@ -42,7 +42,7 @@ class CardConnection:
         raw = self.card.process(bytes(apdu))
         return list(raw[:-2]), raw[-2], raw[-1]
 
-    def getATR(self) -> list[int]:  # noqa: N802 - pyscard's name
+    def getATR(self) -> list[int]:
         return list(self.card.atr)
 
     def disconnect(self) -> None:

@@ -91,7 +91,7 @@ def test_get_info_fields(dev: Any) -> None:
 def test_registration_is_packed_self_attestation_python_fido2_verifies(
     dev: Any, state: FidoState
 ) -> None:
-    fido, interaction = client(dev)
+    fido, _ = client(dev)
     reg = make_prf_credential(fido)
     att = reg.response.attestation_object
     assert att.fmt == "packed"
@@ -423,7 +423,7 @@ def test_uv_required_without_a_pin_is_refused_by_the_client(dev: Any) -> None:
 
 
 def test_reset_forgets_credentials_and_pin() -> None:
-    card, authenticator = fido_card(FidoState())
+    card, _ = fido_card(FidoState())
     dev = device(card)
     fido, _ = client(dev)
     cred_id = make_prf_credential(fido).raw_id
