@@ -490,6 +490,7 @@ def test_long_messages_travel_chained(dev: Any) -> None:
     assert AuthenticatorData(bytes(response.auth_data)).is_user_present()
     sent = dev._conn.apdus
     assert any(apdu[0] == 0x90 for apdu in sent)  # chained NFCCTAP_MSG
+    assert any(apdu[:2] == b"\x00\xc0" for apdu in sent)  # a registration answer took 61xx
 
 
 def test_too_large_allow_list_is_split_by_the_client(dev: Any) -> None:
