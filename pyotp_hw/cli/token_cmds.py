@@ -17,9 +17,11 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_OK, CLIError, print_warning
+from .token_fido import add_fido_options, fido_applets
 from .token_read import cmd_code, cmd_info, cmd_list, cmd_readers
 from .token_session import PASSWORD_ENV, interactive
 from .token_write import (
@@ -181,6 +183,7 @@ def _register_virtual(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--capacity", type=int, metavar="N", help="maximum number of accounts")
     p.add_argument("--stall-on", action="append", default=[], metavar="INS",
                    help=argparse.SUPPRESS)  # fault injection for tests (hex instruction)
+    add_fido_options(p)
     p.set_defaults(handler=_cmd_virtual)
 
 
@@ -212,6 +215,15 @@ class _Stopped(Exception):
     """The virtual token was asked to stop while a command was stalled."""
 
 
+def _fido_after_oath(args: argparse.Namespace, store: Any, touch: Any) -> Iterator[Any]:
+    """The FIDO2 applets, built only when ``make_card`` has opened the OATH state.
+
+    A state file with the wrong protection is then reported once, for the file the user named,
+    before the FIDO2 side says anything about its sibling file.
+    """
+    yield from fido_applets(args, store, touch)
+
+
 def _cmd_virtual(args: argparse.Namespace) -> int:
     import signal
     import threading
@@ -236,7 +248,8 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     store = _state_store(args)
     try:
         card = make_card(store=store, profile=args.profile, touch=touch,
-                         capacity=args.capacity, stall_on=stall, on_stall=on_stall)
+                         capacity=args.capacity, stall_on=stall, on_stall=on_stall,
+                         extra_applets=_fido_after_oath(args, store, touch))
     except StateProtectionMismatch as exc:
         if exc.sealed:
             raise CLIError(

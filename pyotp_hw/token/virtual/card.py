@@ -83,10 +83,17 @@ class VirtualCard:
     # --- power --------------------------------------------------------------------------------
 
     def power_on(self) -> bytes:
-        """Power the card up and return its ATR."""
+        """Power the card up and return its ATR.
+
+        An applet with a ``power_up()`` method is told (the FIDO applet makes new PIN keys).
+        """
         with self._lock:
             self._clear_session()
             self.powered = True
+            for applet in self.applets:
+                power_up = getattr(applet, "power_up", None)
+                if power_up is not None:
+                    power_up()
             return self.atr
 
     def power_off(self) -> None:
