@@ -37,15 +37,39 @@ def _aesgcm(key: bytes) -> Any:
     return AESGCM(key)
 
 
+def _gcm_decrypt_into(key: bytes, nonce: bytes, body: bytes, aad: bytes, out: bytearray) -> None:
+    """AES-GCM decryption into ``out`` for cryptography releases without ``decrypt_into``.
+
+    ``AESGCM.decrypt`` would return the plaintext as an immutable ``bytes`` that nothing can
+    wipe; the streaming decryptor writes into buffers of ours instead. Raises InvalidTag.
+    """
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    ciphertext, tag = body[:-TAG_BYTES], body[-TAG_BYTES:]
+    decryptor = Cipher(algorithms.AES(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(aad)
+    scratch = bytearray(len(ciphertext) + 15)  # update_into wants a block's room to spare
+    try:
+        written = decryptor.update_into(ciphertext, scratch)
+        decryptor.finalize()  # checks the tag
+        if written != len(out):  # pragma: no cover - GCM is a stream mode
+            raise RuntimeError("AES-GCM wrote an unexpected length")
+        memoryview(out)[:] = memoryview(scratch)[:written]
+    finally:
+        wipe(scratch)
+
+
 class Sealer:
     """Seals and opens seeds under one data key."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("_aead", "_key")
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes) or len(key) != 32:
             raise WrongKey("the data key must be 32 bytes")
         self._aead = _aesgcm(key)
+        # cryptography < 47 has no AESGCM.decrypt_into; opening then needs the key itself.
+        self._key = None if hasattr(self._aead, "decrypt_into") else key
 
     def seal(self, secret: bytes | bytearray, aad: bytes) -> bytes:
         """Encrypt ``secret`` with a fresh random nonce."""
@@ -56,12 +80,20 @@ class Sealer:
         """Decrypt into a new bytearray (which the caller wipes); raise WrongKey when it fails."""
         if len(sealed) <= NONCE_BYTES + TAG_BYTES:
             raise WrongKey("a sealed seed is truncated")
+        from cryptography.exceptions import InvalidTag
+
+        nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         buf = bytearray(len(sealed) - NONCE_BYTES - TAG_BYTES)
         try:
-            self._aead.decrypt_into(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad, buf)
-        except Exception:
+            if self._key is None:
+                self._aead.decrypt_into(nonce, body, aad, buf)
+            else:
+                _gcm_decrypt_into(self._key, nonce, body, aad, buf)
+        except BaseException as exc:
             wipe(buf)
-            raise WrongKey("a sealed seed does not open under this data key") from None
+            if isinstance(exc, InvalidTag):  # only a failed authentication means a wrong key
+                raise WrongKey("a sealed seed does not open under this data key") from None
+            raise
         return buf
 
     def key_check(self) -> bytes:

@@ -175,6 +175,9 @@ class MemoryStore:
         self.state = state.copy()
 
 
+_NONCE_BYTES = 12
+
+
 def _aesgcm() -> Any:
     try:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -215,7 +218,7 @@ class PassphraseSealer:
         """Return the sealed document (header fields and ciphertext)."""
         salt = self._salt or secrets.token_bytes(16)
         key = self._derive(salt)
-        nonce = secrets.token_bytes(12)
+        nonce = secrets.token_bytes(_NONCE_BYTES)
         header = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -237,12 +240,15 @@ class PassphraseSealer:
         header = {k: document.get(k) for k in ("format", "version", "protection", "kdf")}
         aad = json.dumps(header, sort_keys=True).encode("utf-8")
         nonce = _unb64(document.get("nonce"), "the nonce")
+        if len(nonce) != _NONCE_BYTES:
+            raise StateFileError(f"state file: the nonce is {len(nonce)} bytes, not "
+                                 f"{_NONCE_BYTES}: the file was changed")
         ciphertext = _unb64(document.get("ciphertext"), "the ciphertext")
         from cryptography.exceptions import InvalidTag
 
         try:
             return bytes(self._aesgcm(self._derive(salt)).decrypt(nonce, ciphertext, aad))
-        except (InvalidTag, ValueError):
+        except InvalidTag:  # only a failed authentication: anything else is not the passphrase
             raise StateFileError(
                 "the state file cannot be opened: wrong passphrase, or the file was changed"
             ) from None
