@@ -23,7 +23,7 @@ from .errors import (
     OTPError,
 )
 from .keys import random_base32, random_secret
-from .otp import HOTP, TOTP, Steam
+from .otp import HOTP, TOTP, Steam, from_uri
 
 __version__ = "0.1.0"
 
@@ -48,6 +48,4 @@ __all__ = [
 
 def parse_uri(uri: str) -> HOTP | TOTP | Steam:
     """Parse an ``otpauth://`` URI into a :class:`HOTP`, :class:`TOTP` or :class:`Steam`."""
-    from .uri import parse_uri as _parse_uri
-
-    return _parse_uri(uri)
+    return from_uri(uri)

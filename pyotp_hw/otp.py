@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from . import _native as nat
+from . import uri as _uri
 from .errors import InvalidArgument, InvalidCode, InvalidType
 from .keys import decode_secret, encode_base32
 
-__all__ = ["OTP", "HOTP", "TOTP", "Steam", "check_code"]
+__all__ = ["OTP", "HOTP", "TOTP", "Steam", "check_code", "from_uri", "uri_fields"]
 
 _U64_MAX = (1 << 64) - 1
 _ASCII_DIGITS = frozenset("0123456789")
@@ -171,10 +173,8 @@ class HOTP(OTP):
         **extra: Any,
     ) -> str:
         """An ``otpauth://hotp/...`` URI for this secret (contains the secret)."""
-        from .uri import otp_to_uri
-
-        return otp_to_uri(self, name=name, issuer=issuer_name, initial_count=initial_count,
-                          extra=extra)
+        return uri_fields(self, name=name, issuer=issuer_name, initial_count=initial_count,
+                          extra=extra).to_uri()
 
 
 class TOTP(OTP):
@@ -256,9 +256,7 @@ class TOTP(OTP):
         self, name: str | None = None, issuer_name: str | None = None, **extra: Any
     ) -> str:
         """An ``otpauth://totp/...`` URI for this secret (contains the secret)."""
-        from .uri import otp_to_uri
-
-        return otp_to_uri(self, name=name, issuer=issuer_name, initial_count=None, extra=extra)
+        return uri_fields(self, name=name, issuer=issuer_name, extra=extra).to_uri()
 
 
 class Steam(TOTP):
@@ -300,3 +298,53 @@ class Steam(TOTP):
                 if hmac.compare_digest(expected, code):
                     matched = candidate
         return matched
+
+
+def from_uri(entry: _uri.OtpAuthURI | str) -> HOTP | TOTP | Steam:
+    """The ``HOTP``, ``TOTP`` or ``Steam`` object of an ``otpauth://`` URI (text or parsed)."""
+    fields = _uri.parse(entry) if isinstance(entry, str) else entry
+    if fields.is_steam:
+        return Steam(fields.secret, name=fields.account, issuer=fields.issuer)
+    if fields.kind == "hotp":
+        assert fields.counter is not None  # guaranteed by OtpAuthURI
+        return HOTP(fields.secret, digits=fields.digits, digest=fields.digest,
+                    name=fields.account, issuer=fields.issuer, initial_count=fields.counter)
+    return TOTP(fields.secret, digits=fields.digits, digest=fields.digest,
+                interval=fields.period, name=fields.account, issuer=fields.issuer)
+
+
+def uri_fields(
+    obj: HOTP | TOTP | Steam,
+    *,
+    name: str | None = None,
+    issuer: str | None = None,
+    initial_count: int | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> _uri.OtpAuthURI:
+    """The URI fields of an OTP object (``.to_uri()`` gives what ``provisioning_uri`` returns).
+
+    ``name``/``issuer`` default to the object's own; ``initial_count`` overrides an HOTP's
+    counter; ``extra`` adds parameters (``image`` and ``encoder`` are understood, others are
+    written as given). A TOTP object's non-zero ``t0`` cannot be expressed in the Key URI format
+    and raises :class:`InvalidArgument` rather than producing a URI whose codes differ.
+    """
+    if getattr(obj, "t0", 0):
+        raise InvalidArgument("a TOTP with t0 != 0 cannot be written as an otpauth URI")
+    account = name if name is not None else obj.name
+    if account is None:
+        raise InvalidArgument("an account name is needed: pass name=... or set it on the object")
+    image, encoder, other = _uri.extra_parameters(extra)
+    common: dict[str, Any] = {"account": account, "image": image, "extra": other,
+                              "issuer": issuer if issuer is not None else obj.issuer}
+    secret = obj.byte_secret()
+    if isinstance(obj, Steam):
+        return _uri.entry("totp", secret, digest="sha1", digits=5, period=30, counter=None,
+                          encoder="steam", **common)
+    if isinstance(obj, HOTP):
+        count = initial_count if initial_count is not None else obj.initial_count
+        return _uri.entry("hotp", secret, digest=obj.digest, digits=obj.digits, period=30,
+                          counter=count, encoder=encoder, **common)
+    if initial_count is not None:
+        raise InvalidArgument("initial_count is only meaningful for HOTP")
+    return _uri.entry("totp", secret, digest=obj.digest, digits=obj.digits, period=obj.interval,
+                      counter=None, encoder=encoder, **common)

@@ -18,24 +18,20 @@ import re
 import warnings as _warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote, unquote_to_bytes
 
 from .errors import InvalidArgument, InvalidSecret, InvalidURI
 from .keys import decode_base32, encode_base32
-
-if TYPE_CHECKING:
-    from .otp import HOTP, TOTP, Steam
 
 __all__ = [
     "OtpAuthURI",
     "URIWarning",
     "DIGESTS",
     "parse",
-    "parse_uri",
     "build",
-    "from_otp",
-    "otp_to_uri",
+    "entry",
+    "extra_parameters",
 ]
 
 #: Digest names this package computes, as they appear in :attr:`OtpAuthURI.digest`.
@@ -147,31 +143,6 @@ class OtpAuthURI:
     def to_uri(self) -> str:
         """Return the canonical ``otpauth://`` text of these fields."""
         return _format(self)
-
-    def to_otp(self) -> HOTP | TOTP | Steam:
-        """Return the matching :class:`~pyotp_hw.otp.HOTP`, ``TOTP`` or ``Steam`` object."""
-        from .otp import HOTP, TOTP, Steam
-
-        if self.is_steam:
-            return Steam(self.secret, name=self.account, issuer=self.issuer)
-        if self.kind == "hotp":
-            assert self.counter is not None  # guaranteed by __post_init__
-            return HOTP(
-                self.secret,
-                digits=self.digits,
-                digest=self.digest,
-                name=self.account,
-                issuer=self.issuer,
-                initial_count=self.counter,
-            )
-        return TOTP(
-            self.secret,
-            digits=self.digits,
-            digest=self.digest,
-            interval=self.period,
-            name=self.account,
-            issuer=self.issuer,
-        )
 
     def as_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
         """Return the fields as plain JSON-ready values; the secret only when ``show_secret``."""
@@ -440,11 +411,6 @@ def parse(uri: str) -> OtpAuthURI:
     return result
 
 
-def parse_uri(uri: str) -> HOTP | TOTP | Steam:
-    """Parse an ``otpauth://`` URI into the matching ``HOTP``, ``TOTP`` or ``Steam`` object."""
-    return parse(uri).to_otp()
-
-
 # ----------------------------------------------------------------------------------------------
 # Building
 
@@ -507,7 +473,7 @@ def build(
     makes a Steam Guard entry (``digits`` is then 5 whatever is passed). Raises
     :class:`InvalidURI` for fields that cannot be written.
     """
-    return _entry(
+    return entry(
         kind,
         secret,
         account=account,
@@ -522,7 +488,34 @@ def build(
     ).to_uri()
 
 
-def _entry(
+def extra_parameters(
+    extra: Mapping[str, object] | None,
+) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    """Split caller-given URI parameters into ``(image, encoder, other pairs)``.
+
+    ``None`` values are dropped; a parameter the fields already carry (``secret``, ``digits``...)
+    raises :class:`InvalidArgument`, since writing it would contradict them.
+    """
+    image = encoder = None
+    other: list[tuple[str, str]] = []
+    for key, value in (extra or {}).items():
+        if value is None:
+            continue
+        lowered = key.lower()
+        if lowered == "image":
+            image = str(value)
+        elif lowered == "encoder":
+            encoder = str(value)
+        elif lowered in _KNOWN:
+            raise InvalidArgument(
+                f"extra parameter {key!r} would contradict the object's own settings"
+            )
+        else:
+            other.append((key, str(value)))
+    return image, encoder, other
+
+
+def entry(
     kind: str,
     secret: bytes | str,
     *,
@@ -536,6 +529,7 @@ def _entry(
     encoder: str | None,
     extra: Iterable[tuple[str, str]] | Mapping[str, str],
 ) -> OtpAuthURI:
+    """Return validated :class:`OtpAuthURI` fields (what :func:`build` writes as text)."""
     lowered = kind.lower() if isinstance(kind, str) else kind
     if lowered not in ("totp", "hotp"):
         raise InvalidURI(f"type must be 'totp' or 'hotp', not {kind!r}")
@@ -570,83 +564,3 @@ def _entry(
         encoder=encoder,
         extra=tuple((str(k), str(v)) for k, v in pairs),
     )
-
-
-def from_otp(obj: HOTP | TOTP | Steam, *, name: str | None = None,
-             issuer: str | None = None) -> OtpAuthURI:
-    """Return the URI fields of an ``HOTP``, ``TOTP`` or ``Steam`` object.
-
-    ``name`` and ``issuer`` override the object's own ``name`` and ``issuer``.
-    """
-    return _from_otp(obj, name=name, issuer=issuer, initial_count=None, extra=None)
-
-
-def _from_otp(
-    obj: HOTP | TOTP | Steam,
-    *,
-    name: str | None,
-    issuer: str | None,
-    initial_count: int | None,
-    extra: Mapping[str, object] | None,
-) -> OtpAuthURI:
-    from .otp import HOTP, Steam
-
-    account = name if name is not None else obj.name
-    if account is None:
-        raise InvalidArgument("an account name is needed: pass name=... or set it on the object")
-    issuer = issuer if issuer is not None else obj.issuer
-    fields: dict[str, str] = {}
-    other: list[tuple[str, str]] = []
-    for key, value in (extra or {}).items():
-        if value is None:
-            continue
-        lowered = key.lower()
-        if lowered in ("image", "encoder"):
-            fields[lowered] = str(value)
-        elif lowered in _KNOWN:
-            raise InvalidArgument(
-                f"extra parameter {key!r} would contradict the object's own settings"
-            )
-        else:
-            other.append((key, str(value)))
-    secret = obj.byte_secret()
-    common: dict[str, Any] = {
-        "account": account,
-        "issuer": issuer,
-        "image": fields.get("image"),
-        "extra": other,
-    }
-    if isinstance(obj, Steam):
-        return _entry("totp", secret, digest="sha1", digits=_STEAM_DIGITS, period=30,
-                      counter=None, encoder="steam", **common)
-    encoder = fields.get("encoder")
-    if isinstance(obj, HOTP):
-        count = initial_count if initial_count is not None else obj.initial_count
-        return _entry("hotp", secret, digest=obj.digest, digits=obj.digits, period=30,
-                      counter=count, encoder=encoder, **common)
-    if initial_count is not None:
-        raise InvalidArgument("initial_count is only meaningful for HOTP")
-    return _entry("totp", secret, digest=obj.digest, digits=obj.digits, period=obj.interval,
-                  counter=None, encoder=encoder, **common)
-
-
-def otp_to_uri(
-    obj: HOTP | TOTP | Steam,
-    *,
-    name: str | None = None,
-    issuer: str | None = None,
-    initial_count: int | None = None,
-    extra: Mapping[str, object] | None = None,
-) -> str:
-    """Return the provisioning URI of an OTP object (what ``provisioning_uri`` returns).
-
-    ``name``/``issuer`` default to the object's own; ``initial_count`` overrides an HOTP's
-    counter; ``extra`` adds parameters (``image`` and ``encoder`` are understood, others are
-    written as given). A TOTP object's non-zero ``t0`` cannot be expressed in the Key URI format
-    and raises :class:`InvalidArgument` rather than producing a URI whose codes differ.
-    """
-    t0 = getattr(obj, "t0", 0)
-    if t0:
-        raise InvalidArgument("a TOTP with t0 != 0 cannot be written as an otpauth URI")
-    return _from_otp(obj, name=name, issuer=issuer, initial_count=initial_count,
-                     extra=extra).to_uri()

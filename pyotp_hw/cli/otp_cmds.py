@@ -91,9 +91,9 @@ def _build(args: argparse.Namespace, secret: str | None) -> Any:
     if args.uri is not None:
         if secret is not None:
             raise CLIError("give either SECRET or --uri, not both")
-        from ..uri import parse_uri
+        from ..otp import from_uri
 
-        otp = parse_uri(args.uri)
+        otp = from_uri(args.uri)
         if any(v is not None for v in (args.digits, args.digest, args.period)):
             raise CLIError("--digits, --digest and --period come from the URI; drop them")
         if args.hotp is not None and not isinstance(otp, HOTP):
