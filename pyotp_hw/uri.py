@@ -268,29 +268,22 @@ def _parse_digest(value: str) -> str:
     )
 
 
-def parse(uri: str) -> OtpAuthURI:
-    """Parse an ``otpauth://totp|hotp/LABEL?...`` URI into its validated fields.
+def _parse_type(otp_type: str) -> tuple[Kind, str | None]:
+    if otp_type == "steam":
+        return "totp", "steam"
+    if otp_type == "totp":
+        return "totp", None
+    if otp_type == "hotp":
+        return "hotp", None
+    if not otp_type:
+        raise InvalidURI("URI has no type; expected otpauth://totp/... or otpauth://hotp/...")
+    raise InvalidURI(f"unsupported OTP type {_shown(otp_type)}; expected totp or hotp")
 
-    Every note in the result's ``warnings`` is also issued as a :class:`URIWarning`.
-    Raises :class:`InvalidURI` naming the unusable part; the message never contains the secret.
-    """
-    if not isinstance(uri, str):
-        raise InvalidURI(f"URI must be a str, not {type(uri).__name__}")
-    text = uri.strip()
-    match = _SCHEME.match(text)
-    if match is None:
-        if text.lower().startswith("otpauth-migration:"):
-            raise InvalidURI(
-                "this is a Google Authenticator export (otpauth-migration://); "
-                "import it with pyotp_hw.migration"
-            )
-        raise InvalidURI("URI must start with otpauth://")
-    _check_text(match.group(1), "the OTP type")
-    otp_type = match.group(1).lower()
-    rest = match.group(2)
-    raw_label, _, query = rest.partition("?")
-    notes: list[str] = []
 
+def _parse_query(
+    query: str, notes: list[str]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The known parameters (lowercase names) and the others, in order."""
     params: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     for item in query.split("&"):
@@ -299,39 +292,26 @@ def parse(uri: str) -> OtpAuthURI:
         raw_key, _, raw_value = item.partition("=")
         key = _unquote(raw_key, "a parameter name", notes)
         lowered = key.strip().lower()
-        if lowered in _KNOWN:
-            if lowered == "secret":
-                # The secret is base32 only; decoding it as UTF-8 text cannot fail in a way
-                # worth a note, and any message about it must not quote it.
-                _check_text(raw_value, "parameter 'secret'")
-                value = unquote_to_bytes(raw_value.replace("+", " ")).decode("latin-1")
-            else:
-                value = _unquote(raw_value, f"parameter {lowered!r}", notes)
-            if lowered in params and params[lowered] != value:
-                raise InvalidURI(f"parameter {lowered!r} appears twice with different values")
-            params[lowered] = value
-        else:
+        if lowered not in _KNOWN:
             extra.append((key, _unquote(raw_value, f"parameter {_shown(key)}", notes)))
+            continue
+        if lowered == "secret":
+            # The secret is base32 only; decoding it as UTF-8 text cannot fail in a way
+            # worth a note, and any message about it must not quote it.
+            _check_text(raw_value, "parameter 'secret'")
+            value = unquote_to_bytes(raw_value.replace("+", " ")).decode("latin-1")
+        else:
+            value = _unquote(raw_value, f"parameter {lowered!r}", notes)
+        if lowered in params and params[lowered] != value:
+            raise InvalidURI(f"parameter {lowered!r} appears twice with different values")
+        params[lowered] = value
+    return params, extra
 
-    encoder: str | None = None
-    if otp_type == "steam":
-        kind: Kind = "totp"
-        encoder = "steam"
-    elif otp_type in ("totp", "hotp"):
-        kind = "totp" if otp_type == "totp" else "hotp"
-    elif not otp_type:
-        raise InvalidURI("URI has no type; expected otpauth://totp/... or otpauth://hotp/...")
-    else:
-        raise InvalidURI(f"unsupported OTP type {_shown(otp_type)}; expected totp or hotp")
 
-    if "secret" not in params or not params["secret"].strip():
-        raise InvalidURI("parameter 'secret' is missing")
-    try:
-        secret = decode_base32(params["secret"])
-    except InvalidSecret as exc:
-        raise InvalidURI(f"parameter 'secret': {exc}") from None
-
-    issuer_param = params.get("issuer")
+def _parse_names(
+    raw_label: str, issuer_param: str | None, notes: list[str]
+) -> tuple[str | None, str]:
+    """``(issuer, account)`` from the label and the issuer parameter (which wins)."""
     if issuer_param is not None and not issuer_param.strip():
         issuer_param = None
     label_issuer, account = _split_label(raw_label, issuer_param, notes)
@@ -343,14 +323,16 @@ def parse(uri: str) -> OtpAuthURI:
         )
     if not account:
         notes.append("the label has no account name")
+    return issuer, account
 
-    digest = _parse_digest(params["algorithm"]) if "algorithm" in params else "sha1"
+
+def _parse_digits(
+    kind: Kind, encoder: str | None, issuer: str | None, digest: str, period: int,
+    params: Mapping[str, str], notes: list[str],
+) -> tuple[str | None, int]:
+    """``(encoder, digits)``: Steam Guard is recognised here, by encoder or by issuer."""
     digits_given = "digits" in params
     digits = _parse_int("digits", params["digits"], 0, 10**6) if digits_given else 6
-    period = 30
-    if kind == "totp" and "period" in params:
-        period = _parse_int("period", params["period"], 1, _MAX_PERIOD)
-
     if "encoder" in params:
         value = params["encoder"].strip().lower()
         if value != "steam":
@@ -373,23 +355,67 @@ def parse(uri: str) -> OtpAuthURI:
             )
         if digits_given and digits not in (_STEAM_DIGITS, 6):
             notes.append(f"Steam Guard codes have 5 characters; ignored digits={digits}")
-        digits = _STEAM_DIGITS
-    elif not _MIN_DIGITS <= digits <= _MAX_DIGITS:
+        return encoder, _STEAM_DIGITS
+    if not _MIN_DIGITS <= digits <= _MAX_DIGITS:
         raise InvalidURI(
             f"parameter 'digits' must be between {_MIN_DIGITS} and {_MAX_DIGITS}, got {digits}"
         )
+    return encoder, digits
 
-    counter: int | None = None
+
+def _parse_counter(
+    kind: Kind, params: Mapping[str, str], extra: list[tuple[str, str]]
+) -> int | None:
+    # A parameter meaningless for the kind is kept in ``extra`` so writing the URI back loses
+    # nothing.
     if kind == "hotp":
         if "counter" not in params:
             raise InvalidURI("parameter 'counter' is required for hotp")
-        counter = _parse_int("counter", params["counter"], 0, _MAX_COUNTER)
         if "period" in params:
-            # Meaningless for HOTP, but kept so that writing the URI back loses nothing.
             extra.append(("period", params["period"]))
-    elif "counter" in params:
-        # Meaningless for TOTP, but kept so that writing the URI back loses nothing.
+        return _parse_int("counter", params["counter"], 0, _MAX_COUNTER)
+    if "counter" in params:
         extra.append(("counter", params["counter"]))
+    return None
+
+
+def parse(uri: str) -> OtpAuthURI:
+    """Parse an ``otpauth://totp|hotp/LABEL?...`` URI into its validated fields.
+
+    Every note in the result's ``warnings`` is also issued as a :class:`URIWarning`.
+    Raises :class:`InvalidURI` naming the unusable part; the message never contains the secret.
+    """
+    if not isinstance(uri, str):
+        raise InvalidURI(f"URI must be a str, not {type(uri).__name__}")
+    text = uri.strip()
+    match = _SCHEME.match(text)
+    if match is None:
+        if text.lower().startswith("otpauth-migration:"):
+            raise InvalidURI(
+                "this is a Google Authenticator export (otpauth-migration://); "
+                "import it with pyotp_hw.migration"
+            )
+        raise InvalidURI("URI must start with otpauth://")
+    _check_text(match.group(1), "the OTP type")
+    kind, encoder = _parse_type(match.group(1).lower())
+    raw_label, _, query = match.group(2).partition("?")
+    notes: list[str] = []
+    params, extra = _parse_query(query, notes)
+
+    if "secret" not in params or not params["secret"].strip():
+        raise InvalidURI("parameter 'secret' is missing")
+    try:
+        secret = decode_base32(params["secret"])
+    except InvalidSecret as exc:
+        raise InvalidURI(f"parameter 'secret': {exc}") from None
+
+    issuer, account = _parse_names(raw_label, params.get("issuer"), notes)
+    digest = _parse_digest(params["algorithm"]) if "algorithm" in params else "sha1"
+    period = 30
+    if kind == "totp" and "period" in params:
+        period = _parse_int("period", params["period"], 1, _MAX_PERIOD)
+    encoder, digits = _parse_digits(kind, encoder, issuer, digest, period, params, notes)
+    counter = _parse_counter(kind, params, extra)
 
     image = params.get("image")
     result = OtpAuthURI(
