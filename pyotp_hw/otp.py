@@ -6,7 +6,9 @@ secret) and calls the same C entry points as :mod:`pyotp_hw.bulk`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
+import operator
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +23,8 @@ __all__ = ["OTP", "HOTP", "TOTP", "Steam", "CodeCheck", "check_code", "from_uri"
            "MAX_WINDOW", "MIN_DIGITS", "MAX_DIGITS", "STEAM_ALPHABET"]
 
 _U64_MAX = (1 << 64) - 1
+_I64_MAX = (1 << 63) - 1
+_I64_MIN = -(1 << 63)
 # RFC 4226's dynamic truncation keeps 31 bits: a 10-digit code above this can never match.
 _TRUNCATION_MAX = (1 << 31) - 1
 MAX_WINDOW: int = nat.MAX_WINDOW
@@ -44,12 +48,29 @@ def check_code(code: Any, digits: int) -> int:
     return parsed
 
 
+def _shown(value: int) -> str:
+    """An int for a message: itself when short, else its size (str() refuses 4300+ digits)."""
+    bits = value.bit_length()
+    return str(value) if bits <= 256 else f"a {'negative ' if value < 0 else ''}{bits}-bit number"
+
+
+def _time(value: Any, name: str = "for_time") -> int:
+    """Seconds since the epoch, as :func:`_native.time_to_int`, with huge ints refused first."""
+    if not isinstance(value, (bool, float, dt.datetime)) and hasattr(value, "__index__"):
+        seconds = operator.index(value)
+        if not _I64_MIN <= seconds <= _I64_MAX:
+            raise InvalidArgument(
+                f"{name} must be between -2**63 and 2**63-1 seconds, got {_shown(seconds)}"
+            )
+    return nat.time_to_int(value, name)
+
+
 def _check_digits(digits: Any) -> int:
     if isinstance(digits, bool) or not isinstance(digits, int):
         raise InvalidType("digits must be an int")
     if not MIN_DIGITS <= digits <= MAX_DIGITS:
         raise InvalidArgument(
-            f"digits must be between {MIN_DIGITS} and {MAX_DIGITS}, got {digits}"
+            f"digits must be between {MIN_DIGITS} and {MAX_DIGITS}, got {_shown(digits)}"
         )
     return digits
 
@@ -59,7 +80,7 @@ def _check_counter(value: Any, name: str) -> int:
         raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
     v = int(value)
     if not 0 <= v <= _U64_MAX:
-        raise InvalidArgument(f"{name} must be between 0 and 2**64-1, got {v}")
+        raise InvalidArgument(f"{name} must be between 0 and 2**64-1, got {_shown(v)}")
     return v
 
 
@@ -73,7 +94,7 @@ def _check_window(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidType(f"{name} must be an int")
     if not 0 <= value <= nat.MAX_WINDOW:
-        raise InvalidArgument(f"{name} must be between 0 and {nat.MAX_WINDOW}, got {value}")
+        raise InvalidArgument(f"{name} must be between 0 and {nat.MAX_WINDOW}, got {_shown(value)}")
     return value
 
 
@@ -237,17 +258,17 @@ class TOTP(OTP):
             raise InvalidType("interval must be an int number of seconds")
         if not 1 <= interval < 1 << 63:
             raise InvalidArgument(
-                f"interval must be between 1 and 2**63-1 seconds, got {interval}"
-                if interval > 0 else f"interval must be at least 1 second, got {interval}"
+                f"interval must be between 1 and 2**63-1 seconds, got {_shown(interval)}"
+                if interval > 0 else f"interval must be at least 1 second, got {_shown(interval)}"
             )
-        start = nat.time_to_int(t0, "t0")
+        start = _time(t0, "t0")
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self.interval = interval
         self.t0 = start
 
     def timecode(self, for_time: Any) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
-        t = nat.time_to_int(for_time)
+        t = _time(for_time)
         if t < self.t0:
             raise InvalidArgument(f"for_time is before t0 ({self.t0})")
         return (t - self.t0) // self.interval
@@ -307,7 +328,7 @@ class TOTP(OTP):
         return CodeCheck.matched(int(out[0])) if out[0] >= 0 else CodeCheck.wrong()
 
     def _check_time(self, for_time: Any) -> int:
-        t = nat.time_to_int(time.time() if for_time is None else for_time)
+        t = _time(time.time() if for_time is None else for_time)
         if t < self.t0:
             raise InvalidArgument(f"for_time is before t0 ({self.t0})")
         return t

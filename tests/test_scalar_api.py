@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import pyotp
 import pytest
@@ -220,3 +221,20 @@ def test_window_is_bounded() -> None:
         pyotp_hw.TOTP(SECRET).verify("123456", 59, valid_window=5000)
     with pytest.raises(pyotp_hw.InvalidArgument):
         pyotp_hw.TOTP(SECRET).verify("123456", 59, valid_window=-1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: pyotp_hw.TOTP(SECRET, interval=10**5000),
+    lambda: pyotp_hw.TOTP(SECRET, digits=-(10**5000)),
+    lambda: pyotp_hw.TOTP(SECRET, t0=10**5000),
+    lambda: pyotp_hw.TOTP(SECRET).at(10**5000),
+    lambda: pyotp_hw.TOTP(SECRET).verify("123456", -(10**5000)),
+    lambda: pyotp_hw.TOTP(SECRET).verify("123456", 59, valid_window=10**5000),
+    lambda: pyotp_hw.HOTP(SECRET).at(10**5000),
+    lambda: pyotp_hw.HOTP(SECRET).verify("123456", 10**5000),
+    lambda: pyotp_hw.HOTP(SECRET).find(1, 0, 10**5000),
+])
+def test_numbers_of_thousands_of_digits_get_a_typed_error(call: Any) -> None:
+    # str() of an int of 4300+ digits raises a bare ValueError: messages give the size instead.
+    with pytest.raises(pyotp_hw.InvalidArgument, match="bit number"):
+        call()
