@@ -137,8 +137,8 @@ def _parse_iso_time(text: str) -> int:
 def _build(args: argparse.Namespace, secret: str | None) -> Any:
     """The HOTP/TOTP/Steam object the options describe.
 
-    An HOTP object's ``initial_count`` is set to 0: ``--hotp`` and the URI's counter are both
-    absolute counters here, and :func:`_counter` picks between them.
+    An HOTP object's ``initial_count`` holds the absolute counter to start at (``--hotp``, or
+    else the URI's counter); :func:`_counter` takes it out before the object is used.
     """
     from ..otp import HOTP, TOTP
 
