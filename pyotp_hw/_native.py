@@ -22,6 +22,8 @@ from .errors import InvalidArgument, InvalidSecret, InvalidType, NativeError
 __all__ = [
     "DIGEST_IDS",
     "MAX_WINDOW",
+    "MIN_DIGITS",
+    "MAX_DIGITS",
     "Kernel",
     "Arg",
     "NativeKeyTable",
@@ -50,6 +52,8 @@ DIGEST_IDS: dict[str, int] = {
 }
 _DIGEST_NAMES = {v: k for k, v in DIGEST_IDS.items()}
 MAX_WINDOW: int = lib.OTP_MAX_WINDOW
+MIN_DIGITS: int = lib.OTP_MIN_DIGITS
+MAX_DIGITS: int = lib.OTP_MAX_DIGITS
 _U64_MAX = (1 << 64) - 1
 _LITTLE = sys.byteorder == "little"
 

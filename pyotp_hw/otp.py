@@ -29,9 +29,9 @@ _I64_MIN = -(1 << 63)
 _TRUNCATION_MAX = (1 << 31) - 1
 MAX_WINDOW: int = nat.MAX_WINDOW
 """The widest TOTP window (steps each side) and HOTP look-ahead one check accepts."""
-MIN_DIGITS = 6
+MIN_DIGITS: int = nat.MIN_DIGITS
 """The shortest code HOTP and TOTP make."""
-MAX_DIGITS = 10
+MAX_DIGITS: int = nat.MAX_DIGITS
 """The longest code HOTP and TOTP make."""
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Any
 
+from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
 
 _U64_MAX = (1 << 64) - 1
@@ -222,7 +223,7 @@ def _check_swapped(secret: str | None, code: str, uri: str | None) -> None:
     if uri is not None and _is_digits(uri) and _looks_like_uri(code):
         raise CLIError("--uri and CODE look swapped: CODE is an otpauth:// URI and --uri a "
                        "code; give --uri URI, then the code")
-    if secret is not None and _is_digits(secret) and 6 <= len(secret) <= 10:
+    if secret is not None and _is_digits(secret) and MIN_DIGITS <= len(secret) <= MAX_DIGITS:
         if _looks_like_uri(code):
             raise CLIError("SECRET and CODE look swapped, and the URI goes with --uri: "
                            "pyotp-hw verify --uri URI CODE")
