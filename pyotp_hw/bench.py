@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import _native, bulk
+from ._bench_floors import FLOORS, Floor, FloorCheck, check_floors
+from ._secret_files import check_output
 from .errors import InvalidArgument, MissingExtra
 from .otp import TOTP
 
@@ -38,6 +40,11 @@ __all__ = [
     "format_markdown",
     "machine",
     "DIGESTS",
+    "FLOORS",
+    "Floor",
+    "FloorCheck",
+    "check_floors",
+    "check_plot_path",
 ]
 
 DIGESTS = ("sha1", "sha256", "sha512")
@@ -528,7 +535,8 @@ def format_markdown(results: Sequence[Result]) -> str:
 
 def to_json(results: Sequence[Result]) -> dict[str, Any]:
     """Results and machine description as JSON-ready data."""
-    return {"machine": machine(), "results": [asdict(r) for r in results]}
+    return {"machine": machine(), "results": [asdict(r) for r in results],
+            "floors": [c.to_json() for c in check_floors(results)]}
 
 
 def plotting() -> Any:
@@ -541,6 +549,14 @@ def plotting() -> Any:
     except ImportError as exc:
         raise MissingExtra("plotting the benchmark", "plot", "matplotlib") from exc
     return plt
+
+
+def check_plot_path(path: str) -> None:
+    """Raise OutputFileError (one line) unless a chart can be written at ``path``.
+
+    Called before the run, so that a mistyped folder costs seconds, not the whole benchmark.
+    """
+    check_output(path, replace=True)
 
 
 def plot(results: Sequence[Result], path: str) -> None:
