@@ -64,9 +64,11 @@ def digest_id(digest: Any) -> int:
     if not isinstance(digest, str):
         name = getattr(digest, "name", None)
         if name is None and callable(digest):
+            # A callable that is no hash constructor: it wants arguments, or what it returns has
+            # no name. Anything else it raises is its own failure and propagates as it is.
             try:
                 name = digest().name
-            except Exception as exc:  # a callable that is no hash constructor
+            except (TypeError, AttributeError) as exc:
                 raise InvalidType("digest must be 'sha1', 'sha256' or 'sha512'") from exc
     if not isinstance(name, str):
         raise InvalidType(
