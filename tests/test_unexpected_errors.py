@@ -69,7 +69,7 @@ def test_pcsc_error_text_falls_back_only_for_codes_pyscard_cannot_describe() -> 
         def __init__(self, error: BaseException) -> None:
             self.error = error
 
-        def SCardGetErrorMessage(self, hresult: int) -> str:  # noqa: N802 - pyscard's name
+        def SCardGetErrorMessage(self, hresult: int) -> str:
             raise self.error
 
     assert pcsc._message(Scard(OverflowError()), 0x8010002E).startswith("PC/SC error (0x")
