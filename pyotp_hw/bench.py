@@ -480,14 +480,20 @@ def run(
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     model = platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
             for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
+                if not line.strip():
+                    break  # the first CPU's block is enough
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    model = fields.get("model name", model)
+    if "cpu family" in fields and "model" in fields:
+        # "AMD EPYC" alone does not tell Zen 3 (family 25) from Zen 5 (family 26).
+        model += f" (family {fields['cpu family']}, model {fields['model']})"
     return {
         "cpu": model,
         "cpus": bulk._cpus(),
