@@ -85,6 +85,13 @@ def test_swapped_secret_and_code_are_named(capsys: pytest.CaptureFixture[str], s
     assert "swapped" in line and secret not in line and "JBSW" not in line
 
 
+def test_a_digit_secret_with_a_bad_code_is_not_called_swapped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # "23456723" is valid base32 (digits 2-7); "abc!" is no secret: the code is just malformed.
+    line = bad(capsys, "verify", "23456723", "abc!")
+    assert "swapped" not in line and "CODE is malformed" in line
+
+
 def test_a_uri_given_as_code_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--uri" in bad(capsys, "verify", "664675", URI)
     line = bad(capsys, "verify", "--uri", "664675", URI)

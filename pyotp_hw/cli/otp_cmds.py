@@ -211,11 +211,25 @@ def _is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _looks_like_base32(text: str) -> bool:
+    """True for text that decodes as a base32 secret (spaces, case, padding forgiven)."""
+    from ..errors import OTPError
+    from ..keys import decode_secret
+
+    if len(text) < 8:
+        return False
+    try:
+        decode_secret(text)
+    except OTPError:
+        return False
+    return True
+
+
 def _check_swapped(secret: str | None, code: str, uri: str | None) -> None:
     """Say so when SECRET and CODE (or --uri and CODE) look given the wrong way round.
 
-    Only when the command would fail anyway: the CODE is not digits while the other looks
-    like a code (6-10 digits). Neither value is repeated.
+    Only when the command would fail anyway: the CODE is not digits but a URI or base32 text,
+    while the other looks like a code (6-10 digits). Neither value is repeated.
     """
     if _is_digits(code):
         return
@@ -223,6 +237,8 @@ def _check_swapped(secret: str | None, code: str, uri: str | None) -> None:
         raise CLIError("--uri and CODE look swapped: CODE is an otpauth:// URI and --uri a "
                        "code; give --uri URI, then the code")
     if secret is not None and _is_digits(secret) and 6 <= len(secret) <= 10:
+        if not _looks_like_uri(code) and not _looks_like_base32(code):
+            return  # CODE is no secret either: the usual errors say what is wrong
         if _looks_like_uri(code):
             raise CLIError("SECRET and CODE look swapped, and the URI goes with --uri: "
                            "pyotp-hw verify --uri URI CODE")
