@@ -236,6 +236,7 @@ def test_window_is_bounded() -> None:
     lambda: pyotp_hw.HOTP(SECRET).find(1, 0, 10**5000),
 ])
 def test_numbers_of_thousands_of_digits_get_a_typed_error(call: Any) -> None:
-    # str() of an int of 4300+ digits raises a bare ValueError: messages give the size instead.
-    with pytest.raises(pyotp_hw.InvalidArgument, match="bit number"):
+    # str() of an int of 4300+ digits raises a bare ValueError: messages must not print it.
+    with pytest.raises(pyotp_hw.InvalidArgument) as info:
         call()
+    assert len(str(info.value)) < 200
