@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import time
 from typing import Any
@@ -130,8 +131,7 @@ def _parse_iso_time(text: str) -> int:
         raise CLIError(f"--time must be Unix seconds or ISO 8601, got {text!r}") from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise CLIError("--time needs a timezone (for example 2026-01-01T00:00:00Z)")
-    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return delta.days * 86400 + delta.seconds
+    return math.floor(when.timestamp())
 
 
 def _build(args: argparse.Namespace, secret: str | None) -> Any:
