@@ -228,3 +228,12 @@ def test_code_and_verify_fuzzed_exit_cleanly(command: str, words: list[Any],
     assert "Traceback" not in text and SECRET not in text and "GEZDGNBV" not in text
     if status == 2 and not text.startswith("usage:"):
         assert text.startswith("pyotp-hw: error: ") and text.count("\n") == 1, text
+
+
+def test_steam_codes_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    uri = f"otpauth://totp/Steam:alice?secret={SECRET}&issuer=Steam&encoder=steam"
+    right = oracle.steam(KEY, 59)
+    assert run(capsys, "verify", "--uri", uri, right, "--time", "59")[:2] == (0, "1\n")
+    line = bad(capsys, "verify", "--uri", uri, right.lower(), "--time", "59")
+    assert "upper case" in line and right.lower() not in line
+    assert "Steam's alphabet" in bad(capsys, "verify", "--uri", uri, "123456", "--time", "59")
