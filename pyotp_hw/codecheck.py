@@ -13,6 +13,7 @@ that always fails: decode bytes, and keep codes as text, since a number loses le
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,8 +110,10 @@ def _missing() -> CodeCheck:
     return CodeCheck.malformed(Problem.MISSING, "no code was given")
 
 
-def _common_text_problem(code: str, what: str) -> CodeCheck | None:
-    """The problems a typed code of any kind can have: empty, or holding whitespace."""
+def _text_problem(code: str, what: str, allowed: frozenset[str], length: int, unit: str,
+                  foreign: Callable[[], CodeCheck]) -> CodeCheck | None:
+    """What is wrong with a typed code, in this order: empty, whitespace, characters outside
+    ``allowed`` (``foreign`` says so), length; None when nothing is."""
     if not code:
         return CodeCheck.malformed(Problem.EMPTY, f"it is empty; a code is {what}")
     spaces = sum(1 for ch in code if ch.isspace())
@@ -124,6 +127,12 @@ def _common_text_problem(code: str, what: str) -> CodeCheck | None:
             Problem.WHITESPACE,
             f"it contains {found}; remove {it}: a code is {what} with nothing between or "
             f"around them",
+        )
+    if not allowed.issuperset(code):
+        return foreign()
+    if len(code) != length:
+        return CodeCheck.malformed(
+            Problem.LENGTH, f"it has {len(code)} {unit}; a code is exactly {what}"
         )
     return None
 
@@ -157,19 +166,15 @@ def parse_digits_code(code: Any, digits: int) -> int | CodeCheck:
     if code is None:
         return _missing()
     if isinstance(code, str):
-        problem = _common_text_problem(code, what)
-        if problem is not None:
-            return problem
-        if not _ASCII_DIGITS.issuperset(code):
+
+        def foreign() -> CodeCheck:
             return CodeCheck.malformed(
                 Problem.NOT_DIGITS,
                 f"it contains characters other than the ASCII digits 0-9; a code is {what}",
             )
-        if len(code) != digits:
-            return CodeCheck.malformed(
-                Problem.LENGTH, f"it has {len(code)} digits; a code is exactly {what}"
-            )
-        return int(code)
+
+        problem = _text_problem(code, what, _ASCII_DIGITS, digits, "digits", foreign)
+        return int(code) if problem is None else problem
     value = _int_value(code)
     if value is None:
         raise _wrong_type(code, f"a str of {digits} digits or an int")
@@ -190,24 +195,20 @@ def parse_steam_code(code: Any) -> str | CodeCheck:
     outside the alphabet is. A number is malformed (Steam codes are letters and digits); ``None``
     is missing; any other type raises :class:`InvalidType`.
     """
-    what = "5 characters of Steam's alphabet (digits 2-9 and upper-case consonants)"
+    what = f"5 characters of Steam's alphabet ({' '.join(STEAM_ALPHABET)})"
     if code is None:
         return _missing()
     if isinstance(code, str):
-        problem = _common_text_problem(code, what)
-        if problem is not None:
-            return problem
-        if not _STEAM_SET.issuperset(code):
+
+        def foreign() -> CodeCheck:
             case = "; Steam codes are upper case" if _STEAM_SET.issuperset(code.upper()) else ""
             return CodeCheck.malformed(
                 Problem.ALPHABET,
                 f"it contains characters outside Steam's alphabet{case}; a code is {what}",
             )
-        if len(code) != 5:
-            return CodeCheck.malformed(
-                Problem.LENGTH, f"it has {len(code)} characters; a code is exactly {what}"
-            )
-        return code
+
+        problem = _text_problem(code, what, _STEAM_SET, 5, "characters", foreign)
+        return code if problem is None else problem
     if _int_value(code) is not None:
         return CodeCheck.malformed(Problem.ALPHABET, f"it is a number; a code is {what}")
     raise _wrong_type(code, "a str of 5 characters")

@@ -6,9 +6,7 @@ secret) and calls the same C entry points as :mod:`pyotp_hw.bulk`.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
-import operator
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -23,8 +21,6 @@ __all__ = ["OTP", "HOTP", "TOTP", "Steam", "CodeCheck", "check_code", "from_uri"
            "MAX_WINDOW", "MIN_DIGITS", "MAX_DIGITS", "STEAM_ALPHABET"]
 
 _U64_MAX = (1 << 64) - 1
-_I64_MAX = (1 << 63) - 1
-_I64_MIN = -(1 << 63)
 # RFC 4226's dynamic truncation keeps 31 bits: a 10-digit code above this can never match.
 _TRUNCATION_MAX = (1 << 31) - 1
 MAX_WINDOW: int = nat.MAX_WINDOW
@@ -52,17 +48,6 @@ def _shown(value: int) -> str:
     """An int for a message: itself when short, else its size (str() refuses 4300+ digits)."""
     bits = value.bit_length()
     return str(value) if bits <= 256 else f"a {'negative ' if value < 0 else ''}{bits}-bit number"
-
-
-def _time(value: Any, name: str = "for_time") -> int:
-    """Seconds since the epoch, as :func:`_native.time_to_int`, with huge ints refused first."""
-    if not isinstance(value, (bool, float, dt.datetime)) and hasattr(value, "__index__"):
-        seconds = operator.index(value)
-        if not _I64_MIN <= seconds <= _I64_MAX:
-            raise InvalidArgument(
-                f"{name} must be between -2**63 and 2**63-1 seconds, got {_shown(seconds)}"
-            )
-    return nat.time_to_int(value, name)
 
 
 def _check_digits(digits: Any) -> int:
@@ -261,14 +246,14 @@ class TOTP(OTP):
                 f"interval must be between 1 and 2**63-1 seconds, got {_shown(interval)}"
                 if interval > 0 else f"interval must be at least 1 second, got {_shown(interval)}"
             )
-        start = _time(t0, "t0")
+        start = nat.time_to_int(t0, "t0")
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self.interval = interval
         self.t0 = start
 
     def timecode(self, for_time: Any) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
-        t = _time(for_time)
+        t = nat.time_to_int(for_time)
         if t < self.t0:
             raise InvalidArgument(f"for_time is before t0 ({self.t0})")
         return (t - self.t0) // self.interval
@@ -328,7 +313,7 @@ class TOTP(OTP):
         return CodeCheck.matched(int(out[0])) if out[0] >= 0 else CodeCheck.wrong()
 
     def _check_time(self, for_time: Any) -> int:
-        t = _time(time.time() if for_time is None else for_time)
+        t = nat.time_to_int(time.time() if for_time is None else for_time)
         if t < self.t0:
             raise InvalidArgument(f"for_time is before t0 ({self.t0})")
         return t

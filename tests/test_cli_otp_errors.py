@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pyotp_hw.cli import main
 
 from . import oracle
+from .typed_errors import FUZZ_EXAMPLES
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 KEY = b"12345678901234567890"
@@ -78,6 +83,13 @@ def test_swapped_secret_and_code_are_named(capsys: pytest.CaptureFixture[str], s
                                            code: str) -> None:
     line = bad(capsys, "verify", secret, code)
     assert "swapped" in line and secret not in line and "JBSW" not in line
+
+
+def test_a_digit_secret_with_a_bad_code_is_not_called_swapped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # "23456723" is valid base32 (digits 2-7); "abc!" is no secret: the code is just malformed.
+    line = bad(capsys, "verify", "23456723", "abc!")
+    assert "swapped" not in line and "CODE is malformed" in line
 
 
 def test_a_uri_given_as_code_is_named(capsys: pytest.CaptureFixture[str]) -> None:
@@ -176,3 +188,52 @@ def test_entry_point_prints_no_traceback(argv: list[str]) -> None:
                           text=True, check=False)
     assert done.returncode in (1, 2) and "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) == 1 and SECRET not in done.stderr
+
+
+_values = st.one_of(
+    st.sampled_from(["0", "1", "-1", "59", "6", "8", "10", "11", "30", "1001", str(1 << 64),
+                     str(1 << 63), "1e30", "inf", "nan", "sha256", "md5", "", " ", "664 675",
+                     "12345678", "2026-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00",
+                     "2020-01-01T00:00:00", SECRET, SECRET.lower(), URI, HOTP_URI, "JBSWY3DP",
+                     "otpauth://totp/x", "\udcff", "9" * 5000]),
+    st.text(max_size=8),
+)
+_options = st.sampled_from(["--uri", "--hotp", "--digits", "--digest", "--period", "--time",
+                            "--window", "--look-ahead"])
+
+
+@settings(max_examples=FUZZ_EXAMPLES // 4, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(command=st.sampled_from(["code", "verify"]),
+       words=st.lists(st.one_of(_values, st.tuples(_options, _values)), max_size=5),
+       json_flag=st.booleans())
+def test_code_and_verify_fuzzed_exit_cleanly(command: str, words: list[Any],
+                                             json_flag: bool) -> None:
+    argv = [command]
+    for word in words:
+        argv += list(word) if isinstance(word, tuple) else [word]
+    if json_flag:
+        argv.append("--json")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as exc:  # argparse's usage errors: usage line, then the error
+            status = exc.code if isinstance(exc.code, int) else 2
+            lines = err.getvalue().splitlines()
+            assert status == 2 and lines[0].startswith("usage:"), lines
+            assert lines[-1].startswith(f"pyotp-hw {command}: error: "), lines
+    assert status in (0, 1, 2), (argv, status)
+    text = err.getvalue()
+    assert "Traceback" not in text and SECRET not in text and "GEZDGNBV" not in text
+    if status == 2 and not text.startswith("usage:"):
+        assert text.startswith("pyotp-hw: error: ") and text.count("\n") == 1, text
+
+
+def test_steam_codes_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    uri = f"otpauth://totp/Steam:alice?secret={SECRET}&issuer=Steam&encoder=steam"
+    right = oracle.steam(KEY, 59)
+    assert run(capsys, "verify", "--uri", uri, right, "--time", "59")[:2] == (0, "1\n")
+    line = bad(capsys, "verify", "--uri", uri, right.lower(), "--time", "59")
+    assert "upper case" in line and right.lower() not in line
+    assert "Steam's alphabet" in bad(capsys, "verify", "--uri", uri, "123456", "--time", "59")

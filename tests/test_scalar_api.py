@@ -125,7 +125,8 @@ def test_look_ahead_stops_at_the_last_counter() -> None:
     hotp = pyotp_hw.HOTP(SECRET)
     assert hotp.check(oracle.hotp(KEY, top), top - 2, look_ahead=5).step == top
     # No wrap-around to counter 0.
-    assert hotp.find(int(oracle.hotp(KEY, 0)), top, 5) in (None, top)
+    same = oracle.hotp(KEY, 0) == oracle.hotp(KEY, top)
+    assert hotp.find(int(oracle.hotp(KEY, 0)), top, 5) == (top if same else None)
     with pytest.raises(pyotp_hw.InvalidArgument, match="counter"):
         pyotp_hw.HOTP(SECRET, initial_count=top).check("123456", 1)
 
@@ -235,6 +236,7 @@ def test_window_is_bounded() -> None:
     lambda: pyotp_hw.HOTP(SECRET).find(1, 0, 10**5000),
 ])
 def test_numbers_of_thousands_of_digits_get_a_typed_error(call: Any) -> None:
-    # str() of an int of 4300+ digits raises a bare ValueError: messages give the size instead.
-    with pytest.raises(pyotp_hw.InvalidArgument, match="bit number"):
+    # str() of an int of 4300+ digits raises a bare ValueError: messages must not print it.
+    with pytest.raises(pyotp_hw.InvalidArgument) as info:
         call()
+    assert len(str(info.value)) < 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import time
 from typing import Any
@@ -92,7 +93,7 @@ def _in_range(option: str, value: int | None, lo: int, hi: int, what: str = "") 
 
 def _check_options(args: argparse.Namespace) -> None:
     """Every numeric option in range, named as the user typed it (not the library's name)."""
-    from ..otp import MAX_DIGITS, MAX_WINDOW, MIN_DIGITS
+    from ..otp import MAX_WINDOW
 
     _in_range("--digits", args.digits, MIN_DIGITS, MAX_DIGITS)
     if args.period is not None and args.period < 1:
@@ -131,8 +132,7 @@ def _parse_iso_time(text: str) -> int:
         raise CLIError(f"--time must be Unix seconds or ISO 8601, got {text!r}") from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise CLIError("--time needs a timezone (for example 2026-01-01T00:00:00Z)")
-    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return delta.days * 86400 + delta.seconds
+    return math.floor(when.timestamp())
 
 
 def _build(args: argparse.Namespace, secret: str | None) -> Any:
@@ -212,11 +212,25 @@ def _is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _looks_like_base32(text: str) -> bool:
+    """True for text that decodes as a base32 secret (spaces, case, padding forgiven)."""
+    from ..errors import OTPError
+    from ..keys import decode_secret
+
+    if len(text) < 8:
+        return False
+    try:
+        decode_secret(text)
+    except OTPError:
+        return False
+    return True
+
+
 def _check_swapped(secret: str | None, code: str, uri: str | None) -> None:
     """Say so when SECRET and CODE (or --uri and CODE) look given the wrong way round.
 
-    Only when the command would fail anyway: the CODE is not digits while the other looks
-    like a code (6-10 digits). Neither value is repeated.
+    Only when the command would fail anyway: the CODE is not digits but a URI or base32 text,
+    while the other looks like a code (6-10 digits). Neither value is repeated.
     """
     if _is_digits(code):
         return
@@ -224,6 +238,8 @@ def _check_swapped(secret: str | None, code: str, uri: str | None) -> None:
         raise CLIError("--uri and CODE look swapped: CODE is an otpauth:// URI and --uri a "
                        "code; give --uri URI, then the code")
     if secret is not None and _is_digits(secret) and MIN_DIGITS <= len(secret) <= MAX_DIGITS:
+        if not _looks_like_uri(code) and not _looks_like_base32(code):
+            return  # CODE is no secret either: the usual errors say what is wrong
         if _looks_like_uri(code):
             raise CLIError("SECRET and CODE look swapped, and the URI goes with --uri: "
                            "pyotp-hw verify --uri URI CODE")
