@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
-            self.messages.append(message_from_bytes(envelope.content))
+            self.messages.append(message_from_bytes(envelope.content, policy=default))
         return "250 OK"
 
     def start(self) -> None:
