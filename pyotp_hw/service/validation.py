@@ -21,7 +21,7 @@ MAX_CODE_LEN = 64
 MAX_TEXT_LEN = 255
 
 
-class BadRequest(Exception):
+class BadRequest(InvalidArgument):
     """A request the service refuses with 400 (or ``status``); ``field`` names the culprit."""
 
     def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
