@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import re
@@ -29,6 +28,8 @@ from ..verifier.stores.service import ServiceTables
 from .apikeys import KeyRing
 from .batcher import Coalescer
 from .config import ServiceConfig
+from .fastpath import send_json
+from .fastpath import verify as fast_verify
 from .mailer import Mailer
 from .metrics import Metrics
 from .notices import Templates
@@ -170,15 +171,6 @@ class Service:
         return 0.0
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any],
-                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(data)).encode()), *(headers or [])]})
-    await send({"type": "http.response.body", "body": data})
-
-
 class ServiceApp:
     """The outer ASGI layer: API keys, rate limit and metrics, then the routes."""
 
@@ -216,15 +208,18 @@ class ServiceApp:
                     break
             client = None if svc.keys is None else svc.keys.check(auth)
             if client is None:
-                await _send_json(send, 401, {"error": "a valid API key is required"},
+                await send_json(send, 401, {"error": "a valid API key is required"},
                                  [(b"www-authenticate", b"Bearer")])
                 return
             wait = svc.allow(client)
             if wait:
-                await _send_json(send, 429, {"error": "rate limit exceeded"},
+                await send_json(send, 429, {"error": "rate limit exceeded"},
                                  [(b"retry-after", str(max(1, round(wait))).encode())])
                 return
             scope.setdefault("state", {})["client"] = client
+            if scope["path"] == "/v1/verify" and scope["method"] == "POST":
+                await fast_verify(svc, scope, receive, send)
+                return
         await self._inner(scope, receive, send)
 
 

@@ -62,6 +62,11 @@ class _Item:
 Outcome = Result | BaseException
 
 
+def _expire(future: asyncio.Future[Result]) -> None:
+    if not future.done():
+        future.set_exception(DeadlineExceeded())
+
+
 class Coalescer:
     """Gathers :meth:`verify` calls of one event loop into ``verify_many`` batches."""
 
@@ -116,17 +121,18 @@ class Coalescer:
         if len(self._queue) >= self.max_queue:
             raise Overloaded(max(1, round(len(self._queue) / max(self.max_batch, 1) * 0.01)))
         loop = asyncio.get_running_loop()
-        item = _Item(user, code, time.monotonic() + timeout, loop.create_future())
+        future: asyncio.Future[Result] = loop.create_future()
+        item = _Item(user, code, time.monotonic() + timeout, future)
         self._queue.append(item)
         self._wake.set()
+        # At the deadline the future is answered with DeadlineExceeded: a queued item is then
+        # dropped unevaluated, a dispatched one's answer is discarded.
+        timer = loop.call_later(timeout, _expire, future)
         try:
-            return await asyncio.wait_for(asyncio.shield(item.future), timeout)
-        except asyncio.TimeoutError:
-            item.future.cancel()  # dropped if still queued
-            raise DeadlineExceeded() from None
-        except asyncio.CancelledError:
-            item.future.cancel()
-            raise
+            # A caller cancelled while waiting cancels the future too: dropped if still queued.
+            return await future
+        finally:
+            timer.cancel()
 
     async def _run(self) -> None:
         while True:
