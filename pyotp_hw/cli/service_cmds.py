@@ -40,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="codes per coalesced batch at most (default 256)")
     p.add_argument("--linger", type=float, default=1.0, metavar="MS",
                    help="under load, wait at most MS milliseconds to fill a batch (default 1)")
+    p.add_argument("--batch-threads", type=int, default=2, metavar="N",
+                   help="threads running batches, off the event loop (default 2)")
     p.add_argument("--max-queue", type=int, default=4096, metavar="N",
                    help="codes waiting at most before 503 (default 4096)")
     p.add_argument("--deadline", type=float, default=5.0, metavar="S",
@@ -79,6 +81,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         if action != "list":
             a.add_argument("name", metavar="NAME")
         a.add_argument("--db", required=True, metavar="URL", help="store URL")
+        data = a.add_mutually_exclusive_group()
+        data.add_argument("--key-file", metavar="FILE",
+                          help="also check that this data key opens the store")
+        data.add_argument("--key-env", metavar="VAR", help="the same, key from VAR")
+        data.add_argument("--passphrase", action="store_true", help="the same, from a passphrase")
         a.add_argument("--json", action="store_true", help="print JSON")
         a.set_defaults(handler=_cmd_key, key_command=action)
 
@@ -86,6 +93,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _cmd_key(args: argparse.Namespace) -> int:
     from ..service import apikeys
 
+    if args.key_file or args.key_env or args.passphrase:
+        # The operator named the data key: make sure it is this store's before changing keys.
+        from .verifier_cmds import _open
+
+        _open(args).close()
     if args.key_command == "create":
         key = apikeys.create_key(args.db, args.name)
         if args.json:
@@ -133,6 +145,7 @@ def _config(args: argparse.Namespace) -> Any:
     return ServiceConfig(
         db=args.db, key_file=args.key_file, key_env=args.key_env, passphrase_env=passphrase_env,
         max_batch=args.max_batch, linger=args.linger / 1000.0, max_queue=args.max_queue,
+        batch_threads=args.batch_threads,
         deadline=args.deadline, max_body=args.max_body, client_rate=args.client_rate,
         resync_window=args.resync_window, lockout_after=args.lockout_after, smtp=smtp,
         site_name=args.site_name, notify=tuple(args.notify), retry_base=args.retry_base,
