@@ -15,10 +15,10 @@ import sys
 from typing import Any
 
 from ._common import EXIT_OK, CLIError, print_json
+from .verifier_cmds import _PASSPHRASE_ENV
 
 __all__ = ["register"]
 
-_PASSPHRASE_ENV = "PYOTP_HW_VERIFIER_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -27,11 +27,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "serve", help="run the verification service (HTTP JSON API); 'serve key' manages keys",
         description="Serve the verifier store at --db over HTTP (the service extra).")
     p.add_argument("--db", metavar="URL", help="store URL: sqlite:///path.db or postgresql://...")
-    keys = p.add_mutually_exclusive_group()
-    keys.add_argument("--key-file", metavar="FILE", help="file holding the 32-byte data key")
-    keys.add_argument("--key-env", metavar="VAR", help="environment variable holding the key")
-    keys.add_argument("--passphrase", action="store_true",
-                      help=f"derive the key from a passphrase (prompted, or ${_PASSPHRASE_ENV})")
+    _key_options(p, "")
     p.add_argument("--listen", default="127.0.0.1:8400", metavar="HOST:PORT",
                    help="address to listen on (default 127.0.0.1:8400)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -81,13 +77,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         if action != "list":
             a.add_argument("name", metavar="NAME")
         a.add_argument("--db", required=True, metavar="URL", help="store URL")
-        data = a.add_mutually_exclusive_group()
-        data.add_argument("--key-file", metavar="FILE",
-                          help="also check that this data key opens the store")
-        data.add_argument("--key-env", metavar="VAR", help="the same, key from VAR")
-        data.add_argument("--passphrase", action="store_true", help="the same, from a passphrase")
+        _key_options(a, " (given: checked to open the store)")
         a.add_argument("--json", action="store_true", help="print JSON")
         a.set_defaults(handler=_cmd_key, key_command=action)
+
+
+def _key_options(p: argparse.ArgumentParser, note: str) -> None:
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--key-file", metavar="FILE", help=f"file holding the data key{note}")
+    keys.add_argument("--key-env", metavar="VAR", help=f"variable holding the data key{note}")
+    keys.add_argument("--passphrase", action="store_true",
+                      help=f"derive the data key from a passphrase (prompted, or "
+                      f"${_PASSPHRASE_ENV}){note}")
 
 
 def _cmd_key(args: argparse.Namespace) -> int:

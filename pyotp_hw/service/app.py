@@ -33,6 +33,7 @@ from .fastpath import verify as fast_verify
 from .mailer import Mailer
 from .metrics import Metrics
 from .notices import Templates
+from .tasks import cancel
 
 __all__ = ["Service", "ServiceApp", "create_app", "app_from_environment"]
 
@@ -145,10 +146,7 @@ class Service:
 
     async def stop(self) -> None:
         """Stop the tasks and close the store."""
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        await cancel(self._refresher)
         if self.mailer is not None:
             await self.mailer.close()
         if self.coalescer is not None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from ..verifier import Result
 from .metrics import Metrics
+from .tasks import cancel
 
 __all__ = ["Coalescer", "Overloaded", "DeadlineExceeded"]
 
@@ -100,13 +101,8 @@ class Coalescer:
     async def close(self) -> None:
         """Stop dispatching; queued requests are refused, running batches finish."""
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         while self._queue:
             item = self._queue.popleft()
             if not item.future.done():

@@ -20,6 +20,7 @@ from ..verifier.stores.service import Notice, ServiceTables
 from .config import SmtpConfig
 from .metrics import Metrics
 from .notices import Templates
+from .tasks import cancel
 
 __all__ = ["Mailer", "send"]
 
@@ -83,13 +84,8 @@ class Mailer:
 
     async def close(self) -> None:
         """Stop delivering (claimed notices not yet sent come back after their lease)."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
