@@ -140,13 +140,15 @@ class Coalescer:
                     if (self._busy and self.linger > 0 and len(self._queue) < self.max_batch):
                         await asyncio.sleep(self.linger)
                     batch = self._take()
+                    if batch:
+                        self._dispatch(batch)
+                        continue
+                except Exception:  # never let one failure stop the dispatching
+                    log.exception("the coalescer could not dispatch a batch")
                 except BaseException:
                     self._slots.release()
                     raise
-                if not batch:
-                    self._slots.release()
-                    continue
-                self._dispatch(batch)
+                self._slots.release()
 
     def _take(self) -> list[_Item]:
         """Up to ``max_batch`` live items from the queue (expired ones answered, cancelled
@@ -165,12 +167,18 @@ class Coalescer:
         return batch
 
     def _dispatch(self, batch: list[_Item]) -> None:
+        pairs = [(i.user, i.code) for i in batch]
+        loop = asyncio.get_running_loop()
+        try:
+            fut = loop.run_in_executor(self._pool, self._evaluate, pairs)
+        except RuntimeError as exc:  # the pool is shut down: answer, do not wedge
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(Overloaded(1))
+            raise RuntimeError("the verification threads are gone") from exc
         self._busy += 1
         if self._metrics is not None:
             self._metrics.batch(len(batch))
-        pairs = [(i.user, i.code) for i in batch]
-        loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._pool, self._evaluate, pairs)
 
         def done(f: asyncio.Future[list[Outcome]]) -> None:
             self._busy -= 1
