@@ -52,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="lock a credential after N consecutive failures (default 10)")
     p.add_argument("--smtp", metavar="HOST:PORT", help="send notices through this SMTP server")
     p.add_argument("--smtp-starttls", action="store_true", help="use STARTTLS")
+    p.add_argument("--smtp-cafile", metavar="FILE",
+                   help="CA certificates to trust for STARTTLS (default: the system's)")
     p.add_argument("--smtp-user", metavar="NAME", help="log in as NAME")
     p.add_argument("--smtp-password-env", metavar="VAR",
                    help="environment variable holding the SMTP password")
@@ -140,8 +142,9 @@ def _config(args: argparse.Namespace) -> Any:
     smtp = None
     if args.smtp:
         smtp = SmtpConfig.parse(args.smtp, starttls=args.smtp_starttls, username=args.smtp_user,
-                                password_env=args.smtp_password_env, sender=args.mail_from)
-    elif args.smtp_starttls or args.smtp_user or args.smtp_password_env:
+                                password_env=args.smtp_password_env, sender=args.mail_from,
+                                cafile=args.smtp_cafile)
+    elif args.smtp_starttls or args.smtp_user or args.smtp_password_env or args.smtp_cafile:
         raise CLIError("the SMTP options need --smtp HOST:PORT")
     return ServiceConfig(
         db=args.db, key_file=args.key_file, key_env=args.key_env, passphrase_env=passphrase_env,

@@ -42,7 +42,7 @@ def send(smtp: SmtpConfig, templates: Templates, notices: list[Notice]) -> list[
     try:
         conn.ehlo()
         if smtp.starttls:
-            conn.starttls(context=ssl.create_default_context())
+            conn.starttls(context=ssl.create_default_context(cafile=smtp.cafile))
             conn.ehlo()
         if smtp.username is not None:
             conn.login(smtp.username, smtp.password() or "")
