@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--users", type=int, default=60_000, help="fresh users per run")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--service-args", default="", help="more `pyotp-hw serve` options")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
@@ -125,7 +126,8 @@ def main() -> None:
             port = free_port()
             if name == "service":
                 cmd = [sys.executable, "-m", "pyotp_hw", "serve", "--db", url, "--key-file",
-                       str(tmp / "data.key"), "--listen", f"127.0.0.1:{port}"]
+                       str(tmp / "data.key"), "--listen", f"127.0.0.1:{port}",
+                       *args.service_args.split()]
             else:
                 cmd = [sys.executable, str(HERE / "naive_service.py"), "--db",
                        str(tmp / "naive.db"), "--listen", f"127.0.0.1:{port}"]
