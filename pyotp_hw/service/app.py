@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ..errors import MissingExtra
 from ..verifier import EnvKey, KeyFile, KeyProvider, PassphraseKey, Verifier
 from ..verifier.stores.service import ServiceTables
 from .apikeys import KeyRing
@@ -223,7 +224,10 @@ class ServiceApp:
 
 def create_app(config: ServiceConfig) -> ServiceApp:
     """The service's ASGI application for ``config`` (the store is opened at startup)."""
-    from starlette.applications import Starlette
+    try:
+        from starlette.applications import Starlette
+    except ImportError:
+        raise MissingExtra("the verification service", "service", "starlette") from None
 
     from .routes import exception_handlers, routes
 
