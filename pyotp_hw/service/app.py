@@ -122,7 +122,7 @@ class Service:
         c = self.config
         self.verifier = await asyncio.to_thread(self._open)
         store = self.store
-        self.keys = await asyncio.to_thread(KeyRing, store.api_keys, c.key_refresh)
+        self.keys = await asyncio.to_thread(KeyRing, store.api_keys)
         self.coalescer = Coalescer(self.verifier.verify_many, max_batch=c.max_batch,
                                    linger=c.linger, max_queue=c.max_queue,
                                    threads=c.batch_threads, metrics=self.metrics)
