@@ -23,10 +23,10 @@ pytestmark = [pytest.mark.timeout(300),
 def test_short_run_accepts_every_request(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     proc = subprocess.run([sys.executable, str(HERE / "service_load.py"), "--duration", "1",
-                           "--users", "30000", "--json", str(out)],
+                           "--users", "20000", "--reps", "1", "--json", str(out)],
                           capture_output=True, text=True, timeout=280, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    results = json.loads(out.read_text())
+    results = json.loads(out.read_text())["best"]
     for name in ("service", "naive"):
         for conc in ("1", "64", "256"):
             r = results[name][conc]
