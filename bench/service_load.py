@@ -5,7 +5,8 @@ Both services run on the same stack (Starlette on uvicorn, one process, SQLite i
 carries a valid code of a user not seen before in the run (so the key cache starts cold for each
 user and no answer is a cheap replay, unless wrk wraps around its list, which the table
 reports). For concurrency 1, 64 and 256 each gets ``--duration`` seconds of wrk; the table gives
-requests per second, p50 and p99 latency, and the share of accepted answers; each point is run
+requests per second, p50 and p99 latency, the server's CPU time per request (what throughput
+means on a machine shared with other work) and the share of accepted answers; each point is run
 ``--reps`` times, alternating which service goes first, and the best run of each is tabled.
 
     python bench/service_load.py [--duration 5] [--json out.json]
@@ -111,27 +112,38 @@ def start(name: str, tmp: Path, url: str, extra: list[str]) -> tuple[subprocess.
     return proc, port
 
 
-def one_run(name: str, port: int, c: int, duration: int, body_file: Path, key: str
-            ) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, all its threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(name: str, proc: subprocess.Popen[bytes], port: int, c: int, duration: int,
+            body_file: Path, key: str) -> dict[str, Any]:
     before = batch_totals(port, key) if name == "service" else (0.0, 0.0)
+    cpu = cpu_seconds(proc.pid)
     r = wrk(f"http://127.0.0.1:{port}", c, duration, body_file, key)
+    r["cpu_us_per_request"] = (cpu_seconds(proc.pid) - cpu) * 1e6 / max(1, r["requests"])
     if name == "service":
         after = batch_totals(port, key)
         r["mean_batch"] = (after[0] - before[0]) / max(1.0, after[1] - before[1])
     print(f"{name:8} c={c:<4} {r['rps']:9.0f} req/s  p50 {r['p50_us'] / 1e3:7.2f} ms  p99 "
           f"{r['p99_us'] / 1e3:7.2f} ms  accepted {r['accepted']}/{r['answered']}  errors "
-          f"{r['errors']}  mean batch {r.get('mean_batch', 1.0):.1f}", flush=True)
+          f"{r['errors']}  mean batch {r.get('mean_batch', 1.0):.1f}  CPU "
+          f"{r['cpu_us_per_request']:.0f} us/request", flush=True)
     return r
 
 
 def table(results: dict[str, dict[int, dict[str, Any]]]) -> None:
     print("\n| concurrency | service req/s | naive req/s | ratio | service p50 / p99 ms "
-          "| naive p50 / p99 ms | mean batch |\n|---:|---:|---:|---:|---:|---:|---:|")
+          "| naive p50 / p99 ms | mean batch | CPU us/request service / naive |\n"
+          "|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in CONCURRENCY:
         s, n = results["service"][c], results["naive"][c]
         print(f"| {c} | {s['rps']:,.0f} | {n['rps']:,.0f} | {s['rps'] / n['rps']:.1f}x | "
               f"{s['p50_us'] / 1e3:.2f} / {s['p99_us'] / 1e3:.2f} | "
-              f"{n['p50_us'] / 1e3:.2f} / {n['p99_us'] / 1e3:.2f} | {s['mean_batch']:.1f} |")
+              f"{n['p50_us'] / 1e3:.2f} / {n['p99_us'] / 1e3:.2f} | {s['mean_batch']:.1f} | "
+              f"{s['cpu_us_per_request']:.0f} / {n['cpu_us_per_request']:.0f} |")
 
 
 def main() -> None:
@@ -166,10 +178,10 @@ def main() -> None:
         naive_service.create(str(tmp / "naive.db"), [
             (u, base64.b32encode(s).decode()) for c, rep in slots
             for u, s in users[("naive", c, rep)]])
-        ports = {}
+        ports, by_name = {}, {}
         for name in names:
-            proc, ports[name] = start(name, tmp, url, args.service_args.split())
-            procs.append(proc)
+            by_name[name], ports[name] = start(name, tmp, url, args.service_args.split())
+            procs.append(by_name[name])
         time.sleep(1.0)
         # Both services are up (and idle but for the one measured); each point alternates
         # which goes first, so that a change in the machine's other load hits both alike.
@@ -179,8 +191,8 @@ def main() -> None:
             for name in (names if rep % 2 == 0 else names[::-1]):
                 body_file = tmp / f"{name}{c}_{rep}.jsonl"
                 bodies(body_file, users[(name, c, rep)])
-                runs[name][c].append(one_run(name, ports[name], c, args.duration, body_file,
-                                             key))
+                runs[name][c].append(one_run(name, by_name[name], ports[name], c,
+                                             args.duration, body_file, key))
         best = {n: {c: max(runs[n][c], key=lambda r: r["rps"]) for c in CONCURRENCY}
                 for n in names}
         table(best)
