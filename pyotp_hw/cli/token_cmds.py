@@ -69,7 +69,12 @@ def _register_reading(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p = sub.add_parser("readers", parents=[conn], help="list PC/SC readers and their tokens")
     p.set_defaults(handler=cmd_readers)
 
-    p = sub.add_parser("list", parents=[conn], help="list the accounts on the token")
+    hidden = argparse.ArgumentParser(add_help=False)
+    hidden.add_argument("-H", "--show-hidden", action="store_true",
+                        help="include hidden accounts (issuer '_hidden', as ykman hides them)")
+
+    p = sub.add_parser("list", parents=[conn, hidden],
+                       help="list the accounts on the token (sorted as ykman sorts them)")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("info", parents=[conn],
@@ -77,14 +82,18 @@ def _register_reading(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_info)
 
     p = sub.add_parser(
-        "code", parents=[conn], help="print current codes (all, or the accounts NAME matches)",
+        "code", parents=[conn, hidden],
+        help="print current codes (all, or the accounts NAME matches)",
         description="Print the current code of every account, or of the accounts NAME "
-        "matches: its full name, issuer:account, the account alone, or a part of the name. "
-        "One match: its code alone (an HOTP or touch account is computed); several: each "
-        "one's line, as without NAME.",
+        "matches as ykman matches them: the account whose full name is NAME, else every "
+        "account whose name contains NAME in any letter case. One match: its code alone (an "
+        "HOTP or touch account is computed); several: each one's line, as without NAME, "
+        "sorted by issuer and name as ykman sorts them.",
     )
     p.add_argument("name", nargs="?", metavar="NAME",
-                   help="the account (full name, issuer:account, or a part of the name)")
+                   help="the account: its full name, or a part of it")
+    p.add_argument("-s", "--single", action="store_true",
+                   help="exactly one account must match (several are an error); print its code")
     p.add_argument("--time", type=int, metavar="UNIX", help="compute for this time instead of now")
     p.set_defaults(handler=cmd_code)
 

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ._common import EXIT_NO_TOKEN, EXIT_OK, print_json
-from .token_session import calculate_with_prompt, open_session, search
+from .token_session import calculate_with_prompt, is_hidden, open_session, ordered, search
 
 if TYPE_CHECKING:
     from ..token import Code, Credential, OathSession
@@ -36,9 +36,9 @@ def cmd_readers(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """List the accounts on the token."""
+    """List the accounts on the token, in ykman's order (hidden ones with ``--show-hidden``)."""
     with open_session(args) as tok:
-        creds = tok.list()
+        creds = [c for c in ordered(tok.list()) if args.show_hidden or not is_hidden(c)]
     if args.json:
         print_json([c.to_dict() for c in creds])
         return EXIT_OK
@@ -90,28 +90,40 @@ def code_json(credential: Credential, code: Code | None) -> dict[str, object]:
     return out
 
 
-def _codes_for(tok: OathSession, name: str | None, now: int
+def _codes_for(tok: OathSession, args: argparse.Namespace, now: int
                ) -> tuple[list[tuple[Credential, Code | None]], bool]:
-    """The rows to show and whether they answer a query naming one account."""
-    if name is None:
-        return list(tok.calculate_all(for_time=now).items()), False
-    from ..token import NoSuchCredential
+    """The rows to show, in ykman's order, and whether they answer for one account.
 
-    matches = search(tok.list(), name)
-    if not matches:
-        raise NoSuchCredential(f"no such account on the token: {name!r}")
-    if len(matches) == 1:  # named: computed even when it is HOTP or needs a touch
-        return [(matches[0], calculate_with_prompt(tok, matches[0], now))], True
-    # Several accounts match: show them all, as the full list shows them (ykman does too).
+    Like ykman, one CALCULATE ALL answers for every account and the query is searched among
+    them; with ``--single`` the query (or, without one, the token) must name one account.
+    """
+    from ..token import AmbiguousCredential, NoSuchCredential
+
     codes = tok.calculate_all(for_time=now)
-    return [(c, codes.get(c)) for c in matches], False
+    query = args.name
+    if query is None and not args.single:
+        return [(c, codes[c]) for c in ordered(codes) if args.show_hidden or not is_hidden(c)
+                ], False
+    matches = ordered(search(codes, query or "", show_hidden=args.show_hidden))
+    if not matches:
+        if query is None:
+            raise NoSuchCredential("there is no account on the token")
+        raise NoSuchCredential(f"no such account on the token: {query!r}")
+    if len(matches) == 1:  # named: computed even when it is HOTP or needs a touch
+        only = matches[0]
+        code = codes[only]
+        return [(only, code if code is not None else calculate_with_prompt(tok, only, now))], True
+    if args.single:
+        raise AmbiguousCredential(query if query is not None else "", [c.id for c in matches])
+    # Several accounts match: show them all, as the full list shows them (ykman does too).
+    return [(c, codes[c]) for c in matches], False
 
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Print the current codes: all of them, one account's, or those a query matches."""
     now = int(time.time()) if args.time is None else args.time
     with open_session(args) as tok:
-        results, single = _codes_for(tok, args.name, now)
+        results, single = _codes_for(tok, args, now)
     if args.json:
         payload = [code_json(c, k) for c, k in results]
         print_json(payload[0] if single else payload)

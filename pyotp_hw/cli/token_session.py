@@ -2,7 +2,8 @@
 telling the user to touch the token, and finding an account from part of its name.
 
 The library names credentials exactly and never prompts; these are the command line's. The
-search follows ykman: an exact name wins, otherwise every account the query matches is listed.
+search and the order follow ykman's: a full id names its account, otherwise every account whose
+id holds the query matches, and listings are sorted by issuer, then name, in any letter case.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ __all__ = [
     "interactive",
     "given_password",
     "open_session",
+    "HIDDEN_ISSUER",
+    "sort_key",
+    "ordered",
+    "is_hidden",
     "search",
     "find_one",
     "touch_prompt",
@@ -112,47 +117,73 @@ def _unlock(session: OathSession, given: str | None) -> None:
 
 # --- names ------------------------------------------------------------------------------------
 
+#: The issuer that hides an account from listings (Yubico Authenticator's and ykman's rule).
+HIDDEN_ISSUER = "_hidden"
 
-def _rules(query: str, *, parts: bool) -> list[Callable[[Credential], bool]]:
+
+def sort_key(credential: Credential) -> tuple[str, str]:
+    """ykman's order: by issuer (or the name, for an account without one), then by name, both
+    in any letter case. Ties keep the token's order (the sort is stable)."""
+    return ((credential.issuer or credential.name).lower(), credential.name.lower())
+
+
+def ordered(credentials: Iterable[Credential]) -> list[Credential]:
+    """The credentials in ykman's order (see :func:`sort_key`)."""
+    return sorted(credentials, key=sort_key)
+
+
+def is_hidden(credential: Credential) -> bool:
+    """Whether the account is one that listings leave out (issuer ``_hidden``)."""
+    return credential.issuer == HIDDEN_ISSUER
+
+
+def search(credentials: Iterable[Credential], query: str, *, show_hidden: bool = False
+           ) -> list[Credential]:
+    """The accounts ``query`` matches, as ``ykman oath accounts code QUERY`` finds them.
+
+    An account whose full id (``[period/][issuer:]name``) is ``query`` is the only match;
+    otherwise every account whose id contains ``query``, in any letter case, matches (an empty
+    query matches all). Hidden accounts are left out unless ``show_hidden``. Token order.
+    """
     lowered = query.lower()
-    rules: list[Callable[[Credential], bool]] = [
+    hits = []
+    for credential in credentials:
+        if not show_hidden and is_hidden(credential):
+            continue
+        if credential.id == query:
+            return [credential]
+        if lowered in credential.id.lower():
+            hits.append(credential)
+    return hits
+
+
+def _exact_rules(query: str) -> list[Callable[[Credential], bool]]:
+    lowered = query.lower()
+    return [
         lambda c: c.id == query,
         lambda c: c.label == query,
         lambda c: c.name == query,
         lambda c: c.label.lower() == lowered,
     ]
-    if parts:
-        rules.append(lambda c: lowered in c.id.lower())
-    return rules
-
-
-def search(credentials: Iterable[Credential], query: str, *, parts: bool = True
-           ) -> list[Credential]:
-    """The accounts ``query`` means, in the token's order.
-
-    The first rule that matches anything decides: the full id, then ``issuer:name``, then the
-    account name alone, then ``issuer:name`` in any letter case, then (with ``parts``) any part
-    of the id in any letter case. So an exact name finds its account even when it is part of
-    others' names, and a part finds every account that has it, as ykman lists them.
-    """
-    creds = list(credentials)
-    for rule in _rules(query, parts=parts):
-        matches = [c for c in creds if rule(c)]
-        if matches:
-            return matches
-    return []
 
 
 def find_one(session: OathSession, query: str) -> Credential:
-    """The one account ``query`` names (no parts of names: it is about to change)."""
+    """The one account ``query`` names, for a command about to change it.
+
+    No parts of names here: the first rule that matches anything decides, the full id, then
+    ``issuer:name``, then the account name alone, then ``issuer:name`` in any letter case; a
+    rule that matches several accounts is refused.
+    """
     from ..token import AmbiguousCredential, NoSuchCredential
 
-    matches = search(session.list(), query, parts=False)
-    if not matches:
-        raise NoSuchCredential(f"no such account on the token: {query!r}")
-    if len(matches) > 1:
-        raise AmbiguousCredential(query, [c.id for c in matches])
-    return matches[0]
+    creds = session.list()
+    for rule in _exact_rules(query):
+        matches = [c for c in creds if rule(c)]
+        if len(matches) > 1:
+            raise AmbiguousCredential(query, [c.id for c in matches])
+        if matches:
+            return matches[0]
+    raise NoSuchCredential(f"no such account on the token: {query!r}")
 
 
 # --- touch ------------------------------------------------------------------------------------

@@ -18,38 +18,14 @@ from typing import Any
 import pyotp
 import pytest
 
-from pyotp_hw.cli import main
 from pyotp_hw.token import open_token
 from pyotp_hw.uri import build, parse
 
-from .helpers import OTHER_B32, SECRET_B32
+from .helpers import OTHER_B32, SECRET_B32, Run
 
 pytestmark = pytest.mark.pcsc
 
 URI = build("totp", SECRET_B32, account="alice@example.com", issuer="Example")
-
-
-class Run:
-    """Call the CLI in-process and capture its exit status, stdout and stderr."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        status = main(list(args))
-        out, err = self.capsys.readouterr()
-        return status, out, err
-
-    def json(self, *args: str) -> Any:
-        status, out, err = self(*args, "--json")
-        assert status == 0, err
-        return json.loads(out)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(capsys)
 
 
 def _totp_window(secret: str, action: Callable[[], Any], **kwargs: Any) -> tuple[Any, set[str]]:
