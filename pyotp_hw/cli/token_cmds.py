@@ -7,8 +7,8 @@ Exit status 3 means no reader or token was found. URIs hold secrets: an argument
 read from standard input, and secrets are printed only when asked for.
 
 This module builds the parsers and runs the virtual token; the commands live in
-:mod:`.token_read` and :mod:`.token_write`, and what they share around the library (reader
-choice, password and touch prompts, the name search) in :mod:`.token_session`.
+:mod:`.token_read`, :mod:`.token_add` and :mod:`.token_write`, and what they share around the
+library (reader choice, password and touch prompts, the name search) in :mod:`.token_session`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_OK, CLIError, print_warning
+from .token_add import register_add
 from .token_fido import add_fido_options, fido_applets
 from .token_read import cmd_code, cmd_info, cmd_list, cmd_readers
 from .token_session import PASSWORD_ENV, interactive
 from .token_write import (
-    cmd_add,
     cmd_delete,
     cmd_enroll,
     cmd_password_clear,
@@ -99,20 +99,7 @@ def _register_reading(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
 
 
 def _register_writing(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "add", parents=[conn], help="store account(s) from a URI, an export or a QR image",
-        description="Store the account of an otpauth:// URI, every account of an "
-        "otpauth-migration:// export, or those of the QR code(s) in an image, then print the "
-        "current code to type into the site's confirmation field.",
-    )
-    p.add_argument("uris", nargs="*", metavar="URI",
-                   help="otpauth:// or otpauth-migration:// URI(s) (all batches of an export), "
-                   "or - to read them from stdin, one per line")
-    p.add_argument("--qr", metavar="IMAGE", help="read the URI(s) from QR codes in an image")
-    p.add_argument("--touch", action="store_true", help="require a touch for every code")
-    p.add_argument("--overwrite", action="store_true", help="replace an account of the same name")
-    p.add_argument("--no-code", action="store_true", help="do not print the current code")
-    p.set_defaults(handler=cmd_add)
+    register_add(sub, conn)
 
     p = sub.add_parser("delete", parents=[conn], help="delete an account from the token")
     p.add_argument("name", metavar="NAME")

@@ -59,7 +59,7 @@ def test_add_prints_the_code_to_confirm(run: Run, token: Any) -> None:
     # The same account again: refused, nothing changed.
     status, _, err = run("token", "add", build("totp", OTHER_B32, account="alice@example.com",
                                                issuer="Example"))
-    assert status == 2 and "already on the token" in err and "--overwrite" in err
+    assert status == 2 and "already on the token" in err and "--force" in err
     assert run.json("token", "code", "alice", "--time", "59")["code"] == pyotp.TOTP(
         SECRET_B32).at(59)
     added = run.json("token", "add", "--overwrite", build(

@@ -137,3 +137,100 @@ def test_single_without_a_query_needs_one_account(run: Run, token: Any) -> None:
         tok.put(build("totp", SECRET_B32, account="only"))
     status, out, _ = run("token", "code", "-s", "--time", "59")
     assert status == 0 and out.strip() == pyotp.TOTP(SECRET_B32).at(59)
+
+
+# --- token add NAME SECRET -----------------------------------------------------------------------
+
+ADD_CASES = [
+    # ykman's options, the same words for both; (pyotp factory for the code at t, or HOTP)
+    ("-i", "Ex", "alice"),
+    ("-o", "HOTP", "-c", "5", "-i", "H", "bob"),
+    ("-a", "SHA256", "-d", "8", "-i", "S256", "carol"),
+    ("-a", "sha512", "-P", "60", "-d", "7", "-i", "S512", "dave"),
+    ("-o", "totp", "-P", "15", "plain"),
+    ("-t", "-i", "T", "erin"),
+]
+
+
+def _ykman_listing(ykman: Ykman) -> list[str]:
+    return ykman("oath", "accounts", "list", "-o", "-P").stdout.splitlines()
+
+
+def _our_listing(run: Run) -> list[tuple[str, str, str | None, int | None]]:
+    return [(c["id"], c["type"], c["digest"], c["period"]) for c in run.json("token", "list")]
+
+
+def test_add_name_secret_as_ykman_adds(run: Run, token: Any, ykman: Ykman) -> None:
+    for words in ADD_CASES:
+        status, _, err = run("token", "add", "--no-code", *words, SECRET_B32)
+        assert status == 0, (words, err)
+    ours_by_ykman = _ykman_listing(ykman)
+    ours_by_us = _our_listing(run)
+    t = 1_700_000_000
+    ours_codes = {name: run("token", "code", "-s", name, "--time", str(t))[1].strip()
+                  for name in ("Ex:alice", "S256:carol", "60/S512:dave", "15/plain", "T:erin")}
+    ours_codes["H:bob"] = run("token", "code", "-s", "H:bob")[1].strip()
+    # The same words given to ykman make the same accounts.
+    ykman("oath", "reset", "-f")
+    for words in ADD_CASES:
+        ykman("oath", "accounts", "add", "-f", *words, SECRET_B32)
+    assert _ykman_listing(ykman) == ours_by_ykman
+    assert _our_listing(run) == ours_by_us
+    assert ours_by_us == [
+        ("Ex:alice", "totp", "sha1", 30), ("H:bob", "hotp", "sha1", None),
+        ("15/plain", "totp", "sha1", 15), ("S256:carol", "totp", "sha256", 30),
+        ("60/S512:dave", "totp", "sha512", 60), ("T:erin", "totp", "sha1", 30)]
+    # And the same codes: pyotp judges both tokens' accounts at one time.
+    theirs_codes = {name: run("token", "code", "-s", name, "--time", str(t))[1].strip()
+                    for name in ("Ex:alice", "S256:carol", "60/S512:dave", "15/plain", "T:erin")}
+    theirs_codes["H:bob"] = run("token", "code", "-s", "H:bob")[1].strip()
+    import hashlib
+
+    assert ours_codes == theirs_codes == {
+        "Ex:alice": pyotp.TOTP(SECRET_B32).at(t),
+        "S256:carol": pyotp.TOTP(SECRET_B32, digest=hashlib.sha256, digits=8).at(t),
+        "60/S512:dave": pyotp.TOTP(SECRET_B32, digest=hashlib.sha512, digits=7,
+                                   interval=60).at(t),
+        "15/plain": pyotp.TOTP(SECRET_B32, interval=15).at(t),
+        "T:erin": pyotp.TOTP(SECRET_B32).at(t),
+        "H:bob": pyotp.HOTP(SECRET_B32).at(5),
+    }
+    rows = dict(ykman_rows(ykman("oath", "accounts", "code").stdout))
+    assert rows["T:erin"] == "[Requires Touch]" and rows["H:bob"] == "[HOTP Account]"
+
+
+def test_add_name_secret_checks_everything_first(run: Run, token: Any, ykman: Ykman,
+                                                 cli: Callable[..., Any]) -> None:
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    refused = [
+        (("-c", "5", "alice", secret), "only meaningful for HOTP"),
+        (("-o", "HOTP", "-P", "60", "alice", secret), "only meaningful for TOTP"),
+        (("-d", "9", "alice", secret), "invalid choice"),
+        (("-a", "MD5", "alice", secret), "invalid choice"),
+        (("-i", "a:b", "alice", secret), "cannot contain ':'"),
+        (("alice", secret + "1"), "not valid base32"),
+        (("-i", "X", build("totp", secret, account="a")), "go with NAME SECRET"),
+        (("-i", "X", "a", "b", "c"), "takes one account NAME"),
+    ]
+    for words, message in refused:
+        result = cli("token", "add", *words)
+        assert result.returncode == 2, (words, result.stderr)
+        assert message in result.stderr and result.stderr.count("\n") <= 2, words
+        assert secret not in result.stderr + result.stdout
+    assert ykman("oath", "accounts", "list").stdout == ""
+    # The secret from standard input; without a terminal, an existing name needs --force.
+    result = cli("token", "add", "-i", "In", "alice", "-", input=secret + "\n")
+    assert result.returncode == 0, result.stderr
+    result = cli("token", "add", "-i", "In", "alice", "-", input=SECRET_B32 + "\n")
+    assert result.returncode == 2 and "-f/--force" in result.stderr
+    t = 1_700_000_000
+    assert run("token", "code", "-s", "In:alice", "--time", str(t))[1].strip() == pyotp.TOTP(
+        secret).at(t)
+    result = cli("token", "add", "-f", "-i", "In", "alice", "-", input=SECRET_B32 + "\n")
+    assert result.returncode == 0, result.stderr
+    code, valid = same_step(lambda: (
+        ykman("oath", "accounts", "code", "-s", "In:alice").stdout.strip(),
+        {pyotp.TOTP(SECRET_B32).now()}))
+    assert code in valid
+    result = cli("token", "add", "-i", "In", "nobody")  # no terminal to ask for the secret
+    assert result.returncode == 2 and "give the account's SECRET" in result.stderr
