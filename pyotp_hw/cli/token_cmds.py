@@ -49,12 +49,20 @@ def register(subparsers: _Subparsers) -> None:
         description="Store OATH (TOTP/HOTP) accounts on a token's OATH applet and read codes "
         "from it over PC/SC. Exit status 3: no reader or token found.",
     )
+    # Accepted before the subcommand too, as ykman takes them (ykman --reader X oath ...).
+    group.add_argument("--reader", dest="reader_before", metavar="NAME",
+                       help="the PC/SC reader to use (its name or a part of it)")
+    group.add_argument("--device", dest="device_before", metavar="ID",
+                       help="the token whose device id is ID ('pyotp-hw token readers' shows "
+                       "them)")
     sub = group.add_subparsers(dest="token_command", metavar="SUBCOMMAND")
     sub.required = True
 
     conn = argparse.ArgumentParser(add_help=False)
     conn.add_argument("--reader", metavar="NAME",
                       help="the PC/SC reader to use (its name or a part of it)")
+    conn.add_argument("--device", metavar="ID",
+                      help="the token whose device id is ID (among the readers --reader names)")
     conn.add_argument("--password", metavar="PW",
                       help=f"the token's password (default: ${PASSWORD_ENV}, else a prompt)")
     conn.add_argument("--json", action="store_true", help="print JSON")

@@ -31,7 +31,7 @@ def cmd_readers(args: argparse.Namespace) -> int:
         state = "OATH token" if r.oath else ("busy" if r.busy else
                                              ("card (no OATH applet)" if r.card_present
                                               else "empty"))
-        print(f"{r.name}: {state}")
+        print(f"{r.name}: {state}" + (f" (device id {r.device_id})" if r.device_id else ""))
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "TOUCH_PROMPT_DELAY",
     "interactive",
     "given_password",
+    "chosen",
     "open_session",
     "HIDDEN_ISSUER",
     "sort_key",
@@ -61,17 +62,29 @@ def given_password(args: argparse.Namespace) -> str | None:
 # --- opening the token ------------------------------------------------------------------------
 
 
-def _pick_reader(wanted: str | None) -> str:
+def chosen(args: argparse.Namespace, option: str) -> str | None:
+    """The value of ``--reader`` or ``--device`` (``option``: "reader" or "device"), given
+    before the subcommand (``token --reader X code``) or after it; both, they must agree."""
+    before = getattr(args, f"{option}_before", None)
+    after = getattr(args, option, None)
+    if before is not None and after is not None and before != after:
+        raise CLIError(f"--{option} is given twice, with two different values")
+    return after if after is not None else before
+
+
+def _pick_reader(wanted: str | None, device: str | None) -> str:
     from ..token import MultipleTokensFound, choose_reader
 
     try:
-        return choose_reader(wanted)
+        return choose_reader(wanted, device_id=device)
     except MultipleTokensFound as exc:
         if not _interactive():
             raise
         print("Several tokens are connected:", file=sys.stderr)
-        for i, name in enumerate(exc.readers, 1):
-            print(f"  {i}. {name}", file=sys.stderr)
+        ids = exc.device_ids or [None] * len(exc.readers)
+        for i, (name, device_id) in enumerate(zip(exc.readers, ids, strict=False), 1):
+            print(f"  {i}. {name}" + (f" (device id {device_id})" if device_id else ""),
+                  file=sys.stderr)
         answer = input(f"Use which one? [1-{len(exc.readers)}] ").strip()
         if not answer.isdigit() or not 1 <= int(answer) <= len(exc.readers):
             raise CLIError("no token chosen") from None
@@ -79,12 +92,13 @@ def _pick_reader(wanted: str | None) -> str:
 
 
 def open_session(args: argparse.Namespace, *, unlock: bool = True) -> OathSession:
-    """Open the token ``--reader`` names (asking which one when several are connected and a
-    person is there) and, with ``unlock``, unlock it: with the password given, else asked for
-    on the terminal (three tries)."""
+    """Open the token ``--reader`` and ``--device`` name (asking which one when several are
+    connected and a person is there) and, with ``unlock``, unlock it: with the password given,
+    else asked for on the terminal (three tries)."""
     from ..token import open_token
 
-    session = open_token(_pick_reader(args.reader))
+    device = chosen(args, "device")
+    session = open_token(_pick_reader(chosen(args, "reader"), device), device_id=device)
     try:
         if unlock and session.info.locked:
             _unlock(session, given_password(args))

@@ -37,7 +37,9 @@ def _totp_window(secret: str, action: Callable[[], Any], **kwargs: Any) -> tuple
 
 def test_readers_list_info(run: Run, rig: Any, token: Any) -> None:
     readers = run.json("token", "readers")
-    assert {"reader": rig.reader(0), "card": True, "oath": True, "busy": False} in readers
+    device_id = run.json("token", "info")["device_id"]
+    assert {"reader": rig.reader(0), "card": True, "oath": True, "busy": False,
+            "device_id": device_id} in readers
     assert run.json("token", "list") == []
     info = run.json("token", "info")
     assert info["version"] == "5.7.2" and info["accounts"] == 0 and not info["password_set"]

@@ -234,3 +234,39 @@ def test_add_name_secret_checks_everything_first(run: Run, token: Any, ykman: Yk
     assert code in valid
     result = cli("token", "add", "-i", "In", "nobody")  # no terminal to ask for the secret
     assert result.returncode == 2 and "give the account's SECRET" in result.stderr
+
+
+# --- choosing the token: --reader before the subcommand, --device ----------------------------
+
+
+def test_reader_and_device_choose_as_ykman_reader_does(run: Run, rig: Any,
+                                                       vtoken: Callable[..., Any],
+                                                       ykman: Ykman) -> None:
+    vtoken(slot=0)
+    vtoken(slot=1)
+    for slot, name in ((0, "first"), (1, "second")):
+        ykman("oath", "accounts", "add", "-i", "Slot", name, SECRET_B32, reader=rig.reader(slot))
+    ids = {r["reader"]: r["device_id"] for r in run.json("token", "readers")}
+    first, second = ids[rig.reader(0)], ids[rig.reader(1)]
+    assert first and second and first != second
+    # Two tokens and no choice: refused, naming both readers and both device ids.
+    status, _, err = run("token", "list")
+    assert status == 2 and err.count("\n") == 1
+    assert all(text in err for text in (rig.reader(0), rig.reader(1), first, second,
+                                        "--reader NAME or --device ID"))
+    for slot, device in ((0, first), (1, second)):
+        theirs = ykman("oath", "accounts", "list", reader=rig.reader(slot)).stdout.split()
+        for words in (("token", "--reader", rig.reader(slot), "list"),
+                      ("token", "list", "--reader", rig.reader(slot)),
+                      ("token", "--device", device, "list"),
+                      ("token", "list", "--device", device),
+                      ("token", "--reader", rig.reader(slot), "--device", device, "list")):
+            assert [c["id"] for c in run.json(*words)] == theirs, words
+        status, out, _ = run("token", "--device", device, "code", "-s", "Slot", "--time", "59")
+        assert status == 0 and out.strip() == pyotp.TOTP(SECRET_B32).at(59)
+    status, _, err = run("token", "--reader", rig.reader(0), "list", "--reader", rig.reader(1))
+    assert status == 2 and "--reader is given twice" in err
+    status, _, err = run("token", "--device", "no-such-id", "list")
+    assert status == 3 and "no token with device id 'no-such-id'" in err and first in err
+    status, _, err = run("token", "--reader", rig.reader(0), "--device", second, "list")
+    assert status == 3 and "no token with device id" in err
