@@ -1,8 +1,9 @@
 """``pyotp-hw token ...``: OATH credentials on a hardware token over PC/SC, and the virtual token.
 
 Every command that talks to a token takes ``--reader`` (a name or part of one; asked for when
-several tokens are present and the terminal is interactive) and ``--password`` (else the
-``PYOTP_HW_TOKEN_PASSWORD`` environment variable, else a prompt when the token is locked).
+several tokens are present and the terminal is interactive) or ``--device`` (a device id), also
+before the subcommand, and ``--password`` (else the ``PYOTP_HW_TOKEN_PASSWORD`` environment
+variable, else a key remembered with ``--remember``, else a prompt when the token is locked).
 Exit status 3 means no reader or token was found. URIs hold secrets: an argument of ``-`` is
 read from standard input, and secrets are printed only when asked for.
 
@@ -29,6 +30,7 @@ from .token_write import (
     cmd_delete,
     cmd_enroll,
     cmd_password_clear,
+    cmd_password_forget,
     cmd_password_set,
     cmd_rename,
     cmd_reset,
@@ -64,7 +66,12 @@ def register(subparsers: _Subparsers) -> None:
     conn.add_argument("--device", metavar="ID",
                       help="the token whose device id is ID (among the readers --reader names)")
     conn.add_argument("--password", metavar="PW",
-                      help=f"the token's password (default: ${PASSWORD_ENV}, else a prompt)")
+                      help=f"the token's password (default: ${PASSWORD_ENV}, else a key "
+                      "remembered with --remember, else a prompt)")
+    conn.add_argument("-r", "--remember", action="store_true",
+                      help="remember the password on this machine (the access key it derives, "
+                      "kept per device id in $XDG_CONFIG_HOME/pyotp-hw, mode 0600), as ykman "
+                      "does; later commands unlock the token with it")
     conn.add_argument("--json", action="store_true", help="print JSON")
 
     _register_reading(sub, conn)
@@ -119,7 +126,8 @@ def _register_writing(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p.add_argument("new", metavar="NEW", help="the new name, as issuer:account or account")
     p.set_defaults(handler=cmd_rename)
 
-    pw = sub.add_parser("password", help="set or clear the token's password")
+    pw = sub.add_parser("password",
+                        help="set, clear or forget (on this machine) the token's password")
     pw_sub = pw.add_subparsers(dest="password_command", metavar="ACTION")
     pw_sub.required = True
     p = pw_sub.add_parser("set", parents=[conn], help="set or change the password")
@@ -128,6 +136,13 @@ def _register_writing(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_password_set)
     p = pw_sub.add_parser("clear", parents=[conn], help="remove the password")
     p.set_defaults(handler=cmd_password_clear)
+    p = pw_sub.add_parser(
+        "forget", parents=[conn], help="forget the password remembered for a token (or all)",
+        description="Forget the access key remembered for the token (the one --reader or "
+        "--device names; --device ID alone works without the token), or every remembered key.",
+    )
+    p.add_argument("-a", "--all", action="store_true", help="forget every remembered password")
+    p.set_defaults(handler=cmd_password_forget)
 
     p = sub.add_parser("reset", parents=[conn], help="erase every account and the password")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")

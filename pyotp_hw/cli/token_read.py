@@ -8,7 +8,14 @@ import time
 from typing import TYPE_CHECKING
 
 from ._common import EXIT_NO_TOKEN, EXIT_OK, print_json
-from .token_session import calculate_with_prompt, is_hidden, open_session, ordered, search
+from .token_session import (
+    calculate_with_prompt,
+    is_hidden,
+    key_store,
+    open_session,
+    ordered,
+    search,
+)
 
 if TYPE_CHECKING:
     from ..token import Code, Credential, OathSession
@@ -56,7 +63,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         count: int | None = None
         if not info.locked:
             count = len(tok.list())
-    data: dict[str, object] = {**info.to_dict(), "accounts": count}
+    remembered = info.password_set and info.device_id in key_store()
+    data: dict[str, object] = {**info.to_dict(), "accounts": count, "remembered": remembered}
     if args.json:
         print_json(data)
         return EXIT_OK
@@ -67,6 +75,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"serial:       {info.serial}")
     kind = "PIN" if info.uses_pin else "password"
     state = ("set, locked" if info.locked else "set") if info.password_set else "not set"
+    if remembered:
+        state += ", remembered on this machine"
     print(f"{kind}:{' ' * (13 - len(kind))}{state}")
     if info.pin_retries is not None:
         print(f"PIN tries:    {info.pin_retries}")

@@ -16,10 +16,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ._common import CLIError
+from ._common import CLIError, print_warning
 
 if TYPE_CHECKING:
-    from ..token import Code, Credential, OathSession
+    from ..token import Code, Credential, OathSession, RememberedKeys
 
 __all__ = [
     "PASSWORD_ENV",
@@ -28,6 +28,8 @@ __all__ = [
     "given_password",
     "chosen",
     "open_session",
+    "key_store",
+    "remember_password",
     "HIDDEN_ISSUER",
     "sort_key",
     "ordered",
@@ -101,27 +103,84 @@ def open_session(args: argparse.Namespace, *, unlock: bool = True) -> OathSessio
     session = open_token(_pick_reader(chosen(args, "reader"), device), device_id=device)
     try:
         if unlock and session.info.locked:
-            _unlock(session, given_password(args))
+            _unlock(session, args)
+        elif unlock and getattr(args, "remember", False) and not session.info.password_set:
+            print("pyotp-hw: note: the token has no password: nothing to remember",
+                  file=sys.stderr)
     except BaseException:
         session.close()
         raise
     return session
 
 
-def _unlock(session: OathSession, given: str | None) -> None:
+# --- passwords: given, remembered, asked for ----------------------------------------------------
+
+
+def key_store() -> RememberedKeys:
+    """The access keys remembered on this machine (``$XDG_CONFIG_HOME/pyotp-hw``)."""
+    from ..token import RememberedKeys
+
+    return RememberedKeys()
+
+
+def remember_password(session: OathSession, password: str) -> None:
+    """Remember the access key ``password`` gives on this token (never the password itself)."""
+    keys = key_store()
+    device_id = session.info.device_id
+    keys.put(device_id, session.access_key(password))
+    print(f"pyotp-hw: password remembered for the token {device_id} (in {keys.path})",
+          file=sys.stderr)
+
+
+def _remembered_unlocks(session: OathSession) -> bool:
+    """Unlock with the key remembered for this token, if there is one that still works."""
     from ..token import WrongPassword
 
+    keys = key_store()
+    device_id = session.info.device_id
+    key = keys.get(device_id)
+    if key is None:
+        return False
+    try:
+        session.unlock_with_key(key)
+    except WrongPassword:  # the password changed elsewhere: that key is no use any more
+        keys.forget(device_id)
+        print_warning("the password remembered for this token no longer unlocks it "
+                      "(changed elsewhere?): it is forgotten")
+        return False
+    return True
+
+
+def _unlock_with(session: OathSession, password: str, remember: bool) -> None:
+    session.unlock(password)
+    if remember:
+        remember_password(session, password)
+
+
+def _unlock(session: OathSession, args: argparse.Namespace) -> None:
+    """The password given, else the remembered key, else (at a terminal) a prompt."""
+    from ..token import WrongPassword
+
+    given = given_password(args)
+    remember = bool(getattr(args, "remember", False))
+    uses_pin = session.info.uses_pin
+    if remember and uses_pin:
+        raise CLIError("this token takes its PIN itself, which is not remembered: leave out "
+                       "--remember")
     if given is not None:
-        session.unlock(given)
+        _unlock_with(session, given, remember)
+        return
+    if not uses_pin and _remembered_unlocks(session):
         return
     if not _interactive():
         raise CLIError(
-            f"the token is locked: give its password with --password or ${PASSWORD_ENV}"
+            f"the token is locked: give its password with --password or ${PASSWORD_ENV} "
+            "(add --remember to keep it on this machine)"
         )
-    word = "PIN" if session.info.uses_pin else "password"
+    word = "PIN" if uses_pin else "password"
     for attempt in range(_PASSWORD_TRIES):
         try:
-            session.unlock(getpass.getpass(f"Token {word}: "))
+            _unlock_with(session, getpass.getpass(f"Token {word}: "), remember)
             return
         except WrongPassword as exc:
             if attempt == _PASSWORD_TRIES - 1:

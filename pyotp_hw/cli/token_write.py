@@ -25,10 +25,13 @@ from ._common import (
 from .token_read import code_json
 from .token_session import (
     calculate_with_prompt,
+    chosen,
     find_one,
     given_password,
     interactive,
+    key_store,
     open_session,
+    remember_password,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from ..token import Code, Credential, OathSession, TokenError
 
 __all__ = ["cmd_delete", "cmd_rename", "cmd_password_set", "cmd_password_clear",
-           "cmd_reset", "cmd_enroll"]
+           "cmd_password_forget", "cmd_reset", "cmd_enroll"]
 
 
 # --- delete, rename, password, reset ----------------------------------------------------------
@@ -87,24 +90,41 @@ def _new_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _forget_quietly(device_id: str) -> None:
+    """Forget this token's remembered key, which no longer unlocks it."""
+    if key_store().forget(device_id):
+        print(f"pyotp-hw: the password remembered for the token {device_id} is forgotten",
+              file=sys.stderr)
+
+
 def cmd_password_set(args: argparse.Namespace) -> int:
-    """Set or change the token's password (a Nitrokey 3's PIN)."""
+    """Set or change the token's password (a Nitrokey 3's PIN); remember the new one with
+    ``--remember``, else forget a remembered old one."""
+    remember, args.remember = args.remember, False  # the new password, not the current one
     with open_session(args) as tok:
+        if remember and tok.info.uses_pin:
+            raise CLIError("this token takes its PIN itself, which is not remembered: leave "
+                           "out --remember")
         new = _new_password(args)
         if not new:
             raise CLIError("the new password is empty")
         tok.set_password(new, current=given_password(args))
+        if remember:
+            remember_password(tok, new)
+        else:
+            _forget_quietly(tok.info.device_id)
     if args.json:
-        print_json({"password_set": True})
+        print_json({"password_set": True, "remembered": remember})
     else:
         print("password set")
     return EXIT_OK
 
 
 def cmd_password_clear(args: argparse.Namespace) -> int:
-    """Remove the token's password."""
+    """Remove the token's password (and forget it on this machine)."""
     with open_session(args) as tok:
         tok.clear_password()
+        _forget_quietly(tok.info.device_id)
     if args.json:
         print_json({"password_set": False})
     else:
@@ -112,13 +132,39 @@ def cmd_password_clear(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_password_forget(args: argparse.Namespace) -> int:
+    """Forget the key remembered for one token (by its device id, or the token chosen), or all."""
+    keys = key_store()
+    if args.all:
+        count = keys.forget_all()
+        if args.json:
+            print_json({"forgotten": count})
+        else:
+            print(f"forgot {count} remembered password{'s' if count != 1 else ''}")
+        return EXIT_OK
+    device_id = chosen(args, "device")
+    if device_id is None or device_id not in keys:  # else no token needs to be present
+        with open_session(args, unlock=False) as tok:
+            device_id = tok.info.device_id
+    forgotten = keys.forget(device_id)
+    if args.json:
+        print_json({"device_id": device_id, "forgotten": int(forgotten)})
+    elif forgotten:
+        print(f"password forgotten for the token {device_id}")
+    else:
+        print(f"no password is remembered for the token {device_id}")
+    return EXIT_OK
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
-    """Erase every account and the password."""
+    """Erase every account and the password (and forget the password on this machine)."""
     with open_session(args, unlock=False) as tok:
         _confirm(f"Erase every account and the password of the token in {tok.reader!r}?",
                  args.yes)
+        old_id = tok.info.device_id
         tok.reset()
         info = tok.info
+        _forget_quietly(old_id)
     if args.json:
         print_json({"reset": True, "device_id": info.device_id})
     else:

@@ -41,6 +41,7 @@ __all__ = [
     "InvalidCredential",
     "StateFileError",
     "StateProtectionMismatch",
+    "KeyStoreError",
     "RigError",
 ]
 
@@ -199,6 +200,11 @@ class InvalidCredential(InvalidArgument):
 
 class StateFileError(TokenError, ValueError):
     """The virtual token's state file cannot be read (damaged, wrong passphrase, unknown format)."""
+
+
+class KeyStoreError(TokenError, ValueError):
+    """The file of remembered access keys cannot be used (damaged, readable by others, a link);
+    the message names the file and what to do, never a key."""
 
 
 class StateProtectionMismatch(StateFileError):

@@ -35,6 +35,14 @@ def make_virtual() -> Callable[..., VirtualCard]:
     return build
 
 
+@pytest.fixture(autouse=True)
+def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private XDG_CONFIG_HOME for each test (remembered token keys), inherited by children."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    return config
+
+
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Run:
     """The command line, called in-process (see :class:`.helpers.Run`)."""

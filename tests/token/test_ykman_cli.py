@@ -270,3 +270,25 @@ def test_reader_and_device_choose_as_ykman_reader_does(run: Run, rig: Any,
     assert status == 3 and "no token with device id 'no-such-id'" in err and first in err
     status, _, err = run("token", "--reader", rig.reader(0), "--device", second, "list")
     assert status == 3 and "no token with device id" in err
+
+
+def test_add_asks_at_a_terminal(run: Run, token: Any, ykman: Ykman,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyotp_hw.cli import token_session
+
+    answers = iter(["n", "y"])
+    prompts: list[str] = []
+    monkeypatch.setattr(token_session, "_interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": prompts.append(prompt) or next(answers))
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": prompts.append(prompt) or OTHER_B32)
+    assert run("token", "add", "--no-code", "-i", "Ask", "me")[0] == 0  # the secret is asked for
+    status, _, err = run("token", "add", "--no-code", "-i", "Ask", "me", SECRET_B32)
+    assert status == 2 and "cancelled" in err
+    assert run("token", "code", "-s", "Ask:me", "--time", "59")[1].strip() == pyotp.TOTP(
+        OTHER_B32).at(59)
+    assert run("token", "add", "--no-code", "-i", "Ask", "me", SECRET_B32)[0] == 0
+    assert run("token", "code", "-s", "Ask:me", "--time", "59")[1].strip() == pyotp.TOTP(
+        SECRET_B32).at(59)
+    assert prompts[0] == "Secret (base32): " and all("Overwrite?" in p for p in prompts[1:])
+    assert len(prompts) == 3
+    assert ykman("oath", "accounts", "list").stdout.split() == ["Ask:me"]
