@@ -45,7 +45,7 @@ def test_name_secret_checks_are_clean(data: st.DataObject, name: str, secret: st
         text = str(exc)
         assert "\n" not in text and (len(secret.strip()) < 6 or secret.strip() not in text
                                       or secret.strip() in name)
-    except Exception as exc:  # noqa: BLE001 - the point is which kinds escape
+    except Exception as exc:
         assert_clean_error(exc, [secret.strip()])
         assert "\n" not in str(exc)
     else:
