@@ -39,14 +39,16 @@ def test_name_secret_checks_are_clean(data: st.DataObject, name: str, secret: st
     if secret == "-":  # standard input: tested over the real token
         secret = "A"
     args = _PARSER.parse_args([*words, "--", name, secret])
+    needle = secret.strip()
+    # A secret that is also part of the name or an option's value may be quoted as that.
+    secrets = [] if any(needle in word for word in [*words, name]) else [needle]
     try:
         datas = _checked(args)
     except CLIError as exc:
         text = str(exc)
-        assert "\n" not in text and (len(secret.strip()) < 6 or secret.strip() not in text
-                                      or secret.strip() in name)
+        assert "\n" not in text and (len(needle) < 6 or not secrets or needle not in text)
     except Exception as exc:
-        assert_clean_error(exc, [secret.strip()])
+        assert_clean_error(exc, secrets)
         assert "\n" not in str(exc)
     else:
         (stored,) = datas

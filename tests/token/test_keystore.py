@@ -86,7 +86,11 @@ def test_a_damaged_file_is_a_clean_error(tmp_path_factory: pytest.TempPathFactor
     try:
         found = RememberedKeys(path).device_ids()
     except KeyStoreError as exc:
-        assert_clean_error(exc, [content.decode("latin-1")] if len(content) >= 6 else [])
+        text = content.decode("latin-1")
+        fixed = (f"{path} is damaged or not a file of remembered keys: remove it",
+                 f"{path} has a format version this pyotp-hw does not know")
+        by_chance = any(text in words for words in fixed)  # "rememb" is in every message
+        assert_clean_error(exc, [text] if len(content) >= 6 and not by_chance else [])
         assert "\n" not in str(exc)
     else:
         assert isinstance(found, list)
