@@ -104,29 +104,30 @@ def _codes_for(tok: OathSession, args: argparse.Namespace, now: int
                ) -> tuple[list[tuple[Credential, Code | None]], bool]:
     """The rows to show, in ykman's order, and whether they answer for one account.
 
-    Like ykman, one CALCULATE ALL answers for every account and the query is searched among
-    them; with ``--single`` the query (or, without one, the token) must name one account.
+    The query is searched as ykman searches (LIST and CALCULATE ALL name the same ids); one
+    match is computed alone (a Nitrokey 3, which has no CALCULATE ALL, is not asked for every
+    other code), several are shown from one CALCULATE ALL. With ``--single`` the query (or,
+    without one, the token) must name one account.
     """
     from ..token import AmbiguousCredential, NoSuchCredential
 
-    codes = tok.calculate_all(for_time=now)
     query = args.name
     if query is None and not args.single:
+        codes = tok.calculate_all(for_time=now)
         return [(c, codes[c]) for c in ordered(codes) if args.show_hidden or not is_hidden(c)
                 ], False
-    matches = ordered(search(codes, query or "", show_hidden=args.show_hidden))
+    matches = ordered(search(tok.list(), query or "", show_hidden=args.show_hidden))
     if not matches:
         if query is None:
             raise NoSuchCredential("there is no account on the token")
         raise NoSuchCredential(f"no such account on the token: {query!r}")
     if len(matches) == 1:  # named: computed even when it is HOTP or needs a touch
-        only = matches[0]
-        code = codes[only]
-        return [(only, code if code is not None else calculate_with_prompt(tok, only, now))], True
+        return [(matches[0], calculate_with_prompt(tok, matches[0], now))], True
     if args.single:
         raise AmbiguousCredential(query if query is not None else "", [c.id for c in matches])
     # Several accounts match: show them all, as the full list shows them (ykman does too).
-    return [(c, codes[c]) for c in matches], False
+    codes = tok.calculate_all(for_time=now)
+    return [(c, codes.get(c)) for c in matches], False
 
 
 def cmd_code(args: argparse.Namespace) -> int:
