@@ -12,6 +12,7 @@ import datetime as _dt
 import math
 import os
 import sys
+import threading
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -198,9 +199,15 @@ def forced_kernels(request: str | None) -> Iterator[dict[int, Kernel]]:
 
 
 class NativeKeyTable:
-    """Owner of one C key table. Freed (and wiped) by :meth:`close` or by garbage collection."""
+    """Owner of one C key table. Freed (and wiped) by :meth:`close` or by garbage collection.
 
-    __slots__ = ("__weakref__", "_ptr", "digest", "size")
+    C calls run without the GIL, so a table may be read by a kernel in one thread while another
+    thread closes it. Every call that hands the table to C holds a *use* (:meth:`acquire` /
+    :meth:`release`) for as long as C may read it; :meth:`close` refuses new uses at once and
+    frees the memory only after the last use in flight was released.
+    """
+
+    __slots__ = ("__weakref__", "_idle", "_ptr", "_uses", "digest", "size")
 
     def __init__(self, digest: int, keys: Sequence[bytes]) -> None:
         n = len(keys)
@@ -209,6 +216,8 @@ class NativeKeyTable:
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_new(digest, n, holder))
         self._ptr: Any = ffi.gc(holder[0], lib.otp_keytable_free)
+        self._uses = 0
+        self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = n
         joined = bytearray().join(keys)
@@ -248,12 +257,18 @@ class NativeKeyTable:
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_new(digest, total, holder))
         self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
+        self._uses = 0
+        self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = total
         first = 0
         for source, rows, count in parts:
             err = _err_slot()
-            status = lib.otp_keytable_gather(self._ptr, first, source.ptr, rows, count, err)
+            src = source.acquire()
+            try:
+                status = lib.otp_keytable_gather(self._ptr, first, src, rows, count, err)
+            finally:
+                source.release()
             if status != lib.OTP_OK:
                 self.close()
                 check_status(status, err)
@@ -261,17 +276,42 @@ class NativeKeyTable:
         return self
 
     def view(self, first: int, count: int) -> Any:
-        """A C view of rows [first, first + count) (freed when garbage; keep ``self`` alive)."""
+        """A C view of rows [first, first + count) (freed when garbage; keep ``self`` alive).
+
+        The view points into this table's memory: use it only while holding a use.
+        """
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_view(self.ptr, first, count, holder))
         return ffi.gc(holder[0], lib.otp_keytable_free)
 
     @property
     def ptr(self) -> Any:
-        """The C pointer; raises when the table is closed."""
+        """The C pointer; raises when the table is closed.
+
+        Code that passes it to a C call another thread could overlap with holds a use instead
+        (:meth:`acquire`), so that :meth:`close` cannot free it meanwhile.
+        """
         if self._ptr is None:
             raise InvalidArgument("the key table is closed")
         return self._ptr
+
+    def acquire(self) -> Any:
+        """Start a use of the table and return its C pointer; raises when it is closed.
+
+        Pair every call with :meth:`release` (``try``/``finally``).
+        """
+        with self._idle:
+            if self._ptr is None:
+                raise InvalidArgument("the key table is closed")
+            self._uses += 1
+            return self._ptr
+
+    def release(self) -> None:
+        """End a use started by :meth:`acquire`; the last one lets a waiting close go on."""
+        with self._idle:
+            self._uses -= 1
+            if self._uses == 0:
+                self._idle.notify_all()
 
     @property
     def closed(self) -> bool:
@@ -284,8 +324,15 @@ class NativeKeyTable:
         return self._ptr is not None and bool(lib.otp_keytable_is_locked(self._ptr))
 
     def close(self) -> None:
-        """Wipe and free the key material now (idempotent)."""
-        ptr, self._ptr = self._ptr, None
+        """Wipe and free the key material (idempotent).
+
+        New uses are refused at once; the memory is wiped and freed once the calls in flight
+        (other threads' batch calls) have finished with it, so this may wait for them.
+        """
+        with self._idle:
+            ptr, self._ptr = self._ptr, None
+            while self._uses:
+                self._idle.wait()
         if ptr is not None:
             ffi.release(ptr)
 

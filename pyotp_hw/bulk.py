@@ -160,7 +160,11 @@ def kernel_name(digest: Any = "sha1") -> str:
 
 
 class _Keys:
-    """Keys resolved to a native table; temporary tables are wiped on exit."""
+    """Keys resolved to a native table, held in use for the call; temporary ones wiped on exit.
+
+    Holding the use keeps another thread's :meth:`KeyTable.close` from freeing the table while
+    the kernels (which run without the GIL) read it; that close waits until this call exits.
+    """
 
     def __init__(self, keys: Any, digest: Any) -> None:
         self.temporary = False
@@ -180,8 +184,8 @@ class _Keys:
                 secrets = _decode_all(keys)
             self.native = nat.NativeKeyTable(ident, secrets)
             self.temporary = True
-        self.ptr = self.native.ptr
         self.kernel = nat.kernel_for(self.native.digest).ptr
+        self.ptr = self.native.acquire()
 
     def part(self, start: int, count: int, per_item: bool) -> Any:
         """The table for items [start, start + count) of a batch split across threads.
@@ -198,6 +202,7 @@ class _Keys:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.native.release()
         if self.temporary:
             self.native.close()
 

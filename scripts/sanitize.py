@@ -24,6 +24,7 @@ CORE_TESTS = [
     "tests/test_keys.py",
     "tests/test_kernels.py",
     "tests/test_threads.py",
+    "tests/test_keytable_close.py",
 ]
 
 
