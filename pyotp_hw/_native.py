@@ -8,8 +8,6 @@ above this module speaks Python types; everything below it is C.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import math
 import os
 import sys
 import threading
@@ -18,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _numbers
 from ._core import ffi, lib
 from .errors import InvalidArgument, InvalidSecret, InvalidType, NativeError
 
@@ -35,6 +34,8 @@ __all__ = [
     "u64_arg",
     "i64_arg",
     "u32_arg",
+    "int_option",
+    "step_arg",
     "u32_rows_arg",
     "u32_out",
     "i64_out",
@@ -53,8 +54,6 @@ DIGEST_IDS: dict[str, int] = {
 _DIGEST_NAMES = {v: k for k, v in DIGEST_IDS.items()}
 MAX_WINDOW: int = lib.OTP_MAX_WINDOW
 _U64_MAX = (1 << 64) - 1
-_I64_MAX = (1 << 63) - 1
-_I64_MIN = -(1 << 63)
 _LITTLE = sys.byteorder == "little"
 
 
@@ -366,136 +365,59 @@ class Arg:
         return self.ptr if self.length is None else self.ptr + offset
 
 
-def _format(view: memoryview) -> str:
-    fmt = view.format
-    if fmt[:1] in ("<", "=", "@") and (fmt[:1] != "<" or _LITTLE):
-        fmt = fmt[1:]
-    return fmt
+_C_TYPES = {"Q": "uint64_t[]", "q": "int64_t[]", "I": "uint32_t[]"}
 
 
-def _as_view(value: Any) -> memoryview | None:
-    if isinstance(value, (str, bytes, bytearray)):
-        return None
-    try:
-        view = memoryview(value)
-    except TypeError:
-        return None
-    if view.ndim != 1:
-        raise InvalidArgument(f"expected a one-dimensional buffer, got {view.ndim} dimensions")
-    return view
+def _arg(value: Any, name: str, kind: _numbers.Kind) -> Arg:
+    """A number argument read by the one rule of :mod:`pyotp_hw._numbers`, as a C view."""
+    got = _numbers.read(value, name, kind)
+    ctype = _C_TYPES[kind.code]
+    if got.value is not None:
+        return Arg(ffi.new(ctype[:-2] + "[1]", [got.value]), None, None)
+    if got.unchecked_signed:
+        signed = ffi.from_buffer("int64_t[]", got.items)
+        bad = lib.otp_find_negative(signed, got.length)
+        if bad != got.length:
+            raise InvalidArgument(f"{name}[{bad}] is negative; {kind.what} must be between "
+                                  f"{kind.range_text}")
+    return Arg(ffi.from_buffer(ctype, got.items), got.length, got.items)
 
 
-def _int_list(value: Any, name: str) -> list[int]:
-    try:
-        items = list(value)
-    except TypeError:
-        raise InvalidType(f"{name} must be an int or a sequence of ints") from None
-    for item in items:
-        if not isinstance(item, int) or isinstance(item, bool):
-            if hasattr(item, "__index__") and not isinstance(item, bool):
-                continue
-            raise InvalidType(f"{name} must contain ints, found {type(item).__name__}")
-    return [int(x) for x in items]
-
-
-def _check_int(value: Any, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise InvalidArgument(f"{name} must be between {lo} and {hi}, got {v}")
-    return v
+def int_option(value: Any, name: str, lo: int, hi: int, what: str = "an int") -> int:
+    """An int option of a call (digits, interval, window, threads), range-checked."""
+    return _numbers.option(value, name, lo, hi, what)
 
 
 def u64_arg(value: Any, name: str) -> Arg:
-    """Unsigned 64-bit integers (counters): an int, a sequence or a buffer (zero-copy: 8-byte)."""
-    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
-        v = _check_int(value, name, 0, _U64_MAX)
-        return Arg(ffi.new("uint64_t[1]", [v]), None, None)
-    view = _as_view(value)
-    if view is not None and view.c_contiguous:
-        fmt = _format(view)
-        if fmt in ("Q", "L", "q", "l") and view.itemsize == 8:
-            ptr = ffi.from_buffer("uint64_t[]", view)
-            if fmt in ("q", "l"):
-                bad = lib.otp_find_negative(ffi.cast("int64_t *", ptr), len(view))
-                if bad != len(view):
-                    raise InvalidArgument(f"{name}[{bad}] is negative")
-            return Arg(ptr, len(view), view)
-    items = _int_list(view if view is not None else value, name)
-    try:
-        arr = array("Q", items)
-    except OverflowError:
-        bad = next(i for i, v in enumerate(items) if not 0 <= v <= _U64_MAX)
-        raise InvalidArgument(f"{name}[{bad}] must be between 0 and 2**64-1") from None
-    return Arg(ffi.from_buffer("uint64_t[]", arr), len(arr), arr)
+    """Counters (unsigned 64-bit): one, a sequence or a buffer (see :mod:`pyotp_hw._numbers`)."""
+    return _arg(value, name, _numbers.COUNTER)
 
 
 def time_to_int(value: Any, name: str = "for_time") -> int:
-    """Seconds since the epoch (floored) from an int, a float or an aware datetime."""
-    if isinstance(value, bool):
-        raise InvalidType(f"{name} must be a number or an aware datetime, not bool")
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise InvalidArgument(
-                f"{name} is a naive datetime; give it a timezone (naive local time is ambiguous)"
-            )
-        delta = value - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-        return delta.days * 86400 + delta.seconds
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidArgument(f"{name} must be finite")
-        return _check_int(math.floor(value), name, _I64_MIN, _I64_MAX)
-    if hasattr(value, "__index__"):
-        return _check_int(value, name, _I64_MIN, _I64_MAX)
-    raise InvalidType(f"{name} must be a number or an aware datetime, not {type(value).__name__}")
+    """Seconds since the epoch (floored) from an int, a real number or an aware datetime."""
+    return _numbers.scalar(value, name, _numbers.TIME)
 
 
 def i64_arg(value: Any, name: str) -> Arg:
-    """Signed 64-bit integers (times, steps): scalar or sequence; floats and datetimes floored."""
-    if not isinstance(value, (str, bytes, bytearray)) and not hasattr(value, "__len__"):
-        v = time_to_int(value, name)
-        return Arg(ffi.new("int64_t[1]", [v]), None, None)
-    view = _as_view(value)
-    if view is not None and view.c_contiguous:
-        fmt = _format(view)
-        if fmt in ("q", "l") and view.itemsize == 8:
-            return Arg(ffi.from_buffer("int64_t[]", view), len(view), view)
-    source = view.tolist() if view is not None else value
-    try:
-        arr = array("q", source)
-    except (TypeError, OverflowError):
-        arr = array("q", (time_to_int(v, f"{name}[{i}]") for i, v in enumerate(source)))
-    return Arg(ffi.from_buffer("int64_t[]", arr), len(arr), arr)
+    """Times (signed 64-bit seconds; reals floored, aware datetimes): one or many."""
+    return _arg(value, name, _numbers.TIME)
+
+
+def step_arg(value: Any, name: str) -> Arg:
+    """Time steps (signed 64-bit ints, no fractions): one or many."""
+    return _arg(value, name, _numbers.STEP)
 
 
 def u32_arg(value: Any, name: str) -> Arg:
-    """Unsigned 32-bit integers (codes): an int, a sequence or a buffer (zero-copy for uint32)."""
-    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
-        v = _check_int(value, name, 0, 0xFFFFFFFF)
-        return Arg(ffi.new("uint32_t[1]", [v]), None, None)
-    view = _as_view(value)
-    if (
-        view is not None
-        and view.c_contiguous
-        and _format(view) in ("I", "L")
-        and view.itemsize == 4
-    ):
-        return Arg(ffi.from_buffer("uint32_t[]", view), len(view), view)
-    items = _int_list(view if view is not None else value, name)
-    try:
-        arr = array("I", items)
-    except OverflowError:
-        bad = next(i for i, v in enumerate(items) if not 0 <= v <= 0xFFFFFFFF)
-        raise InvalidArgument(f"{name}[{bad}] is not a possible code") from None
-    return Arg(ffi.from_buffer("uint32_t[]", arr), len(arr), arr)
+    """Codes (unsigned 32-bit): one, a sequence or a buffer (zero-copy for uint32)."""
+    return _arg(value, name, _numbers.CODE)
 
 
 def u32_rows_arg(value: Any, size: int) -> Arg:
     """Row indices into a key table of ``size`` rows (checked in C as well)."""
-    arg = u32_arg(value, "rows")
+    arg = _arg(value, "rows", _numbers.ROW)
     if arg.length is None:
-        raise InvalidType("rows must be a sequence of row indices")
+        raise InvalidType("rows must be a sequence of row indices, not one number")
     return arg
 
 
@@ -504,10 +426,11 @@ def u32_out(out: Any, n: int) -> tuple[Any, Any]:
     if out is None:
         result = array("I", bytes(4 * n))
         return ffi.from_buffer("uint32_t[]", result, require_writable=True), result
-    view = _as_view(out)
-    if view is None or view.readonly or not view.c_contiguous:
-        raise InvalidArgument("out must be a writable, contiguous buffer of uint32")
-    if _format(view) not in ("I", "L") or view.itemsize != 4:
+    view = _numbers.buffer_view(out, "out")
+    if view is None or view.readonly or not view.c_contiguous or view.ndim != 1:
+        raise InvalidArgument("out must be a writable, contiguous 1-D buffer of uint32")
+    fmt = view.format.lstrip("@=" + ("<" if _LITTLE else ">!"))
+    if fmt not in ("I", "L") or view.itemsize != 4:
         raise InvalidArgument(f"out must hold uint32 items, not format {view.format!r}")
     if len(view) < n:
         raise InvalidArgument(f"out holds {len(view)} items but {n} are needed")
