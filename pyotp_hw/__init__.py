@@ -18,6 +18,7 @@ from .errors import (
     InvalidSecret,
     InvalidType,
     InvalidURI,
+    MemoryLockWarning,
     MissingExtra,
     NativeError,
     OTPError,
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidCode",
     "InvalidURI",
     "NativeError",
+    "MemoryLockWarning",
     "MissingExtra",
     "__version__",
 ]

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import threading
+import warnings
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 from . import _numbers
 from ._core import ffi, lib
-from .errors import InvalidArgument, InvalidSecret, InvalidType, NativeError
+from .errors import InvalidArgument, InvalidSecret, InvalidType, MemoryLockWarning, NativeError
 
 __all__ = [
     "DIGEST_IDS",
@@ -42,6 +43,8 @@ __all__ = [
     "check_status",
     "time_to_int",
     "hash_bytes",
+    "entry_address",
+    "pointer_address",
     "lib",
     "ffi",
 ]
@@ -219,6 +222,7 @@ class NativeKeyTable:
         self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = n
+        self._warn_unlocked()
         joined = bytearray().join(keys)
         try:
             # Offsets of the keys inside `joined`: lengths gathered at C speed, summed in C.
@@ -260,6 +264,7 @@ class NativeKeyTable:
         self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = total
+        self._warn_unlocked()
         first = 0
         for source, rows, count in parts:
             err = _err_slot()
@@ -319,8 +324,37 @@ class NativeKeyTable:
 
     @property
     def locked(self) -> bool:
-        """True when the OS locked the key material in memory (no swapping)."""
+        """True when every page of the key material is locked in RAM (no swapping).
+
+        Each table owns its pages, so this stays true until this table is closed, whatever
+        other tables do.
+        """
         return self._ptr is not None and bool(lib.otp_keytable_is_locked(self._ptr))
+
+    @property
+    def lock_error(self) -> str | None:
+        """Why locking the key material failed (the OS error), or None when it is locked."""
+        if self._ptr is None:
+            return None
+        code = int(lib.otp_keytable_lock_errno(self._ptr))
+        if code:
+            return f"mlock failed: {os.strerror(code)} (errno {code})"
+        return None if self.locked else "memory locking is not available on this OS"
+
+    def memory_region(self) -> tuple[int, int]:
+        """(address, size) of the key memory, for tests that ask the OS about its pages."""
+        size = ffi.new("size_t *")
+        mem = lib.otp_keytable_memory(self.ptr, size)
+        return int(ffi.cast("uintptr_t", mem)), int(size[0])
+
+    def _warn_unlocked(self) -> None:
+        reason = self.lock_error
+        if reason is not None:
+            warnings.warn(
+                f"key table memory is not locked in RAM and may be swapped: {reason}; raise "
+                "RLIMIT_MEMLOCK (ulimit -l) or see KeyTable.lock_error",
+                MemoryLockWarning, stacklevel=4,
+            )
 
     def close(self) -> None:
         """Wipe and free the key material (idempotent).
@@ -334,6 +368,18 @@ class NativeKeyTable:
                 self._idle.wait()
         if ptr is not None:
             ffi.release(ptr)
+
+
+def entry_address(name: str) -> int:
+    """The address of one of the core's C functions, for a C test harness that calls it."""
+    if not name.startswith("otp_") or not hasattr(lib, name):
+        raise InvalidArgument(f"the core has no C function {name!r}")
+    return int(ffi.cast("uintptr_t", ffi.addressof(lib, name)))
+
+
+def pointer_address(ptr: Any) -> int:
+    """The address a C pointer (a kernel, a table) holds, for a C test harness."""
+    return int(ffi.cast("uintptr_t", ptr))
 
 
 def hash_bytes(digest: int, data: bytes) -> bytes:

@@ -103,8 +103,18 @@ class KeyTable:
 
     @property
     def locked(self) -> bool:
-        """True when the OS locked the key material in memory."""
+        """True when every page of the key material is locked in RAM, until :meth:`close`.
+
+        Each table has pages of its own, so closing another table never unlocks this one's.
+        When the OS refuses (``RLIMIT_MEMLOCK``), building the table issues a
+        :class:`~pyotp_hw.errors.MemoryLockWarning` and :attr:`lock_error` says why.
+        """
         return self._native.locked
+
+    @property
+    def lock_error(self) -> str | None:
+        """Why the key material is not locked in RAM (the OS error), or None when it is."""
+        return self._native.lock_error
 
     def close(self) -> None:
         """Wipe the key material and free it; the table cannot be used afterwards."""
