@@ -209,7 +209,7 @@ class NativeKeyTable:
     frees the memory only after the last use in flight was released.
     """
 
-    __slots__ = ("__weakref__", "_idle", "_ptr", "_uses", "digest", "size")
+    __slots__ = ("__weakref__", "_closing", "_idle", "_ptr", "_uses", "digest", "size")
 
     def __init__(self, digest: int, keys: Sequence[bytes]) -> None:
         n = len(keys)
@@ -219,6 +219,7 @@ class NativeKeyTable:
         check_status(lib.otp_keytable_new(digest, n, holder))
         self._ptr: Any = ffi.gc(holder[0], lib.otp_keytable_free)
         self._uses = 0
+        self._closing = False
         self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = n
@@ -261,6 +262,7 @@ class NativeKeyTable:
         check_status(lib.otp_keytable_new(digest, total, holder))
         self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
         self._uses = 0
+        self._closing = False
         self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = total
@@ -305,7 +307,7 @@ class NativeKeyTable:
         Pair every call with :meth:`release` (``try``/``finally``).
         """
         with self._idle:
-            if self._ptr is None:
+            if self._ptr is None or self._closing:
                 raise InvalidArgument("the key table is closed")
             self._uses += 1
             return self._ptr
@@ -319,8 +321,8 @@ class NativeKeyTable:
 
     @property
     def closed(self) -> bool:
-        """True once :meth:`close` ran."""
-        return self._ptr is None
+        """True once :meth:`close` was called (it may still wait for calls in flight)."""
+        return self._ptr is None or self._closing
 
     @property
     def locked(self) -> bool:
@@ -363,9 +365,12 @@ class NativeKeyTable:
         (other threads' batch calls) have finished with it, so this may wait for them.
         """
         with self._idle:
-            ptr, self._ptr = self._ptr, None
+            # New uses are refused from here on; the ones in flight still read the pointer
+            # (a split batch makes its row views from it), so it stays until they end.
+            self._closing = True
             while self._uses:
                 self._idle.wait()
+            ptr, self._ptr = self._ptr, None
         if ptr is not None:
             ffi.release(ptr)
 
