@@ -71,6 +71,9 @@ def test_closing_a_table_leaves_the_other_tables_locked() -> None:
 def test_locked_agrees_with_the_kernel_for_large_and_gathered_tables() -> None:
     with bulk.KeyTable([bytes([i % 250 + 1]) * 20 for i in range(5000)]) as big:
         small = big.select([3, 4])
+        if not big.locked:
+            assert big.lock_error and small.lock_error
+            pytest.skip(f"this process may not lock memory: {big.lock_error}")
         assert big.locked and _kernel_says_locked(big)
         assert small.locked and _kernel_says_locked(small)
         big.close()
