@@ -95,7 +95,12 @@ int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src
                         const uint32_t *rows, size_t count, size_t *err_index);
 size_t otp_keytable_size(const otp_keytable *kt);
 int otp_keytable_digest_of(const otp_keytable *kt);
+/* 1 when every page of the table's key memory is locked in RAM (mlock). Each table owns its pages
+ * (one page-aligned mapping per table), so closing one table never unlocks another's memory. */
 int otp_keytable_is_locked(const otp_keytable *kt);
+/* The errno of the table's failed mlock() (for example ENOMEM or EPERM under RLIMIT_MEMLOCK), or 0
+ * when it is locked or locking is not available on this OS. */
+int otp_keytable_lock_errno(const otp_keytable *kt);
 /* Overwrites every key state with zeros; the table stays allocated (and useless). */
 void otp_keytable_wipe(otp_keytable *kt);
 /* The table's key memory and its size, so that tests can check that wiping happened. */

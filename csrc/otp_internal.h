@@ -28,6 +28,8 @@ struct otp_keytable {
     void *mem;         /* one allocation holding inner then outer */
     size_t mem_size;
     int locked;        /* 1 when mlock() succeeded */
+    size_t map_size;   /* mem_size rounded up to whole pages: mem owns these pages alone */
+    int lock_errno;    /* errno of a failed mlock(), 0 when locked or not attempted */
 };
 
 /*

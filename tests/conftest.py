@@ -41,6 +41,17 @@ def pytest_report_header() -> list[str]:
     return lines
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under scripts/sanitize.py, stop unless the tests run the instrumented core."""
+    expected = os.environ.get("PYOTP_HW_EXPECT_CORE")
+    if expected:
+        import pyotp_hw._core as core
+
+        if not str(core.__file__).startswith(expected):
+            pytest.exit(f"the tests import {core.__file__}, not the core under {expected}",
+                        returncode=3)
+
+
 @pytest.fixture(scope="session")
 def vectors() -> dict[str, Any]:
     """The RFC 4226 / RFC 6238 / Steam / migration known-answer vectors."""
