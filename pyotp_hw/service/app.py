@@ -27,7 +27,7 @@ from .fastpath import send_json
 from .fastpath import verify as fast_verify
 from .state import Service
 
-__all__ = ["Service", "ServiceApp", "create_app", "app_from_environment"]
+__all__ = ["ServiceApp", "create_app", "app_from_environment", "route_of"]
 
 log = logging.getLogger("pyotp_hw.service")
 

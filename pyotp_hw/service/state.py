@@ -1,8 +1,5 @@
-"""One worker's service state: its verifier, API keys, coalescer, mailer, metrics and limits.
-
-:class:`Service` is what the routes (:mod:`.routes`), the fast verify path (:mod:`.fastpath`) and
-the outer ASGI layer (:mod:`.app`) share; it knows none of them.
-"""
+"""What one worker process of the service holds: the verifier, the coalescer, the API keys,
+the metrics and the notice mailer, started and stopped with the application."""
 
 from __future__ import annotations
 
@@ -23,7 +20,7 @@ from .metrics import Metrics
 from .notices import Templates
 from .tasks import cancel
 
-__all__ = ["CODE_LENGTHS", "Service", "provider_of"]
+__all__ = ["Service", "provider_of", "CODE_LENGTHS"]
 
 log = logging.getLogger("pyotp_hw.service")
 
