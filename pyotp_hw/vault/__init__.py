@@ -29,6 +29,8 @@ from .errors import (
     VaultFileError,
     VaultVersionError,
 )
+from .fido import Fido2Unlocker, find_devices
+from .oath import OathTokenUnlocker
 from .unlockers import Passphrase, Unlocker
 from .vault import SlotInfo, Vault, list_slots
 
@@ -38,6 +40,9 @@ __all__ = [
     "list_slots",
     "Unlocker",
     "Passphrase",
+    "Fido2Unlocker",
+    "find_devices",
+    "OathTokenUnlocker",
     "VaultError",
     "VaultFileError",
     "VaultCorrupted",
