@@ -67,7 +67,10 @@ def find_devices(reader: str | None = None) -> list[Any]:
     return devices
 
 
-def _interaction(pin: str | None, on_touch: Callable[[], None]) -> Any:
+PinSource = str | Callable[[], "str | None"] | None
+
+
+def _interaction(pin: PinSource, on_touch: Callable[[], None]) -> Any:
     from fido2.client import UserInteraction
 
     class Interaction(UserInteraction):
@@ -77,7 +80,7 @@ def _interaction(pin: str | None, on_touch: Callable[[], None]) -> Any:
             on_touch()
 
         def request_pin(self, permissions: Any, rp_id: str | None) -> str | None:
-            return pin
+            return pin() if callable(pin) else pin
 
         def request_uv(self, permissions: Any, rp_id: str | None) -> bool:
             return True
@@ -108,13 +111,14 @@ def _prf_output(response: Any) -> bytes | None:
 class Fido2Unlocker:
     """Opens FIDO2 slots with the security key ``device`` (a python-fido2 CTAP device).
 
-    ``pin`` is the key's PIN (needed for slots that require UV); ``uv`` is the choice for slots
+    ``pin`` is the key's PIN (needed for slots that require UV), or a callable asked for it only
+    when the key needs it (returning None cancels); ``uv`` is the choice for slots
     this unlocker enrolls; ``on_touch`` is called when the key waits for a touch.
     """
 
     kind = FIDO2_KIND
 
-    def __init__(self, device: Any, *, pin: str | None = None,
+    def __init__(self, device: Any, *, pin: PinSource = None,
                  uv: UserVerification = "discouraged", rp_id: str = DEFAULT_RP_ID,
                  on_touch: Callable[[], None] | None = None) -> None:
         if uv not in ("required", "discouraged"):

@@ -1,0 +1,40 @@
+"""``pyotp-hw vault`` with a FIDO2 key and an OATH token through the real pcscd."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+pytestmark = pytest.mark.pcsc
+SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+URI = f"otpauth://totp/Example:bob?secret={SECRET}"
+
+
+def test_fido2_and_token_unlockers_from_the_command_line(
+        rig: Any, vtoken: Callable[..., Any], cli: Callable[..., Any], tmp_path: Path) -> None:
+    vtoken()
+    vtoken(slot=1)
+    vault = str(tmp_path / "hw.vault")
+    key = ["--fido2", "--reader", rig.reader(0)]
+    made = cli("vault", "init", "--vault", vault, *key)
+    assert made.returncode == 0, made.stderr
+    assert "touch your security key" in made.stderr
+    added = cli("vault", "add-unlocker", "token", "--vault", vault, *key,
+                "--new-reader", rig.reader(1))
+    assert added.returncode == 0, added.stderr
+    imported = cli("vault", "import", "--vault", vault, "--token", "--reader", rig.reader(1),
+                   URI)
+    assert imported.returncode == 0, imported.stderr
+    code = cli("vault", "code", "Example:bob", "--vault", vault, *key, "--time", "1234567890")
+    assert code.stdout.strip() == pyotp.TOTP(SECRET).at(1_234_567_890), code.stderr
+    slots = json.loads(cli("vault", "list-unlockers", "--vault", vault, "--json").stdout)
+    assert sorted(s["kind"] for s in slots) == ["fido2", "oath"]
+    other = cli("vault", "list", "--vault", vault, "--fido2", "--reader", rig.reader(1))
+    assert other.returncode == 2 and "different authenticator" in other.stderr
+    none = cli("vault", "list", "--vault", vault, "--fido2", "--reader", "no such reader")
+    assert none.returncode != 0 and "Traceback" not in none.stderr
