@@ -33,9 +33,11 @@ from .fido import Fido2Unlocker, find_devices
 from .oath import OathTokenUnlocker
 from .unlockers import Passphrase, Unlocker
 from .vault import SlotInfo, Vault, list_slots
+from .verifier_key import VaultKey
 
 __all__ = [
     "Vault",
+    "VaultKey",
     "SlotInfo",
     "list_slots",
     "Unlocker",

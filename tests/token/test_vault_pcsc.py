@@ -154,3 +154,27 @@ def test_oath_slot_challenge_is_checked(rig: Any, token: Any, tmp_path: Path) ->
     with open_token(rig.reader(0)) as session, pytest.raises(UnlockFailed,
                                                              match="challenge was changed"):
         Vault.open(path, OathTokenUnlocker(session))
+
+
+def test_a_verifier_unlocks_its_data_key_with_the_security_key(
+        rig: Any, token: Any, tmp_path: Path) -> None:
+    from pyotp_hw.vault import VaultKey
+    from pyotp_hw.verifier import Verifier
+
+    from ..oracle import totp
+
+    path = tmp_path / "keys.vault"
+    with fido_device(rig) as dev:
+        Vault.create(path, Fido2Unlocker(dev)).close()
+    seed = os.urandom(20)
+    url = f"sqlite:///{tmp_path}/v.db"
+    t = 1_700_000_000
+    with fido_device(rig) as dev:
+        provider = VaultKey.open(path, Fido2Unlocker(dev))
+    with Verifier.open(url, key=provider) as v:
+        v.enroll("alice", seed, now=t)
+    with fido_device(rig) as dev:  # a restart: the key is unlocked again
+        provider = VaultKey.open(path, Fido2Unlocker(dev))
+    with Verifier.open(url, key=provider, create=False) as v:
+        assert v.verify("alice", totp(seed, t + 30, 6, "sha1", 30, 0), now=t + 30).ok
+        assert not v.verify("alice", totp(seed, t + 30, 6, "sha1", 30, 0), now=t + 30).ok

@@ -45,6 +45,7 @@ from .base import (
     unknown_buckets,
 )
 from .dbapi import C, ConnectionPool, Cursor, Param, Row, Scalar
+from .reseal import ResealMixin
 from .schema import schema_ddl
 
 __all__ = ["SQLStore", "MIGRATIONS"]
@@ -68,7 +69,7 @@ def _aggregate(cur: Cursor) -> Row:
     return row
 
 
-class SQLStore(Store, Generic[C]):
+class SQLStore(ResealMixin, Store, Generic[C]):
     """A store over pooled DB-API connections (of type ``C``); subclasses give the dialect."""
 
     #: Column types, by abstract name, for the DDL.
