@@ -136,13 +136,13 @@ def _pin() -> str | None:
     return getpass.getpass("security key PIN: ") or None
 
 
-class _Resources:
+class Resources:
     """Devices and sessions opened for unlockers, closed at the end of the command."""
 
     def __init__(self) -> None:
         self.closers: list[Any] = []
 
-    def __enter__(self) -> _Resources:
+    def __enter__(self) -> Resources:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -190,7 +190,7 @@ def _kind(args: argparse.Namespace) -> str:
     return "passphrase" if args.passphrase else "fido2" if args.fido2 else "token"
 
 
-def _open(args: argparse.Namespace, res: _Resources) -> Any:
+def _open(args: argparse.Namespace, res: Resources) -> Any:
     from ..vault import Vault
 
     return Vault.open(args.vault, res.unlocker(_kind(args), args.reader))
@@ -199,7 +199,7 @@ def _open(args: argparse.Namespace, res: _Resources) -> Any:
 def _cmd_init(args: argparse.Namespace) -> int:
     from ..vault import Vault
 
-    with _Resources() as res:
+    with Resources() as res:
         unlocker = res.unlocker(_kind(args), args.reader, uv=args.uv, new=True)
         with Vault.create(args.vault, unlocker) as vault:
             slot = vault.slots[0]
@@ -208,7 +208,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    with _Resources() as res, _open(args, res) as vault:
+    with Resources() as res, _open(args, res) as vault:
         reader = args.new_reader if args.new_reader is not None else args.reader
         slot = vault.add_unlocker(res.unlocker(args.kind, reader, uv=args.uv, new=True))
     print(f"added a {slot.kind} unlocker (slot {slot.id})")
@@ -216,7 +216,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    with _Resources() as res, _open(args, res) as vault:
+    with Resources() as res, _open(args, res) as vault:
         slot = vault.remove_unlocker(args.slot)
     print(f"removed the {slot.kind} unlocker (slot {slot.id}); the data key was rotated")
     return EXIT_OK
@@ -253,14 +253,14 @@ def _uris(values: list[str]) -> list[str]:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     uris = _uris(args.uris)
-    with _Resources() as res, _open(args, res) as vault:
+    with Resources() as res, _open(args, res) as vault:
         names = vault.import_uris(uris, replace=args.replace)
     print(f"imported {len(names)} seed(s)")
     return EXIT_OK
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    with _Resources() as res, _open(args, res) as vault:
+    with Resources() as res, _open(args, res) as vault:
         names = vault.names()
     if args.json:
         print_json(names)
@@ -271,13 +271,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_code(args: argparse.Namespace) -> int:
-    with _Resources() as res, _open(args, res) as vault:
+    with Resources() as res, _open(args, res) as vault:
         print(vault.code(args.name, for_time=args.time))
     return EXIT_OK
 
 
 def _cmd_rekey(args: argparse.Namespace) -> int:
-    with _Resources() as res:
+    with Resources() as res:
         unlocker = res.unlocker(_kind(args), args.reader)
         from ..vault import Vault
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin
-from fido2.pcsc import CtapPcscDevice
 
 from pyotp_hw.token import open_token
 from pyotp_hw.vault import Passphrase, UnlockerUnavailable, UnlockFailed, Vault, VaultError
@@ -28,19 +26,11 @@ from pyotp_hw.vault.fido import Fido2Unlocker
 from pyotp_hw.vault.file import canonical
 from pyotp_hw.vault.oath import OathTokenUnlocker
 
+from .test_fido_pcsc import fido_device
+
 pytestmark = pytest.mark.pcsc
 URI = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Example"
 PIN = "246810"
-
-
-@contextmanager
-def fido_device(rig: Any, slot: int = 0) -> Iterator[CtapPcscDevice]:
-    devices = list(CtapPcscDevice.list_devices(rig.reader(slot)))
-    assert len(devices) == 1, devices
-    try:
-        yield devices[0]
-    finally:
-        devices[0].close(release=True)
 
 
 def _open_with_fido(rig: Any, path: Path, slot: int = 0, **kwargs: Any) -> Vault:

@@ -71,25 +71,32 @@ def _secrets() -> dict[str, bytes]:
     return {f"user{i}": os.urandom(20) for i in range(USERS)}
 
 
-def _no_clear_seed(db: Path, seeds: dict[str, bytes]) -> None:
+def _no_clear_seed(url: str, seeds: dict[str, bytes]) -> None:
+    """No seed, raw or base32, in the database files (SQLite) or in any stored value."""
     import base64
 
-    for path in db.parent.glob(db.name + "*"):
-        raw = path.read_bytes()
+    if url.startswith("sqlite"):
+        db = Path(url[len("sqlite:///"):])
+        blobs = [p.read_bytes() for p in db.parent.glob(db.name + "*")]
+    else:
+        rows = sql_query(url, "SELECT * FROM otp_credentials") + sql_query(
+            url, "SELECT * FROM otp_meta") + sql_query(url, "SELECT * FROM otp_events")
+        blobs = [bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode()
+                 for row in rows for v in row]
+    for raw in blobs:
         for seed in seeds.values():
             assert seed not in raw and base64.b32encode(seed) not in raw
 
 
 def test_rekey_under_concurrent_verification_loses_nothing_and_accepts_no_replay(
-        tmp_path: Path) -> None:
-    db = tmp_path / "verifier.db"
-    url = f"sqlite:///{db}"
+        tmp_path: Path, db_url: str) -> None:
+    url = db_url
     key_file = tmp_path / "key"
     KeyFile.create(key_file)
     seeds = _secrets()
     serving = Verifier.open(url, key=KeyFile(key_file))
     serving.enroll_many(list(seeds.items()), now=T)
-    _no_clear_seed(db, seeds)
+    _no_clear_seed(url, seeds)
     rekeyer = Verifier.open(url, key=KeyFile(key_file))
     done = threading.Event()
     report: list[object] = []
@@ -97,7 +104,7 @@ def test_rekey_under_concurrent_verification_loses_nothing_and_accepts_no_replay
     round_done = threading.Event()
 
     def progress(_: object) -> None:  # after each batch: let a round of verification run
-        _no_clear_seed(db, seeds)
+        _no_clear_seed(url, seeds)
         round_done.wait(timeout=30)
         round_done.clear()
 
@@ -144,7 +151,7 @@ def test_rekey_under_concurrent_verification_loses_nothing_and_accepts_no_replay
     material = _material(key_file)
     assert set(_generations(url, material).values()) == {1}
     assert "key:1:done" in _meta(url)
-    _no_clear_seed(db, seeds)
+    _no_clear_seed(url, seeds)
     # A verifier started after the rekey, and the one that ran all along, still verify.
     with Verifier.open(url, key=KeyFile(key_file)) as fresh:
         now = T + 30 * (r + 1)
