@@ -31,6 +31,7 @@ __all__ = [
     "seal_versioned",
     "open_versioned",
     "wipe",
+    "require",
 ]
 
 KEY_BYTES = 32
@@ -49,10 +50,16 @@ class SealFormatError(OTPError):
 def _aesgcm_class(feature: str, extra: str) -> Any:
     try:
         # Looked up at every call, so tests can stand an older AESGCM in for the real one.
-        from cryptography.hazmat.primitives.ciphers import aead
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError:  # pragma: no cover - depends on the installed extras
         raise MissingExtra(feature, extra, "cryptography") from None
-    return aead.AESGCM
+    return AESGCM
+
+
+def require(feature: str, extra: str) -> None:
+    """Raise :class:`MissingExtra` now (naming ``feature`` and ``extra``) when sealing is not
+    available, for callers that must fail before their first side effect."""
+    _aesgcm_class(feature, extra)
 
 
 def _gcm_decrypt_into(key: bytes, nonce: bytes, body: bytes, aad: bytes, out: bytearray) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ...sealing import NONCE_BYTES, Aead, SealFormatError, SealOpenFailed
+from ...sealing import NONCE_BYTES, Aead, SealFormatError, SealOpenFailed, require
 from ..errors import StateFileError, StateProtectionMismatch
 
 __all__ = [
@@ -192,6 +192,7 @@ class PassphraseSealer:
         self._passphrase = passphrase.encode("utf-8")
         self._salt: bytes | None = None
         self._key: bytes | None = None
+        require("a sealed virtual-token state file", "token")
 
     def __repr__(self) -> str:
         return "PassphraseSealer(<passphrase hidden>)"
