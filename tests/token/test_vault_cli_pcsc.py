@@ -38,3 +38,26 @@ def test_fido2_and_token_unlockers_from_the_command_line(
     assert other.returncode == 2 and "different authenticator" in other.stderr
     none = cli("vault", "list", "--vault", vault, "--fido2", "--reader", "no such reader")
     assert none.returncode != 0 and "Traceback" not in none.stderr
+
+
+def test_uv_required_takes_the_pin_from_the_environment(
+        rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+    from fido2.ctap2 import Ctap2
+    from fido2.ctap2.pin import ClientPin
+
+    from .test_fido_pcsc import fido_device
+
+    with fido_device(rig) as dev:
+        ClientPin(Ctap2(dev)).set_pin("135790")
+    vault = str(tmp_path / "uv.vault")
+    key = ["--fido2", "--reader", rig.reader(0)]
+    no_pin = cli("vault", "init", "--vault", vault, *key, "--uv", "required")
+    assert no_pin.returncode == 2 and "PYOTP_HW_FIDO2_PIN" in no_pin.stderr, no_pin.stderr
+    assert "Traceback" not in no_pin.stderr and not Path(vault).exists()
+    pin = {"PYOTP_HW_FIDO2_PIN": "135790"}
+    made = cli("vault", "init", "--vault", vault, *key, "--uv", "required", env=pin)
+    assert made.returncode == 0, made.stderr
+    wrong = cli("vault", "list", "--vault", vault, *key, env={"PYOTP_HW_FIDO2_PIN": "000000"})
+    assert wrong.returncode == 2 and "wrong PIN" in wrong.stderr
+    assert "000000" not in wrong.stderr
+    assert cli("vault", "list", "--vault", vault, *key, env=pin).returncode == 0
