@@ -52,10 +52,20 @@ class OathTokenUnlocker:
         finally:
             wipe(key)
         challenge = os.urandom(32)
-        response = self._respond(stored.id, challenge)
+        try:
+            response = self._respond(stored.id, challenge)
+        except BaseException:
+            self.discard({"credential": stored.id})
+            raise
         params = {"credential": stored.id, "challenge": b64(challenge), "digest": "sha256",
                   "touch": self.touch}
         return params, SlotSecret(bytearray(response))
+
+    def discard(self, params: dict[str, Any]) -> None:
+        """Delete the credential an enrollment stored, when its slot was not saved."""
+        name = params.get("credential")
+        if isinstance(name, str) and name.startswith(CREDENTIAL_PREFIX + ":"):
+            self._session.delete(name)
 
     def _respond(self, name: str, challenge: bytes) -> bytes:
         from ..token import TokenError, TouchTimeout

@@ -107,16 +107,17 @@ class Vault:
         """
         target = Path(path)
         data_key = bytearray(secrets.token_bytes(KEY_BYTES))
-        params, secret = unlocker.enroll()
-        try:
-            slot = new_slot(unlocker.kind, params, secret, data_key)
-        finally:
-            secret.wipe()
+        slot = _enroll(unlocker, data_key)
         payload: dict[str, Any] = {"seeds": {}, "verifier_key": None}
         if verifier_key:
             payload["verifier_key"] = b64(secrets.token_bytes(KEY_BYTES))
         vault = cls(target, Document(0, [slot], b""), data_key, payload, slot.id)
-        vault._write(replace=False)
+        try:
+            vault._write(replace=False)
+        except BaseException:
+            _discard(unlocker, slot)
+            wipe(data_key)
+            raise
         return vault
 
     @classmethod
@@ -173,12 +174,12 @@ class Vault:
 
     def add_unlocker(self, unlocker: Unlocker) -> SlotInfo:
         """Enroll another unlocker; return its slot."""
-        params, secret = unlocker.enroll()
+        slot = _enroll(unlocker, self._key)
         try:
-            slot = new_slot(unlocker.kind, params, secret, self._key)
-        finally:
-            secret.wipe()
-        self._replace_slots([*self._slot_list(), slot])
+            self._replace_slots([*self._slot_list(), slot])
+        except BaseException:
+            _discard(unlocker, slot)
+            raise
         return _info(slot)
 
     def remove_unlocker(self, slot_id: str, *, rekey: bool = True) -> SlotInfo:
@@ -204,12 +205,12 @@ class Vault:
         old = self._find(slot_id)
         if old.kind != unlocker.kind:
             raise InvalidArgument(f"slot {slot_id} is a {old.kind} slot, not {unlocker.kind}")
-        params, secret = unlocker.enroll()
+        slot = _enroll(unlocker, self._key)
         try:
-            slot = new_slot(unlocker.kind, params, secret, self._key)
-        finally:
-            secret.wipe()
-        self._replace_slots([slot if s.id == slot_id else s for s in self._slot_list()])
+            self._replace_slots([slot if s.id == slot_id else s for s in self._slot_list()])
+        except BaseException:
+            _discard(unlocker, slot)
+            raise
         return _info(slot)
 
     def rekey(self) -> None:
@@ -309,6 +310,27 @@ class Vault:
             self._payload = {**self._payload, "verifier_key": value}
             self._write()
         return unb64(value, "the verifier key")
+
+
+def _enroll(unlocker: Unlocker, data_key: bytearray) -> Slot:
+    params, secret = unlocker.enroll()
+    try:
+        return new_slot(unlocker.kind, params, secret, data_key)
+    except BaseException:
+        _discard(unlocker, Slot("", unlocker.kind, params, b"", b""))
+        raise
+    finally:
+        secret.wipe()
+
+
+def _discard(unlocker: Unlocker, slot: Slot) -> None:
+    """Undo what enrolling put on a device (an OATH credential) when the slot was not saved."""
+    discard = getattr(unlocker, "discard", None)
+    if discard is not None:
+        try:
+            discard(slot.params)
+        except Exception:  # noqa: S110 - best effort; the error being raised matters more
+            pass
 
 
 def _check_payload(payload: dict[str, Any]) -> None:

@@ -38,3 +38,18 @@ def test_a_vault_opens_with_its_token_only(tmp_path: Path) -> None:
     with OathSession(make_card().connect()) as other, pytest.raises(UnlockFailed,
                                                                     match="different token"):
         Vault.open(path, OathTokenUnlocker(other))
+
+
+def test_an_enrollment_that_cannot_be_saved_leaves_no_credential_on_the_token(
+        tmp_path: Path) -> None:
+    from pyotp_hw.vault import Passphrase, VaultFileError
+
+    path = tmp_path / "v"
+    with OathSession(make_card().connect()) as session:
+        vault = Vault.create(path, Passphrase("words", n=2**10))
+        path.unlink()
+        path.mkdir()  # the vault can no longer be written
+        with pytest.raises(VaultFileError, match="not a regular file"):
+            vault.add_unlocker(OathTokenUnlocker(session))
+        assert [c.id for c in session.list()] == []
+        vault.close()
