@@ -24,6 +24,7 @@ from .errors import (
     SeedExists,
     UnlockerUnavailable,
     UnlockFailed,
+    VaultChanged,
     VaultCorrupted,
     VaultError,
     VaultFileError,
@@ -55,4 +56,5 @@ __all__ = [
     "LastUnlocker",
     "NoSuchSeed",
     "SeedExists",
+    "VaultChanged",
 ]

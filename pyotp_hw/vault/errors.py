@@ -15,6 +15,7 @@ __all__ = [
     "LastUnlocker",
     "NoSuchSeed",
     "SeedExists",
+    "VaultChanged",
 ]
 
 
@@ -59,3 +60,7 @@ class NoSuchSeed(VaultError, KeyError):
 
 class SeedExists(VaultError):
     """A seed of that name is in the vault already."""
+
+
+class VaultChanged(VaultError):
+    """Someone else rewrote the vault file since it was opened: open it again and retry."""

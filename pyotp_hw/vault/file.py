@@ -14,16 +14,18 @@ folder is fsynced: a crash at any moment leaves the old file or the new one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._secret_files import OutputFileError, write_secret_file
 from ..sealing import Aead, SealFormatError, SealOpenFailed
-from .errors import VaultCorrupted, VaultFileError, VaultVersionError
+from .errors import VaultChanged, VaultCorrupted, VaultFileError, VaultVersionError
 from .slots import Slot, b64, unb64
 
 __all__ = ["FORMAT", "VERSION", "Document", "read_document", "write_document", "seal_payload",
@@ -107,12 +109,44 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     return _parse(raw, name)
 
 
-def write_document(path: str | os.PathLike[str], document: Document, *, replace: bool) -> None:
-    """Write the file atomically (0600; a new file unless ``replace``)."""
+def write_document(path: str | os.PathLike[str], document: Document, *, replace: bool,
+                   expect_generation: int | None = None) -> None:
+    """Write the file atomically (0600; a new file unless ``replace``).
+
+    With ``expect_generation`` the file must still be at that generation (checked under an
+    advisory lock on ``.NAME.lock`` beside it, which every writer takes), else
+    :class:`VaultChanged`: two writers never overwrite each other's change.
+    """
+    target = Path(path)
+    with _locked(target):
+        if expect_generation is not None:
+            current = read_document(target).generation
+            if current != expect_generation:
+                raise VaultChanged(f"the vault {str(target)!r} was changed by someone else since "
+                                   "it was opened: open it again")
+        try:
+            write_secret_file(target, document.encode(), replace=replace, sync_folder=True)
+        except OutputFileError as exc:
+            raise VaultFileError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _locked(target: Path) -> Iterator[None]:
     try:
-        write_secret_file(path, document.encode(), replace=replace, sync_folder=True)
-    except OutputFileError as exc:
-        raise VaultFileError(str(exc)) from None
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no advisory locks
+        yield
+        return
+    lock = target.with_name(f".{target.name}.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise VaultFileError(f"cannot lock the vault {str(target)!r}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def seal_payload(document: Document, data_key: bytes | bytearray, payload: dict[str, Any]

@@ -149,13 +149,17 @@ class Vault:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _write(self, *, replace: bool = True) -> None:
-        """Seal the payload under the current slots and write the file atomically."""
+    def _write(self, *, replace: bool = True, payload: dict[str, Any] | None = None) -> None:
+        """Seal the payload (``payload``, which replaces the current one once written) under the
+        current slots and write the file atomically."""
+        payload = self._payload if payload is None else payload
         document = Document(self._document.generation + (1 if replace else 0),
                             self._document.slots, b"")
-        seal_payload(document, self._key, self._payload)
-        write_document(self.path, document, replace=replace)
+        seal_payload(document, self._key, payload)
+        write_document(self.path, document, replace=replace,
+                       expect_generation=self._document.generation if replace else None)
         self._document = document
+        self._payload = payload
 
     # --- unlockers ------------------------------------------------------------------------
 
@@ -274,8 +278,7 @@ class Vault:
                 raise SeedExists(f"the vault already has a seed named {name!r}")
             seeds[name] = text
             added.append(name)
-        self._payload = {**self._payload, "seeds": seeds}
-        self._write()
+        self._write(payload={**self._payload, "seeds": seeds})
         return added
 
     def remove_seed(self, name: str) -> None:
@@ -284,8 +287,7 @@ class Vault:
         if name not in seeds:
             raise NoSuchSeed(f"the vault has no seed named {name!r}")
         del seeds[name]
-        self._payload = {**self._payload, "seeds": seeds}
-        self._write()
+        self._write(payload={**self._payload, "seeds": seeds})
 
     def code(self, name: str, for_time: int | None = None) -> str:
         """The current code of the seed ``name`` (an HOTP seed's counter is advanced)."""
@@ -297,8 +299,7 @@ class Vault:
             code = otp.at(0)
             seeds = {**self._payload["seeds"],
                      name: otp_to_uri(otp, initial_count=otp.initial_count + 1)}
-            self._payload = {**self._payload, "seeds": seeds}
-            self._write()
+            self._write(payload={**self._payload, "seeds": seeds})  # saved before it is shown
             return code
         return otp.at(for_time) if for_time is not None else otp.now()
 
@@ -307,8 +308,7 @@ class Vault:
         value = self._payload.get("verifier_key")
         if value is None:
             value = b64(secrets.token_bytes(KEY_BYTES))
-            self._payload = {**self._payload, "verifier_key": value}
-            self._write()
+            self._write(payload={**self._payload, "verifier_key": value})
         return unb64(value, "the verifier key")
 
 

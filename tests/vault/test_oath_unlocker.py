@@ -49,7 +49,7 @@ def test_an_enrollment_that_cannot_be_saved_leaves_no_credential_on_the_token(
         vault = Vault.create(path, Passphrase("words", n=2**10))
         path.unlink()
         path.mkdir()  # the vault can no longer be written
-        with pytest.raises(VaultFileError, match="not a regular file"):
+        with pytest.raises(VaultFileError):
             vault.add_unlocker(OathTokenUnlocker(session))
         assert [c.id for c in session.list()] == []
         vault.close()

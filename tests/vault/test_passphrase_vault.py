@@ -190,3 +190,19 @@ def test_a_writer_killed_at_every_step_leaves_the_old_or_the_new_vault(
         pytest.fail("the change never finished")
     assert outcomes == {False, True}, "the kills hit both before and after the rename"
     assert NEW_URI  # the child's URI (imported by the import case)
+
+
+def test_two_writers_never_overwrite_each_other(tmp_path: Path) -> None:
+    from pyotp_hw.vault import VaultChanged
+
+    path = _vault(tmp_path)
+    first, second = Vault.open(path, _pw()), Vault.open(path, _pw())
+    first.import_uris([NEW_URI])
+    with pytest.raises(VaultChanged, match="open it again"):
+        second.remove_seed("Example:alice")
+    assert second.names() == ["Example:alice", "Example:bob"]  # unchanged in memory too
+    with Vault.open(path, _pw()) as again:
+        assert again.names() == ["Crash:new", "Example:alice", "Example:bob"]
+        again.remove_seed("Example:alice")
+    first.close()
+    second.close()
