@@ -43,6 +43,13 @@ def test_passphrase_vault_from_the_command_line(tmp_path: Path) -> None:
     assert all(s["params"]["kdf"] == "scrypt" for s in slots)
     second = {"PYOTP_HW_VAULT_PASSPHRASE": "second words"}
     assert run("rekey", "--vault", vault, "--passphrase", env=second).returncode == 0
+    rotated = run("rekey", "--vault", vault, "--passphrase", "--unlocker", slots[1]["id"],
+                  env=second)
+    assert rotated.returncode == 0, rotated.stderr
+    renewed = json.loads(run("list-unlockers", "--vault", vault, "--json").stdout)
+    assert renewed[0] == slots[0] and renewed[1]["id"] != slots[1]["id"]
+    assert renewed[1]["params"]["salt"] != slots[1]["params"]["salt"]
+    slots = renewed
     removed = run("remove-unlocker", slots[0]["id"], "--vault", vault, "--passphrase",
                   env=second)
     assert removed.returncode == 0, removed.stderr
