@@ -79,7 +79,11 @@ def _parse(raw: bytes, name: str) -> Document:
                                 f" this release reads version {VERSION}")
     if set(data) != _FIELDS:
         raise VaultCorrupted(f"{name} was changed: it has the wrong fields")
-    if canonical(data) + b"\n" != raw:
+    try:
+        again = canonical(data) + b"\n"
+    except (ValueError, RecursionError):  # NaN or Infinity, or nested too deep
+        again = b""
+    if again != raw:
         raise VaultCorrupted(f"{name} was changed or cut short (it is not in the form the "
                              "vault writes)")
     generation, slots = data["generation"], data["slots"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -132,6 +133,9 @@ def test_every_changed_byte_and_every_cut_is_detected(tmp_path: Path) -> None:
         with pytest.raises(VaultCorrupted):
             Vault.open(changed, _pw())
     changed.write_bytes(original.replace(b'"generation":', b' "generation":'))
+    with pytest.raises(VaultCorrupted, match="not in the form"):
+        Vault.open(changed, _pw())
+    changed.write_bytes(re.sub(rb'"generation":\d+', b'"generation":NaN', original))
     with pytest.raises(VaultCorrupted, match="not in the form"):
         Vault.open(changed, _pw())
 
