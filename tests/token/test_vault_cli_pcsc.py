@@ -61,3 +61,24 @@ def test_uv_required_takes_the_pin_from_the_environment(
     assert wrong.returncode == 2 and "wrong PIN" in wrong.stderr
     assert "000000" not in wrong.stderr
     assert cli("vault", "list", "--vault", vault, *key, env=pin).returncode == 0
+
+
+def test_a_verifier_started_on_a_fido2_vault_verifies(
+        rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+    vault = str(tmp_path / "keys.vault")
+    made = cli("vault", "init", "--vault", vault, "--fido2", "--reader", rig.reader(0))
+    assert made.returncode == 0, made.stderr
+    store = ["--db", f"sqlite:///{tmp_path}/v.db", "--vault", vault, "--vault-unlock", "fido2",
+             "--reader", rig.reader(0)]
+    assert cli("verifier", "init", *store).returncode == 0
+    enrolled = cli("verifier", "enroll", "bob", SECRET, *store)
+    assert enrolled.returncode == 0, enrolled.stderr
+    t = 1_700_000_000
+    code = pyotp.TOTP(SECRET).at(t)
+    accepted = cli("verifier", "verify", "bob", code, "--time", str(t), *store)
+    assert accepted.returncode == 0, accepted.stderr + accepted.stdout
+    replayed = cli("verifier", "verify", "bob", code, "--time", str(t), *store)
+    assert replayed.returncode == 1 and "replayed" in replayed.stdout
+    assert cli("verifier", "rekey", *store).returncode == 0
+    later = pyotp.TOTP(SECRET).at(t + 30)
+    assert cli("verifier", "verify", "bob", later, "--time", str(t + 30), *store).returncode == 0
