@@ -121,6 +121,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     _common(unlock)
     unlock.set_defaults(handler=_cmd_unlock)
 
+    _register_rekey(sub)
+
+    stats = sub.add_parser("stats", help="counts of credentials, accepted, rejected, replayed, "
+                           "locked", description="Print the store's counters.")
+    _common(stats)
+    stats.set_defaults(handler=_cmd_stats)
+
+
+def _register_rekey(sub: argparse._SubParsersAction[Any]) -> None:
     rekey = sub.add_parser(
         "rekey", help="re-seal every credential under a new data key (verifying goes on)",
         description="Re-seal every credential under a new data key, derived from the same key "
@@ -132,11 +141,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     rekey.add_argument("--pause", type=float, default=0.0, metavar="S",
                        help="seconds to wait between batches (default 0)")
     rekey.set_defaults(handler=_cmd_rekey)
-
-    stats = sub.add_parser("stats", help="counts of credentials, accepted, rejected, replayed, "
-                           "locked", description="Print the store's counters.")
-    _common(stats)
-    stats.set_defaults(handler=_cmd_stats)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
