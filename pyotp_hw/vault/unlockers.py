@@ -23,6 +23,7 @@ PASSPHRASE_KIND = "passphrase"  # noqa: S105 - a slot kind
 #: scrypt cost of new passphrase slots: about 64 MiB and a quarter of a second.
 SCRYPT_DEFAULT = {"n": 2**16, "r": 8, "p": 1}
 _SCRYPT_BOUNDS = {"n": (2**10, 2**20), "r": (1, 32), "p": (1, 16)}
+_SCRYPT_MAX_MEMORY = 1 << 30  # a changed slot must not make an unlock allocate more than this
 
 
 class Unlocker(Protocol):
@@ -59,6 +60,9 @@ def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, in
         values.append(value)
     if values[0] & (values[0] - 1):
         raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt n is not a power of two")
+    if 128 * values[0] * values[1] > _SCRYPT_MAX_MEMORY:
+        raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt n and r ask for more than "
+                             f"{_SCRYPT_MAX_MEMORY >> 20} MiB")
     salt = unb64(params.get("salt"), f"passphrase slot {slot_id}'s salt")
     if len(salt) != 16:
         raise VaultCorrupted(f"passphrase slot {slot_id}: the salt is not 16 bytes")

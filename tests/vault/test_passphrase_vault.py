@@ -210,3 +210,14 @@ def test_two_writers_never_overwrite_each_other(tmp_path: Path) -> None:
         again.remove_seed("Example:alice")
     first.close()
     second.close()
+
+
+def test_a_changed_scrypt_cost_is_refused_before_any_work(tmp_path: Path) -> None:
+    from pyotp_hw.vault.file import canonical
+
+    path = _vault(tmp_path)
+    data = json.loads(path.read_bytes())
+    data["slots"][0]["params"].update(n=2**20, r=32)
+    path.write_bytes(canonical(data) + b"\n")
+    with pytest.raises(VaultCorrupted, match="more than 1024 MiB"):
+        Vault.open(path, _pw())
