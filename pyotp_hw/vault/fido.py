@@ -32,6 +32,8 @@ FIDO2_KIND = "fido2"
 #: The RP id of vault credentials (not a web origin: checked by our own rule, not the PSL).
 DEFAULT_RP_ID = "pyotp-hw-vault"
 UserVerification = Literal["required", "discouraged"]
+#: Credentials per allow list (some keys cap a CTAP message at 1024 bytes).
+ALLOW_LIST_MAX = 6
 _UV_FLAG = 0x04
 
 
@@ -218,13 +220,18 @@ class Fido2Unlocker:
         return self._call("unlocking with the security key", run)
 
     def secrets(self, slots: Sequence[Slot]) -> Iterator[tuple[Slot, SlotSecret]]:
-        """One assertion per (RP id, UV choice) over every FIDO2 slot; the slot that answered."""
-        groups: dict[tuple[str, str], dict[bytes, Slot]] = {}
+        """One assertion per (RP id, UV choice) over every FIDO2 slot (in allow lists of at most
+        :data:`ALLOW_LIST_MAX` credentials, which fit a 1024-byte CTAP message); the slot that
+        answered. A list none of whose credentials the key holds costs no touch."""
+        groups: dict[tuple[str, str], list[tuple[bytes, Slot]]] = {}
         for slot in slots:
             credential_id, rp_id, uv = _slot_fields(slot)
-            groups.setdefault((rp_id, uv), {})[credential_id] = slot
+            groups.setdefault((rp_id, uv), []).append((credential_id, slot))
+        chunks = [((rp_id, uv), dict(items[i:i + ALLOW_LIST_MAX]))
+                  for (rp_id, uv), items in groups.items()
+                  for i in range(0, len(items), ALLOW_LIST_MAX)]
         unknown = 0
-        for (rp_id, uv), by_id in groups.items():
+        for (rp_id, uv), by_id in chunks:
             salts = {c: unb64(s.params.get("salt"), f"slot {s.id}'s salt")
                      for c, s in by_id.items()}
             try:
