@@ -216,8 +216,12 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    with Resources() as res, _open(args, res) as vault:
-        slot = vault.remove_unlocker(args.slot)
+    from ..vault import Vault
+
+    with Resources() as res:
+        unlocker = res.unlocker(_kind(args), args.reader)
+        with Vault.open(args.vault, unlocker) as vault:
+            slot = vault.remove_unlocker(args.slot, cleanup=unlocker)
     print(f"removed the {slot.kind} unlocker (slot {slot.id}); the data key was rotated")
     return EXIT_OK
 

@@ -186,8 +186,14 @@ class Vault:
             raise
         return _info(slot)
 
-    def remove_unlocker(self, slot_id: str, *, rekey: bool = True) -> SlotInfo:
-        """Remove a slot (never the last); by default rotate the data key as well."""
+    def remove_unlocker(self, slot_id: str, *, rekey: bool = True,
+                        cleanup: Unlocker | None = None) -> SlotInfo:
+        """Remove a slot (never the last); by default rotate the data key as well.
+
+        ``cleanup``, an unlocker of the slot's kind, removes afterwards what the slot left on its
+        device (the OATH credential, when that token is the one given); the file is written
+        first, so a failure there never affects the vault.
+        """
         slots = self._slot_list()
         target = self._find(slot_id)
         if len(slots) == 1:
@@ -198,6 +204,8 @@ class Vault:
             self._rekey_into(remaining)
         else:
             self._replace_slots(remaining)
+        if cleanup is not None and cleanup.kind == target.kind:
+            _discard(cleanup, target)
         return _info(target)
 
     def rotate_unlocker(self, slot_id: str, unlocker: Unlocker) -> SlotInfo:

@@ -53,3 +53,18 @@ def test_an_enrollment_that_cannot_be_saved_leaves_no_credential_on_the_token(
             vault.add_unlocker(OathTokenUnlocker(session))
         assert [c.id for c in session.list()] == []
         vault.close()
+
+
+def test_removing_an_oath_slot_deletes_its_credential_from_that_token(tmp_path: Path) -> None:
+    from pyotp_hw.vault import Passphrase
+
+    path = tmp_path / "v"
+    with OathSession(make_card().connect()) as session:
+        session.put(CredentialData(account="mine", secret=os.urandom(20)))
+        with Vault.create(path, Passphrase("words", n=2**10)) as vault:
+            slot = vault.add_unlocker(OathTokenUnlocker(session))
+        assert len(session.list()) == 2
+        with Vault.open(path, OathTokenUnlocker(session)) as vault:
+            vault.remove_unlocker(slot.id, cleanup=OathTokenUnlocker(session))
+            assert [s.kind for s in vault.slots] == ["passphrase"]
+        assert [c.id for c in session.list()] == ["mine"]  # the user's own is kept
