@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
+from .._time import floor_seconds
 from ..errors import InvalidArgument, InvalidType
 from . import tlv
 from .access import AccessScheme, choose_access
@@ -68,30 +68,13 @@ _log = logging.getLogger("pyotp_hw.token")
 #: What a code's time may be given as: Unix seconds, an aware datetime, or None for now.
 TimeLike = float | datetime | None
 # The latest time a code is computed for: the largest signed 64-bit Unix time, as in the core.
-_MAX_TIME = 2**63 - 1
 
 
 def _timestamp(for_time: object) -> int:
     """Unix seconds from None (now), an int, a float or an aware datetime, within 0..2**63-1."""
     if for_time is None:
         return int(time.time())
-    if isinstance(for_time, datetime):
-        if for_time.tzinfo is None or for_time.utcoffset() is None:
-            raise InvalidArgument("for_time must be an aware datetime (a naive one has no zone)")
-        seconds: float | int = for_time.timestamp()
-    elif isinstance(for_time, bool) or not isinstance(for_time, (int, float)):
-        raise InvalidType(
-            f"for_time must be Unix seconds or an aware datetime, not {type(for_time).__name__}"
-        )
-    else:
-        seconds = for_time
-    if isinstance(seconds, float) and not math.isfinite(seconds):
-        raise InvalidArgument("for_time must be a finite number of seconds")
-    if seconds < 0:
-        raise InvalidArgument("for_time must not be negative")
-    if seconds > _MAX_TIME:
-        raise InvalidArgument(f"for_time must be at most {_MAX_TIME} (Unix seconds)")
-    return math.floor(seconds)
+    return floor_seconds(for_time, "for_time", minimum=0)
 
 
 def _text(value: object, what: str) -> str:

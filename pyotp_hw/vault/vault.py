@@ -299,17 +299,16 @@ class Vault:
 
     def code(self, name: str, for_time: int | None = None) -> str:
         """The current code of the seed ``name`` (an HOTP seed's counter is advanced)."""
-        from ..otp import HOTP
-        from ..uri import otp_to_uri, parse_uri
+        from ..otp import HOTP, from_uri, uri_fields
 
-        otp = parse_uri(self.uri(name))
+        otp = from_uri(self.uri(name))
         if isinstance(otp, HOTP):
             code = otp.at(0)
             seeds = {**self._payload["seeds"],
-                     name: otp_to_uri(otp, initial_count=otp.initial_count + 1)}
+                     name: uri_fields(otp, initial_count=otp.initial_count + 1).to_uri()}
             self._write(payload={**self._payload, "seeds": seeds})  # saved before it is shown
             return code
-        return otp.at(for_time) if for_time is not None else otp.now()
+        return str(otp.at(for_time) if for_time is not None else otp.now())
 
     def verifier_key(self) -> bytes:
         """The 32 bytes of verifier key material (made and stored on first use)."""

@@ -32,7 +32,7 @@ from .events import EventCallback, EventHub
 from .gate import Gate
 from .inputs import check_labels, check_state, check_user, seconds
 from .keyprovider import KeyProvider, as_provider
-from .keyring import KeyRing
+from .keyring import DataKeyRing
 from .policy import Policy
 from .records import CredentialInfo, Event, EventKind, Result
 from .rekey import RekeyReport, rekey
@@ -71,7 +71,7 @@ class Verifier:
         self._clock = clock
         provider = as_provider(key)
         store.migrate(create=create)
-        self._sealer = KeyRing(store, provider)
+        self._sealer = DataKeyRing(store, provider)
         self._seeds = SeedKeys(self._sealer, cache_size)
         self._cache = self._seeds.cache
         self._hub = EventHub()
@@ -141,6 +141,12 @@ class Verifier:
 
     def __repr__(self) -> str:
         return f"<Verifier {self.store.url}>"
+
+    @staticmethod
+    def check_user(user: object) -> str:
+        """``user`` as this verifier takes user ids (a str of 1 to 255 characters, without
+        NUL); raises InvalidType or InvalidArgument (naming no value) otherwise."""
+        return check_user(user)
 
     def _time(self, now: object) -> float:
         return seconds(now, self._clock)
@@ -275,6 +281,12 @@ class Verifier:
         check_labels(issuer, name)
         return self._enroller.begin(user, self._time(now), issuer=issuer, name=name,
                                     digits=digits, digest=digest, interval=interval)
+
+    def pending_enrollment(self, user: str, now: When = None) -> Enrollment | None:
+        """The user's pending enrollment (to show its QR code again), or None when there is
+        none or it expired. The URI holds the secret: show it only to the user, never log it."""
+        check_user(user)
+        return self._enroller.pending(user, self._time(now))
 
     def confirm_enrollment(
         self,

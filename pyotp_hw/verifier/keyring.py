@@ -26,7 +26,7 @@ from .keyprovider import KeyProvider
 from .sealing import Sealer
 from .stores import Store
 
-__all__ = ["KeyRing"]
+__all__ = ["DataKeyRing"]
 
 log = logging.getLogger("pyotp_hw.verifier")
 _GENERATION = re.compile(r"key:([1-9][0-9]{0,8}):salt")
@@ -34,7 +34,7 @@ _REFRESH_EVERY = 1.0
 _SALT_BYTES = 16
 
 
-class KeyRing:
+class DataKeyRing:
     """The data keys of one store (a drop-in for one :class:`Sealer` in :mod:`.seeds`)."""
 
     def __init__(self, store: Store, provider: KeyProvider) -> None:
@@ -51,7 +51,7 @@ class KeyRing:
         self.refresh(force=True)
 
     def __repr__(self) -> str:
-        return f"KeyRing(generations={sorted(self._sealers)}, <keys hidden>)"
+        return f"DataKeyRing(generations={sorted(self._sealers)}, <keys hidden>)"
 
     @property
     def generations(self) -> list[int]:

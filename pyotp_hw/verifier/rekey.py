@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..sealing import wipe
 from .errors import WrongKey
-from .keyring import KeyRing
+from .keyring import DataKeyRing
 from .records import Params
 from .sealing import credential_aad
 from .stores import Store
@@ -47,7 +47,7 @@ def _aad(row: Params) -> bytes:
     return credential_aad(row.user, row.kind, row.digest, row.digits, row.period, row.t0)
 
 
-def _pass(store: Store, ring: KeyRing, report: RekeyReport, batch: int, pause: float,
+def _pass(store: Store, ring: DataKeyRing, report: RekeyReport, batch: int, pause: float,
           progress: Callable[[RekeyReport], None] | None) -> int:
     """One walk over the credentials; returns how many re-seals it attempted."""
     new = ring.sealer(report.generation)
@@ -83,7 +83,7 @@ def _pass(store: Store, ring: KeyRing, report: RekeyReport, batch: int, pause: f
     return attempted
 
 
-def rekey(store: Store, ring: KeyRing, *, batch: int = 500, pause: float = 0.0,
+def rekey(store: Store, ring: DataKeyRing, *, batch: int = 500, pause: float = 0.0,
           progress: Callable[[RekeyReport], None] | None = None) -> RekeyReport:
     """Re-seal every credential of ``store`` under a new generation of ``ring``'s key.
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from ..bulk import KeyTable
 from .errors import WrongKey
 from .keycache import KeyCache, Segment
-from .keyring import KeyRing
+from .keyring import DataKeyRing
 from .records import Kind, Params
 from .sealing import Sealer, credential_aad
 
@@ -28,7 +28,7 @@ log = logging.getLogger("pyotp_hw.verifier")
 class SeedKeys:
     """The data key's sealer and the cache of opened seeds."""
 
-    def __init__(self, sealer: Sealer | KeyRing, capacity: int) -> None:
+    def __init__(self, sealer: Sealer | DataKeyRing, capacity: int) -> None:
         self.sealer = sealer
         self.cache = KeyCache(capacity=capacity)
 
@@ -81,7 +81,7 @@ class SeedKeys:
             params.append(rows[j])
             keep.append(j)
         # A rekey may have added a key generation since: learn it (once per batch) and retry.
-        retry = failed if failed and isinstance(self.sealer, KeyRing) and self.sealer.refresh(
+        retry = failed if failed and isinstance(self.sealer, DataKeyRing) and self.sealer.refresh(
             force=True) else []
         for j in failed:
             try:
