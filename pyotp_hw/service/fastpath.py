@@ -18,7 +18,7 @@ from .batcher import DeadlineExceeded, Overloaded
 from .validation import BadRequest, Fields, parse_json
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .state import Service
 
 __all__ = ["send_json", "verify"]
 
