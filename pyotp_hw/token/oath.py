@@ -256,6 +256,29 @@ class OathSession:
         value = _code_from_truncated(tlv.only(response, TAG.TRUNCATED))
         return Code(value, valid_from, valid_to)
 
+    def hmac(self, name: str | Credential, challenge: bytes) -> bytes:
+        """The full HMAC of ``challenge`` (1-64 bytes) under the credential ``name`` names.
+
+        A challenge-response: the token's key never leaves it, and the answer is not truncated
+        to a code (the vault derives key material from it). A credential that requires a touch
+        waits for one. HOTP credentials are refused (their counter would move).
+        """
+        if not isinstance(challenge, bytes) or not 1 <= len(challenge) <= 64:
+            raise InvalidArgument("a challenge must be 1 to 64 bytes")
+        credential = self.find(name)
+        if credential.oath_type != "totp":
+            raise NotSupportedByToken(
+                f"{credential.id!r} is a {credential.oath_type} credential: challenge-response "
+                "needs a TOTP-type (HMAC) credential"
+            )
+        body = tlv.encode(TAG.NAME, credential.raw_id) + tlv.encode(TAG.CHALLENGE, challenge)
+        response = self._send(Op.CALCULATE, body, p2=0x00, credential=credential,
+                              what=f"answer a challenge with {credential.label!r}")
+        full = tlv.only(response, TAG.RESPONSE)
+        if len(full) < 21:
+            raise ProtocolError("the token's HMAC answer is too short")
+        return bytes(full[1:])
+
     # --- CALCULATE ALL ------------------------------------------------------------------------
 
     def calculate_all(self, for_time: TimeLike = None) -> dict[Credential, Code | None]:

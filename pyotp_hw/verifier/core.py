@@ -18,7 +18,6 @@ stats) is small enough to live here.
 from __future__ import annotations
 
 import datetime as _dt
-import secrets as _secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace as _replace
@@ -33,16 +32,15 @@ from .events import EventCallback, EventHub
 from .gate import Gate
 from .inputs import check_labels, check_state, check_user, seconds
 from .keyprovider import KeyProvider, as_provider
+from .keyring import DataKeyRing
 from .policy import Policy
 from .records import CredentialInfo, Event, EventKind, Result
+from .rekey import RekeyReport, rekey
 from .resync import Resync
-from .sealing import Sealer
 from .seeds import SeedKeys
 from .stores import Store, open_store
 
 __all__ = ["Verifier"]
-
-_SALT_BYTES = 16
 
 When = float | _dt.datetime | None
 """A time argument: seconds since the epoch, an aware datetime, or None for the clock."""
@@ -73,10 +71,7 @@ class Verifier:
         self._clock = clock
         provider = as_provider(key)
         store.migrate(create=create)
-        salt = bytes.fromhex(store.init_meta({"salt": _secrets.token_hex(_SALT_BYTES)})["salt"])
-        self._sealer = Sealer(provider.data_key(salt))
-        check = store.init_meta({"key_check": self._sealer.key_check().hex()})["key_check"]
-        self._sealer.verify_key_check(bytes.fromhex(check))
+        self._sealer = DataKeyRing(store, provider)
         self._seeds = SeedKeys(self._sealer, cache_size)
         self._cache = self._seeds.cache
         self._hub = EventHub()
@@ -361,6 +356,18 @@ class Verifier:
         if not self.store.unlock(user, events, now=t, max_gap=self.policy.max_clock_jump):
             raise NotEnrolled(f"user {user!r} has no credential")
         self._hub.deliver(events)
+
+    def rekey(self, *, batch: int = 500, pause: float = 0.0,
+              progress: Callable[[RekeyReport], None] | None = None) -> RekeyReport:
+        """Re-seal every credential under a new data key while verification goes on.
+
+        The new key comes from this verifier's key provider with a new salt, so every verifier
+        of the store derives it too. Resumes an unfinished rekey. See :mod:`.rekey`.
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 100_000:
+            raise InvalidArgument("batch must be an int from 1 to 100000")
+        return rekey(self.store, self._sealer, batch=batch, pause=float(pause),
+                     progress=progress)
 
     def credential(self, user: str, state: str = "active") -> CredentialInfo | None:
         """What is stored for the user (everything but the seed), or None; ``state`` is

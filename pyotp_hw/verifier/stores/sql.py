@@ -45,6 +45,7 @@ from .base import (
     unknown_buckets,
 )
 from .dbapi import C, ConnectionPool, Cursor, Param, Row, Scalar
+from .reseal import ResealMixin
 from .schema import schema_ddl
 from .service import ServiceTables
 
@@ -69,10 +70,11 @@ def _aggregate(cur: Cursor) -> Row:
     return row
 
 
-class SQLStore(ServiceTables, Store, Generic[C]):
+class SQLStore(ResealMixin, ServiceTables, Store, Generic[C]):
     """A store over pooled DB-API connections (of type ``C``); subclasses give the dialect.
 
-    The service's tables (contacts, notice outbox, API keys) come from :class:`ServiceTables`.
+    The service's tables (contacts, notice outbox, API keys) come from :class:`ServiceTables`;
+    re-sealing under a new data key (``Verifier.rekey``) from :class:`ResealMixin`.
     """
 
     #: Column types, by abstract name, for the DDL.
