@@ -282,7 +282,7 @@ def _thread_count(threads: int | None, n: int) -> int:
     return max(1, min(threads, n))
 
 
-def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> None:
+def _run(call: Callable[[int, int, nat.ErrorSlot], int], n: int, threads: int | None) -> None:
     """Run ``call(start, count, err)`` over the batch, split across threads.
 
     Each part is one C call, which releases the GIL, so the parts run on separate cores. The
@@ -290,11 +290,11 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
     """
     parts = _thread_count(threads, n)
     if parts == 1:
-        err = nat.ffi.new("size_t *", (1 << 64) - 1)
-        nat.check_status(call(0, n, err), err)
+        err = nat.ErrorSlot()
+        err.check(call(0, n, err))
         return
     bounds = [n * i // parts for i in range(parts + 1)]
-    errs = [nat.ffi.new("size_t *", (1 << 64) - 1) for _ in range(parts)]
+    errs = [nat.ErrorSlot() for _ in range(parts)]
     futures = [
         _executor().submit(call, bounds[i], bounds[i + 1] - bounds[i], errs[i])
         for i in range(1, parts)
@@ -302,10 +302,7 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
     first = call(0, bounds[1], errs[0])
     statuses = [first] + [f.result() for f in futures]
     for i, status in enumerate(statuses):
-        if status != 0:
-            if errs[i][0] != (1 << 64) - 1:
-                errs[i][0] += bounds[i]
-            nat.check_status(status, errs[i])
+        errs[i].check(status, bounds[i])
 
 
 def _digits(digits: Any) -> int:
@@ -335,10 +332,6 @@ def _rows(rows: Any, keys: _Keys) -> nat.Arg | None:
     return None if rows is None else nat.u32_rows_arg(rows, keys.native.size)
 
 
-def _rows_ptr(rows: nat.Arg | None, start: int) -> Any:
-    return nat.ffi.NULL if rows is None else rows.ptr + start
-
-
 # ---------------------------------------------------------------- public batch calls
 
 
@@ -364,12 +357,10 @@ def hotp(
         n, key_stride = _batch_shape(k, row_arg, ctr)
         out_ptr, result = nat.u32_out(out, n)
 
-        def call(start: int, count: int, err: Any) -> int:
-            return int(nat.lib.otp_hotp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                ctr.at(start), ctr.stride, count, digits, out_ptr + start, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.hotp_batch(k.kernel, keys_at, row_arg, key_stride, ctr, start, count,
+                                  digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
@@ -400,13 +391,10 @@ def totp(
         n, key_stride = _batch_shape(k, row_arg, times)
         out_ptr, result = nat.u32_out(out, n)
 
-        def call(start: int, count: int, err: Any) -> int:
-            return int(nat.lib.otp_totp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                times.at(start), times.stride, count, t0v, interval, digits,
-                out_ptr + start, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.totp_batch(k.kernel, keys_at, row_arg, key_stride, times, start, count,
+                                  t0v, interval, digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
@@ -445,16 +433,11 @@ def verify_totp(
         n, key_stride = _batch_shape(k, row_arg, *shape_args)
         out_ptr, result = nat.i64_out(n)
 
-        def call(start: int, count: int, err: Any) -> int:
-            return int(nat.lib.otp_verify_totp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                code_arg.at(start), code_arg.stride, times.at(start), times.stride, count,
-                t0v, interval, past, future, digits,
-                last.at(start) if last is not None else nat.ffi.NULL,
-                last.stride if last is not None else 0,
-                out_ptr + start, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.verify_totp_batch(k.kernel, keys_at, row_arg, key_stride, code_arg, times,
+                                         last, start, count, t0v, interval, past, future,
+                                         digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
@@ -484,16 +467,10 @@ def verify_hotp(
         ctr = nat.u64_arg(counters, "counters")
         n, key_stride = _batch_shape(k, row_arg, code_arg, ctr)
         out_ptr, result = nat.i64_out(n)
-        out_u64 = nat.ffi.cast("uint64_t *", out_ptr)
-
-        def call(start: int, count: int, err: Any) -> int:
-            # Not-found is written as 2**64-1, which reads as -1 in the int64 result.
-            return int(nat.lib.otp_verify_hotp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                code_arg.at(start), code_arg.stride, ctr.at(start), ctr.stride, count,
-                look_ahead, digits, 1, out_u64 + start, nat.ffi.NULL, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.verify_hotp_batch(k.kernel, keys_at, row_arg, key_stride, code_arg, ctr,
+                                         start, count, look_ahead, digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
