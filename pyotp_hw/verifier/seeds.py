@@ -81,12 +81,14 @@ class SeedKeys:
             params.append(rows[j])
             keep.append(j)
         # A rekey may have added a key generation since: learn it (once per batch) and retry.
-        retry = failed if failed and isinstance(self.sealer, DataKeyRing) and self.sealer.refresh(
-            force=True) else []
+        # Retried even when this refresh added nothing: another thread may just have added it.
+        retry = failed if failed and isinstance(self.sealer, DataKeyRing) else []
+        if retry and isinstance(self.sealer, DataKeyRing):
+            self.sealer.refresh(force=True)
         for j in failed:
             try:
                 if j not in retry:
-                    raise WrongKey("no new key generation")
+                    raise WrongKey("a single data key")
                 opened.append(self._open(rows[j]))
             except WrongKey:
                 log.warning("credential %d cannot be decrypted", rows[j].id)
