@@ -70,3 +70,15 @@ def test_without_pyotp_names_the_bench_extra() -> None:
     proc = _cli("bench", "--quick", prelude="import sys; sys.modules['pyotp'] = None")
     assert proc.returncode == 2
     assert "pyotp-hw[bench]" in proc.stderr
+
+
+def test_bound_section_as_json() -> None:
+    proc = _cli("bench", "--bound", "--quick", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    names = {r["kernel"] for r in data["kernels"]}
+    assert names == set(data["machine"]["kernels"])
+    for r in data["kernels"]:
+        assert r["ns_per_code"] > 0 and r["cycles_per_code"] > 0
+        assert 0 < r["fraction"] <= 1.5, r  # a bound well below what ran would be a wrong model
+    assert 0.3 < data["ghz"] < 10

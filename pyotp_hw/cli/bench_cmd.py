@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart into FILE.png")
+    p.add_argument("--bound", action="store_true",
+                   help="instead: each kernel's cycles per code against this CPU's measured "
+                   "bound (clock, instruction throughput and latency) and the fraction reached")
     p.add_argument("--digest", action="append", choices=("sha1", "sha256", "sha512"),
                    help="only this digest (repeatable; default: all three)")
     p.set_defaults(handler=_cmd_bench)
@@ -61,6 +64,8 @@ class _Progress:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .. import bench
 
+    if args.bound:
+        return _cmd_bound(args)
     digests = tuple(dict.fromkeys(args.digest)) if args.digest else bench.DIGESTS
     if args.plot:
         bench.plotting()  # fail before the run, not after it, when matplotlib is missing
@@ -76,4 +81,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.plot:
         bench.plot(results, args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_bound(args: argparse.Namespace) -> int:
+    from .. import bench, bound
+
+    info = bench.machine()
+    ghz, probes, rows = bound.run(quick=args.quick)
+    if args.json:
+        print_json({"machine": info, "ghz": ghz,
+                    "probes": {k: p.value for k, p in probes.items()},
+                    "kernels": [vars(r) for r in rows]})
+    else:
+        print(f"pyotp-hw bench --bound on {info['cpu']} ({info['cpus']} CPUs), one thread")
+        print(bound.format_bound(ghz, probes, rows))
     return EXIT_OK
