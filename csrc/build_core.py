@@ -32,6 +32,7 @@ SOURCES = [
     "sha1_shani.c",
     "sha1_avx2.c",
     "sha1_avx512.c",
+    "sha1_avx512x2.c",
     "sha256_shani.c",
     "sha256_avx2.c",
     "sha256_avx512.c",

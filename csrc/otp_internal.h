@@ -60,6 +60,9 @@ typedef void (*otp_keysched_fn)(otp_keytable *kt, size_t first, const uint8_t *b
 #define OTP_CPU_SHANI (1u << 1)
 #define OTP_CPU_AVX2 (1u << 2)
 #define OTP_CPU_AVX512 (1u << 3) /* F + DQ + BW + VL and OS-enabled ZMM state */
+/* Not an instruction set: AMD family 1Ah (Zen 5) and later, whose four 512-bit pipes with
+ * 2-cycle adds and rotates want two SHA-1 lane groups in flight (sha1_avx512x2.c). */
+#define OTP_CPU_AMD_WIDE (1u << 4)
 
 struct otp_kernel {
     const char *name;
@@ -71,6 +74,7 @@ struct otp_kernel {
     otp_trunc_shared_fn trunc_shared; /* NULL: the driver calls trunc with repeated counters */
     otp_match_shared_fn match_shared; /* NULL: the driver reduces and compares itself */
     otp_keysched_fn keysched;         /* NULL: the portable key schedule */
+    unsigned prefer_on;  /* OTP_CPU_* flags: with all of them, priority counts 2 more */
 };
 
 /* The x86-64 SIMD kernels need GCC or Clang (vector extensions, target pragmas); elsewhere their
@@ -128,6 +132,7 @@ void otp_keysched_portable(otp_keytable *kt, size_t first, const uint8_t *blocks
                                        size_t count);
 OTP_DECLARE_KERNELS(sha1, avx2)
 OTP_DECLARE_KERNELS(sha1, avx512)
+OTP_DECLARE_KERNELS(sha1, avx512x2)
 OTP_DECLARE_KERNELS(sha256, avx2)
 OTP_DECLARE_KERNELS(sha256, avx512)
 OTP_DECLARE_KERNELS(sha512, avx2)
