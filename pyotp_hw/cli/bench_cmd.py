@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from ._common import EXIT_OK, print_json
@@ -30,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart into FILE.png")
+    p.add_argument("--no-hashcat", action="store_true",
+                   help="leave out the hashcat peer row (a full run adds it when hashcat and an "
+                   "OpenCL CPU runtime are installed)")
     p.add_argument("--bound", action="store_true",
                    help="instead: each kernel's cycles per code against this CPU's measured "
                    "bound (clock, instruction throughput and latency) and the fraction reached")
@@ -71,6 +75,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         bench.plotting()  # fail before the run, not after it, when matplotlib is missing
     selected = bench.cases(quick=args.quick, digests=digests)
     results = bench.run(selected, repeat=3 if args.quick else 5, progress=_Progress())
+    if "sha1" in digests:
+        results = results + _hashcat_rows(args, results)
     if args.json:
         print_json(bench.to_json(results))
     else:
@@ -82,6 +88,33 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         bench.plot(results, args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)
     return EXIT_OK
+
+
+def _hashcat_rows(args: argparse.Namespace, results: list[Any]) -> list[Any]:
+    """hashcat's row for the multi-threaded group, or none (with the reason on stderr)."""
+    from .. import bench, bench_hashcat
+
+    if args.quick or args.no_hashcat:
+        return []
+    reason = bench_hashcat.missing()
+    if reason is not None:
+        print(f"hashcat row left out: {reason}", file=sys.stderr)
+        return []
+    print("running hashcat -b -m 160 (the first run compiles its OpenCL kernel)...",
+          file=sys.stderr)
+    try:
+        speed = bench_hashcat.measure()
+    except RuntimeError as exc:
+        print(f"hashcat row left out: {exc}", file=sys.stderr)
+        return []
+    rows = [bench_hashcat.peer_result(speed, results)]
+    # The multi-threaded pyotp-hw rows again, right after hashcat: the same moment of the machine.
+    again = [c for c in bench.cases(quick=False, digests=("sha1",))
+             if c.group == bench_hashcat.GROUP]
+    base = bench_hashcat.baseline_ns(results)
+    return rows + [replace(r, name=r.name + ", after hashcat",
+                           ratio_to_pyotp=None if base is None else base / r.ns_per_unit)
+                   for r in bench.run(again)]
 
 
 def _cmd_bound(args: argparse.Namespace) -> int:
