@@ -10,9 +10,12 @@ out with the reason.
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +35,12 @@ class HashcatSpeed:
     hashes_per_second: float
     version: str
     devices: int
+    cpu_share: float | None = None  # CPU seconds hashcat used over wall seconds x CPUs
+
+    def describe(self) -> str:
+        """One line: speed and how much of the machine hashcat got while it ran."""
+        share = "" if self.cpu_share is None else f", {self.cpu_share:.0%} of the CPUs' time"
+        return f"hashcat {self.version}: {self.hashes_per_second / 1e6:.1f} MH/s{share}"
 
     @property
     def ns_per_hash(self) -> float:
@@ -82,6 +91,8 @@ def measure(timeout: float = 600.0) -> HashcatSpeed:
     if reason is not None:
         raise RuntimeError(reason)
     exe = shutil.which("hashcat") or "hashcat"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pyotp-hw-hashcat-") as session:
         try:
             done = subprocess.run(  # noqa: S603 (the hashcat found on PATH, fixed arguments)
@@ -93,10 +104,16 @@ def measure(timeout: float = 600.0) -> HashcatSpeed:
     if done.returncode != 0:
         raise RuntimeError(f"hashcat exited with {done.returncode}: "
                            f"{(done.stderr or done.stdout).strip()[-300:]}")
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     try:
-        return parse(done.stdout)
+        speed = parse(done.stdout)
     except ValueError as exc:
         raise RuntimeError(str(exc)) from None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    share = cpu / (wall * (cpus or 1)) if wall > 0 else None
+    return HashcatSpeed(speed.hashes_per_second, speed.version, speed.devices, share)
 
 
 def baseline_ns(results: Sequence[Result]) -> float | None:

@@ -107,6 +107,7 @@ def _hashcat_rows(args: argparse.Namespace, results: list[Any]) -> list[Any]:
     except RuntimeError as exc:
         print(f"hashcat row left out: {exc}", file=sys.stderr)
         return []
+    print(speed.describe(), file=sys.stderr)
     rows = [bench_hashcat.peer_result(speed, results)]
     # The multi-threaded pyotp-hw rows again, right after hashcat: the same moment of the machine.
     again = [c for c in bench.cases(quick=False, digests=("sha1",))
