@@ -160,10 +160,47 @@ void MB_X2_FN(otp_sha1_match_shared)(const otp_keytable *kt, const uint32_t *row
                                             hit + i);
 }
 
+/* Key schedule: the compressions of key ^ ipad and key ^ opad of the same MB_LANES keys are
+ * independent, so they run as the two interleaved groups (half the one-group kernel's chain). */
 void MB_X2_FN(otp_sha1_keysched)(otp_keytable *kt, size_t first, const uint8_t *blocks,
                                  size_t count)
 {
-    MB_FN(otp_sha1_keysched)(kt, first, blocks, count);
+    for (size_t i = 0; i < count; i += MB_LANES) {
+        const size_t m = count - i < MB_LANES ? count - i : MB_LANES;
+        /* The 16 big-endian message words of each lane's key block, transposed (x86 is
+         * little-endian, hence the byte swap); unused lanes repeat the group's first key. */
+        uint32_t lanes[16][MB_LANES];
+        for (unsigned l = 0; l < MB_LANES; l++) {
+            const uint8_t *block = blocks + (i + (l < m ? l : 0)) * 64;
+            for (unsigned j = 0; j < 16; j++) {
+                uint32_t x;
+                memcpy(&x, block + 4 * j, sizeof x);
+                lanes[j][l] = __builtin_bswap32(x);
+            }
+        }
+        v32 k[16];
+        memcpy(k, lanes, sizeof k);
+        otp_wipe(lanes, sizeof lanes);
+        const uint32_t ip = 0x36363636u, op = 0x5c5c5c5cu;
+        v32 sA[5], sB[5];
+        for (unsigned w = 0; w < 5; w++) sA[w] = sB[w] = V32(otp_sha1_iv[w]);
+        {
+            X2_RING(A, k[0] ^ ip, k[1] ^ ip, k[2] ^ ip, k[3] ^ ip, k[4] ^ ip, k[5] ^ ip,
+                    k[6] ^ ip, k[7] ^ ip, k[8] ^ ip, k[9] ^ ip, k[10] ^ ip, k[11] ^ ip,
+                    k[12] ^ ip, k[13] ^ ip, k[14] ^ ip, k[15] ^ ip)
+            X2_RING(B, k[0] ^ op, k[1] ^ op, k[2] ^ op, k[3] ^ op, k[4] ^ op, k[5] ^ op,
+                    k[6] ^ op, k[7] ^ op, k[8] ^ op, k[9] ^ op, k[10] ^ op, k[11] ^ op,
+                    k[12] ^ op, k[13] ^ op, k[14] ^ op, k[15] ^ op)
+            X2_COMPRESS(sA, sB);
+        }
+        for (unsigned w = 0; w < 5; w++) {
+            mb_store_word32((uint32_t *)kt->inner, kt->stride, w, first + i, m, sA[w]);
+            mb_store_word32((uint32_t *)kt->outer, kt->stride, w, first + i, m, sB[w]);
+        }
+        otp_wipe(k, sizeof k);
+        otp_wipe(sA, sizeof sA);
+        otp_wipe(sB, sizeof sB);
+    }
 }
 
 #undef SHA1_S
