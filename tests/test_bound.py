@@ -102,3 +102,26 @@ def test_interleaved_groups_halve_the_latency_bound() -> None:
     one, two = model_for("sha1-avx512", 16), model_for("sha1-avx512x2", 32)
     assert one is not None and two is not None
     assert one.per_code == two.per_code and two.in_flight == 2 * one.in_flight
+
+
+def _cpuinfo() -> dict[str, str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return {}
+    first = text.split("\n\n", 1)[0]
+    pairs = (line.partition(":") for line in first.splitlines())
+    return {k.strip(): v.strip() for k, _, v in pairs}
+
+
+def test_sha1_dispatch_picks_the_interleave_for_the_cpu() -> None:
+    names = {k.name for k in _native.all_kernels() if k.supported}
+    if "sha1-avx512" not in names:
+        pytest.skip("no AVX-512 on this CPU")
+    info = _cpuinfo()
+    if not info:
+        pytest.skip("no /proc/cpuinfo")
+    zen5_or_later = info.get("vendor_id") == "AuthenticAMD" and int(info.get("cpu family", 0)) >= 26
+    best = _native.ffi.string(_native.lib.otp_kernel_name(_native.lib.otp_kernel_best(1)))
+    assert best.decode() == ("sha1-avx512x2" if zen5_or_later else "sha1-avx512")
