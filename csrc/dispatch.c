@@ -109,6 +109,18 @@ static int effective_priority(const otp_kernel *k, unsigned have)
     return k->priority + (k->prefer_on != 0 && (have & k->prefer_on) == k->prefer_on ? 2 : 0);
 }
 
+unsigned otp_kernel_missing(const otp_kernel *k)
+{
+    if (k == NULL) return 0;
+    return k->cpu_needs & ~otp_cpu_features();
+}
+
+/* The priority on this CPU: dispatch's ranking (prefer_on counts here). */
+int otp_kernel_priority(const otp_kernel *k)
+{
+    return k ? effective_priority(k, otp_cpu_features()) : 0;
+}
+
 const otp_kernel *otp_kernel_best(int digest)
 {
     const otp_kernel *best = NULL;
