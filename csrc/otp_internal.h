@@ -69,6 +69,7 @@ struct otp_kernel {
     otp_trunc_shared_fn trunc_shared; /* NULL: the driver calls trunc with repeated counters */
     otp_match_shared_fn match_shared; /* NULL: the driver reduces and compares itself */
     otp_keysched_fn keysched;         /* NULL: the portable key schedule */
+    unsigned prefer_on;  /* OTP_CPU_* flags: with all of them, priority counts 2 more */
 };
 
 /* The x86-64 SIMD kernels need GCC or Clang (vector extensions, target pragmas); elsewhere their
@@ -126,6 +127,7 @@ void otp_keysched_portable(otp_keytable *kt, size_t first, const uint8_t *blocks
                                        size_t count);
 OTP_DECLARE_KERNELS(sha1, avx2)
 OTP_DECLARE_KERNELS(sha1, avx512)
+OTP_DECLARE_KERNELS(sha1, avx512x2)
 OTP_DECLARE_KERNELS(sha256, avx2)
 OTP_DECLARE_KERNELS(sha256, avx512)
 OTP_DECLARE_KERNELS(sha512, avx2)

@@ -54,6 +54,8 @@ __all__ = [
     "hash_bytes",
     "entry_address",
     "pointer_address",
+    "probes",
+    "run_probe",
     "lib",
     "ffi",
 ]
@@ -424,6 +426,20 @@ def hash_bytes(digest: int, data: bytes) -> bytes:
     check_status(lib.otp_hash(digest, data, len(data), out, 64))
     size = {1: 20, 2: 32, 3: 64}[digest]
     return bytes(ffi.buffer(out, size))
+
+
+def probes() -> list[tuple[int, str]]:
+    """The instruction probes this CPU runs: (index, "kind:instruction") pairs (csrc/probe.c)."""
+    return [
+        (i, ffi.string(lib.otp_probe_name(i)).decode("ascii"))
+        for i in range(lib.otp_probe_count())
+        if lib.otp_probe_supported(i)
+    ]
+
+
+def run_probe(index: int, rounds: int) -> int:
+    """Run probe ``index`` for ``rounds`` loop iterations; the instructions it executed."""
+    return int(lib.otp_probe_run(index, rounds))
 
 
 # ---------------------------------------------------------------- array arguments

@@ -34,6 +34,8 @@ FLOORS: dict[str, int] = {
     "pyotp_hw.token": 3,
     "pyotp_hw.vault": 3,
     "pyotp_hw.bench": 3,
+    "pyotp_hw.bench_hashcat": 3,
+    "pyotp_hw.bound_model": 3,
     "pyotp_hw.service": 4,
     "pyotp_hw.site": 5,
     "pyotp_hw.cli": 6,
