@@ -35,6 +35,8 @@ FLOORS: dict[str, int] = {
     "pyotp_hw.vault": 3,
     "pyotp_hw.bench": 3,
     "pyotp_hw.bench_hashcat": 3,
+    "pyotp_hw.bound": 3,
+    "pyotp_hw._bench_floors": 3,
     "pyotp_hw.bound_model": 3,
     "pyotp_hw.service": 4,
     "pyotp_hw.site": 5,
