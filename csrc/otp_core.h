@@ -36,6 +36,9 @@
 
 /* Largest past or future window, and largest HOTP look-ahead, accepted by the verifiers. */
 #define OTP_MAX_WINDOW 1000
+/* Decimal code lengths the truncation produces. */
+#define OTP_MIN_DIGITS 6
+#define OTP_MAX_DIGITS 10
 /* digits == OTP_RAW_DIGITS returns the 31-bit truncated value itself (Steam and other encodings). */
 #define OTP_RAW_DIGITS 0
 

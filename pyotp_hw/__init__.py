@@ -12,6 +12,7 @@ server-side verification through :mod:`pyotp_hw.verifier`.
 
 from __future__ import annotations
 
+from .codecheck import CodeCheck, Problem, Reason
 from .errors import (
     InvalidArgument,
     InvalidCode,
@@ -23,7 +24,7 @@ from .errors import (
     OTPError,
 )
 from .keys import random_base32, random_secret
-from .otp import HOTP, TOTP, Steam
+from .otp import HOTP, TOTP, Steam, from_uri
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,9 @@ __all__ = [
     "HOTP",
     "TOTP",
     "Steam",
+    "CodeCheck",
+    "Reason",
+    "Problem",
     "parse_uri",
     "random_base32",
     "random_secret",
@@ -48,6 +52,4 @@ __all__ = [
 
 def parse_uri(uri: str) -> HOTP | TOTP | Steam:
     """Parse an ``otpauth://`` URI into a :class:`HOTP`, :class:`TOTP` or :class:`Steam`."""
-    from .uri import parse_uri as _parse_uri
-
-    return _parse_uri(uri)
+    return from_uri(uri)

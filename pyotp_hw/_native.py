@@ -8,8 +8,6 @@ above this module speaks Python types; everything below it is C.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import math
 import os
 import sys
 from array import array
@@ -18,12 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._core import ffi, lib
+from ._time import floor_seconds
 from .errors import InvalidArgument, InvalidSecret, InvalidType, NativeError
 
 __all__ = [
     "CPU_FEATURES",
     "DIGEST_IDS",
     "MAX_WINDOW",
+    "MIN_DIGITS",
+    "MAX_DIGITS",
     "Kernel",
     "Arg",
     "NativeKeyTable",
@@ -52,9 +53,9 @@ DIGEST_IDS: dict[str, int] = {
 }
 _DIGEST_NAMES = {v: k for k, v in DIGEST_IDS.items()}
 MAX_WINDOW: int = lib.OTP_MAX_WINDOW
+MIN_DIGITS: int = lib.OTP_MIN_DIGITS
+MAX_DIGITS: int = lib.OTP_MAX_DIGITS
 _U64_MAX = (1 << 64) - 1
-_I64_MAX = (1 << 63) - 1
-_I64_MIN = -(1 << 63)
 _LITTLE = sys.byteorder == "little"
 
 
@@ -407,22 +408,7 @@ def u64_arg(value: Any, name: str) -> Arg:
 
 def time_to_int(value: Any, name: str = "for_time") -> int:
     """Seconds since the epoch (floored) from an int, a float or an aware datetime."""
-    if isinstance(value, bool):
-        raise InvalidType(f"{name} must be a number or an aware datetime, not bool")
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise InvalidArgument(
-                f"{name} is a naive datetime; give it a timezone (naive local time is ambiguous)"
-            )
-        delta = value - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-        return delta.days * 86400 + delta.seconds
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidArgument(f"{name} must be finite")
-        return _check_int(math.floor(value), name, _I64_MIN, _I64_MAX)
-    if hasattr(value, "__index__"):
-        return _check_int(value, name, _I64_MIN, _I64_MAX)
-    raise InvalidType(f"{name} must be a number or an aware datetime, not {type(value).__name__}")
+    return floor_seconds(value, name)
 
 
 def i64_arg(value: Any, name: str) -> Arg:

@@ -285,8 +285,9 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
 def _digits(digits: Any) -> int:
     if isinstance(digits, bool) or not isinstance(digits, int):
         raise InvalidType("digits must be an int")
-    if not 6 <= digits <= 10:
-        raise InvalidArgument(f"digits must be between 6 and 10, got {digits}")
+    if not nat.MIN_DIGITS <= digits <= nat.MAX_DIGITS:
+        raise InvalidArgument(
+            f"digits must be between {nat.MIN_DIGITS} and {nat.MAX_DIGITS}, got {digits}")
     return digits
 
 

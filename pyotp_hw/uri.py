@@ -18,24 +18,21 @@ import re
 import warnings as _warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote, unquote_to_bytes
 
+from . import _native
 from .errors import InvalidArgument, InvalidSecret, InvalidURI
 from .keys import decode_base32, encode_base32
-
-if TYPE_CHECKING:
-    from .otp import HOTP, TOTP, Steam
 
 __all__ = [
     "OtpAuthURI",
     "URIWarning",
     "DIGESTS",
     "parse",
-    "parse_uri",
     "build",
-    "from_otp",
-    "otp_to_uri",
+    "entry",
+    "extra_parameters",
 ]
 
 #: Digest names this package computes, as they appear in :attr:`OtpAuthURI.digest`.
@@ -43,7 +40,7 @@ DIGESTS = ("sha1", "sha256", "sha512")
 Kind = Literal["totp", "hotp"]
 
 _STEAM_DIGITS = 5
-_MIN_DIGITS, _MAX_DIGITS = 6, 10
+_MIN_DIGITS, _MAX_DIGITS = _native.MIN_DIGITS, _native.MAX_DIGITS
 _MAX_PERIOD = 10 * 365 * 24 * 3600
 _MAX_COUNTER = 2**64 - 1
 # Parameters with a meaning of their own; everything else is kept verbatim in ``extra``.
@@ -147,31 +144,6 @@ class OtpAuthURI:
     def to_uri(self) -> str:
         """Return the canonical ``otpauth://`` text of these fields."""
         return _format(self)
-
-    def to_otp(self) -> HOTP | TOTP | Steam:
-        """Return the matching :class:`~pyotp_hw.otp.HOTP`, ``TOTP`` or ``Steam`` object."""
-        from .otp import HOTP, TOTP, Steam
-
-        if self.is_steam:
-            return Steam(self.secret, name=self.account, issuer=self.issuer)
-        if self.kind == "hotp":
-            assert self.counter is not None  # guaranteed by __post_init__
-            return HOTP(
-                self.secret,
-                digits=self.digits,
-                digest=self.digest,
-                name=self.account,
-                issuer=self.issuer,
-                initial_count=self.counter,
-            )
-        return TOTP(
-            self.secret,
-            digits=self.digits,
-            digest=self.digest,
-            interval=self.period,
-            name=self.account,
-            issuer=self.issuer,
-        )
 
     def as_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
         """Return the fields as plain JSON-ready values; the secret only when ``show_secret``."""
@@ -297,29 +269,22 @@ def _parse_digest(value: str) -> str:
     )
 
 
-def parse(uri: str) -> OtpAuthURI:
-    """Parse an ``otpauth://totp|hotp/LABEL?...`` URI into its validated fields.
+def _parse_type(otp_type: str) -> tuple[Kind, str | None]:
+    if otp_type == "steam":
+        return "totp", "steam"
+    if otp_type == "totp":
+        return "totp", None
+    if otp_type == "hotp":
+        return "hotp", None
+    if not otp_type:
+        raise InvalidURI("URI has no type; expected otpauth://totp/... or otpauth://hotp/...")
+    raise InvalidURI(f"unsupported OTP type {_shown(otp_type)}; expected totp or hotp")
 
-    Every note in the result's ``warnings`` is also issued as a :class:`URIWarning`.
-    Raises :class:`InvalidURI` naming the unusable part; the message never contains the secret.
-    """
-    if not isinstance(uri, str):
-        raise InvalidURI(f"URI must be a str, not {type(uri).__name__}")
-    text = uri.strip()
-    match = _SCHEME.match(text)
-    if match is None:
-        if text.lower().startswith("otpauth-migration:"):
-            raise InvalidURI(
-                "this is a Google Authenticator export (otpauth-migration://); "
-                "import it with pyotp_hw.migration"
-            )
-        raise InvalidURI("URI must start with otpauth://")
-    _check_text(match.group(1), "the OTP type")
-    otp_type = match.group(1).lower()
-    rest = match.group(2)
-    raw_label, _, query = rest.partition("?")
-    notes: list[str] = []
 
+def _parse_query(
+    query: str, notes: list[str]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The known parameters (lowercase names) and the others, in order."""
     params: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     for item in query.split("&"):
@@ -328,39 +293,26 @@ def parse(uri: str) -> OtpAuthURI:
         raw_key, _, raw_value = item.partition("=")
         key = _unquote(raw_key, "a parameter name", notes)
         lowered = key.strip().lower()
-        if lowered in _KNOWN:
-            if lowered == "secret":
-                # The secret is base32 only; decoding it as UTF-8 text cannot fail in a way
-                # worth a note, and any message about it must not quote it.
-                _check_text(raw_value, "parameter 'secret'")
-                value = unquote_to_bytes(raw_value.replace("+", " ")).decode("latin-1")
-            else:
-                value = _unquote(raw_value, f"parameter {lowered!r}", notes)
-            if lowered in params and params[lowered] != value:
-                raise InvalidURI(f"parameter {lowered!r} appears twice with different values")
-            params[lowered] = value
-        else:
+        if lowered not in _KNOWN:
             extra.append((key, _unquote(raw_value, f"parameter {_shown(key)}", notes)))
+            continue
+        if lowered == "secret":
+            # The secret is base32 only; decoding it as UTF-8 text cannot fail in a way
+            # worth a note, and any message about it must not quote it.
+            _check_text(raw_value, "parameter 'secret'")
+            value = unquote_to_bytes(raw_value.replace("+", " ")).decode("latin-1")
+        else:
+            value = _unquote(raw_value, f"parameter {lowered!r}", notes)
+        if lowered in params and params[lowered] != value:
+            raise InvalidURI(f"parameter {lowered!r} appears twice with different values")
+        params[lowered] = value
+    return params, extra
 
-    encoder: str | None = None
-    if otp_type == "steam":
-        kind: Kind = "totp"
-        encoder = "steam"
-    elif otp_type in ("totp", "hotp"):
-        kind = "totp" if otp_type == "totp" else "hotp"
-    elif not otp_type:
-        raise InvalidURI("URI has no type; expected otpauth://totp/... or otpauth://hotp/...")
-    else:
-        raise InvalidURI(f"unsupported OTP type {_shown(otp_type)}; expected totp or hotp")
 
-    if "secret" not in params or not params["secret"].strip():
-        raise InvalidURI("parameter 'secret' is missing")
-    try:
-        secret = decode_base32(params["secret"])
-    except InvalidSecret as exc:
-        raise InvalidURI(f"parameter 'secret': {exc}") from None
-
-    issuer_param = params.get("issuer")
+def _parse_names(
+    raw_label: str, issuer_param: str | None, notes: list[str]
+) -> tuple[str | None, str]:
+    """``(issuer, account)`` from the label and the issuer parameter (which wins)."""
     if issuer_param is not None and not issuer_param.strip():
         issuer_param = None
     label_issuer, account = _split_label(raw_label, issuer_param, notes)
@@ -372,14 +324,16 @@ def parse(uri: str) -> OtpAuthURI:
         )
     if not account:
         notes.append("the label has no account name")
+    return issuer, account
 
-    digest = _parse_digest(params["algorithm"]) if "algorithm" in params else "sha1"
+
+def _parse_digits(
+    kind: Kind, encoder: str | None, issuer: str | None, digest: str, period: int,
+    params: Mapping[str, str], notes: list[str],
+) -> tuple[str | None, int]:
+    """``(encoder, digits)``: Steam Guard is recognised here, by encoder or by issuer."""
     digits_given = "digits" in params
     digits = _parse_int("digits", params["digits"], 0, 10**6) if digits_given else 6
-    period = 30
-    if kind == "totp" and "period" in params:
-        period = _parse_int("period", params["period"], 1, _MAX_PERIOD)
-
     if "encoder" in params:
         value = params["encoder"].strip().lower()
         if value != "steam":
@@ -402,23 +356,67 @@ def parse(uri: str) -> OtpAuthURI:
             )
         if digits_given and digits not in (_STEAM_DIGITS, 6):
             notes.append(f"Steam Guard codes have 5 characters; ignored digits={digits}")
-        digits = _STEAM_DIGITS
-    elif not _MIN_DIGITS <= digits <= _MAX_DIGITS:
+        return encoder, _STEAM_DIGITS
+    if not _MIN_DIGITS <= digits <= _MAX_DIGITS:
         raise InvalidURI(
             f"parameter 'digits' must be between {_MIN_DIGITS} and {_MAX_DIGITS}, got {digits}"
         )
+    return encoder, digits
 
-    counter: int | None = None
+
+def _parse_counter(
+    kind: Kind, params: Mapping[str, str], extra: list[tuple[str, str]]
+) -> int | None:
+    # A parameter meaningless for the kind is kept in ``extra`` so writing the URI back loses
+    # nothing.
     if kind == "hotp":
         if "counter" not in params:
             raise InvalidURI("parameter 'counter' is required for hotp")
-        counter = _parse_int("counter", params["counter"], 0, _MAX_COUNTER)
         if "period" in params:
-            # Meaningless for HOTP, but kept so that writing the URI back loses nothing.
             extra.append(("period", params["period"]))
-    elif "counter" in params:
-        # Meaningless for TOTP, but kept so that writing the URI back loses nothing.
+        return _parse_int("counter", params["counter"], 0, _MAX_COUNTER)
+    if "counter" in params:
         extra.append(("counter", params["counter"]))
+    return None
+
+
+def parse(uri: str) -> OtpAuthURI:
+    """Parse an ``otpauth://totp|hotp/LABEL?...`` URI into its validated fields.
+
+    Every note in the result's ``warnings`` is also issued as a :class:`URIWarning`.
+    Raises :class:`InvalidURI` naming the unusable part; the message never contains the secret.
+    """
+    if not isinstance(uri, str):
+        raise InvalidURI(f"URI must be a str, not {type(uri).__name__}")
+    text = uri.strip()
+    match = _SCHEME.match(text)
+    if match is None:
+        if text.lower().startswith("otpauth-migration:"):
+            raise InvalidURI(
+                "this is a Google Authenticator export (otpauth-migration://); "
+                "import it with pyotp_hw.migration"
+            )
+        raise InvalidURI("URI must start with otpauth://")
+    _check_text(match.group(1), "the OTP type")
+    kind, encoder = _parse_type(match.group(1).lower())
+    raw_label, _, query = match.group(2).partition("?")
+    notes: list[str] = []
+    params, extra = _parse_query(query, notes)
+
+    if "secret" not in params or not params["secret"].strip():
+        raise InvalidURI("parameter 'secret' is missing")
+    try:
+        secret = decode_base32(params["secret"])
+    except InvalidSecret as exc:
+        raise InvalidURI(f"parameter 'secret': {exc}") from None
+
+    issuer, account = _parse_names(raw_label, params.get("issuer"), notes)
+    digest = _parse_digest(params["algorithm"]) if "algorithm" in params else "sha1"
+    period = 30
+    if kind == "totp" and "period" in params:
+        period = _parse_int("period", params["period"], 1, _MAX_PERIOD)
+    encoder, digits = _parse_digits(kind, encoder, issuer, digest, period, params, notes)
+    counter = _parse_counter(kind, params, extra)
 
     image = params.get("image")
     result = OtpAuthURI(
@@ -438,11 +436,6 @@ def parse(uri: str) -> OtpAuthURI:
     for note in notes:
         _warnings.warn(note, URIWarning, stacklevel=2)
     return result
-
-
-def parse_uri(uri: str) -> HOTP | TOTP | Steam:
-    """Parse an ``otpauth://`` URI into the matching ``HOTP``, ``TOTP`` or ``Steam`` object."""
-    return parse(uri).to_otp()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -507,7 +500,7 @@ def build(
     makes a Steam Guard entry (``digits`` is then 5 whatever is passed). Raises
     :class:`InvalidURI` for fields that cannot be written.
     """
-    return _entry(
+    return entry(
         kind,
         secret,
         account=account,
@@ -522,7 +515,34 @@ def build(
     ).to_uri()
 
 
-def _entry(
+def extra_parameters(
+    extra: Mapping[str, object] | None,
+) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    """Split caller-given URI parameters into ``(image, encoder, other pairs)``.
+
+    ``None`` values are dropped; a parameter the fields already carry (``secret``, ``digits``...)
+    raises :class:`InvalidArgument`, since writing it would contradict them.
+    """
+    image = encoder = None
+    other: list[tuple[str, str]] = []
+    for key, value in (extra or {}).items():
+        if value is None:
+            continue
+        lowered = key.lower()
+        if lowered == "image":
+            image = str(value)
+        elif lowered == "encoder":
+            encoder = str(value)
+        elif lowered in _KNOWN:
+            raise InvalidArgument(
+                f"extra parameter {key!r} would contradict the object's own settings"
+            )
+        else:
+            other.append((key, str(value)))
+    return image, encoder, other
+
+
+def entry(
     kind: str,
     secret: bytes | str,
     *,
@@ -536,6 +556,7 @@ def _entry(
     encoder: str | None,
     extra: Iterable[tuple[str, str]] | Mapping[str, str],
 ) -> OtpAuthURI:
+    """Return validated :class:`OtpAuthURI` fields (what :func:`build` writes as text)."""
     lowered = kind.lower() if isinstance(kind, str) else kind
     if lowered not in ("totp", "hotp"):
         raise InvalidURI(f"type must be 'totp' or 'hotp', not {kind!r}")
@@ -570,83 +591,3 @@ def _entry(
         encoder=encoder,
         extra=tuple((str(k), str(v)) for k, v in pairs),
     )
-
-
-def from_otp(obj: HOTP | TOTP | Steam, *, name: str | None = None,
-             issuer: str | None = None) -> OtpAuthURI:
-    """Return the URI fields of an ``HOTP``, ``TOTP`` or ``Steam`` object.
-
-    ``name`` and ``issuer`` override the object's own ``name`` and ``issuer``.
-    """
-    return _from_otp(obj, name=name, issuer=issuer, initial_count=None, extra=None)
-
-
-def _from_otp(
-    obj: HOTP | TOTP | Steam,
-    *,
-    name: str | None,
-    issuer: str | None,
-    initial_count: int | None,
-    extra: Mapping[str, object] | None,
-) -> OtpAuthURI:
-    from .otp import HOTP, Steam
-
-    account = name if name is not None else obj.name
-    if account is None:
-        raise InvalidArgument("an account name is needed: pass name=... or set it on the object")
-    issuer = issuer if issuer is not None else obj.issuer
-    fields: dict[str, str] = {}
-    other: list[tuple[str, str]] = []
-    for key, value in (extra or {}).items():
-        if value is None:
-            continue
-        lowered = key.lower()
-        if lowered in ("image", "encoder"):
-            fields[lowered] = str(value)
-        elif lowered in _KNOWN:
-            raise InvalidArgument(
-                f"extra parameter {key!r} would contradict the object's own settings"
-            )
-        else:
-            other.append((key, str(value)))
-    secret = obj.byte_secret()
-    common: dict[str, Any] = {
-        "account": account,
-        "issuer": issuer,
-        "image": fields.get("image"),
-        "extra": other,
-    }
-    if isinstance(obj, Steam):
-        return _entry("totp", secret, digest="sha1", digits=_STEAM_DIGITS, period=30,
-                      counter=None, encoder="steam", **common)
-    encoder = fields.get("encoder")
-    if isinstance(obj, HOTP):
-        count = initial_count if initial_count is not None else obj.initial_count
-        return _entry("hotp", secret, digest=obj.digest, digits=obj.digits, period=30,
-                      counter=count, encoder=encoder, **common)
-    if initial_count is not None:
-        raise InvalidArgument("initial_count is only meaningful for HOTP")
-    return _entry("totp", secret, digest=obj.digest, digits=obj.digits, period=obj.interval,
-                  counter=None, encoder=encoder, **common)
-
-
-def otp_to_uri(
-    obj: HOTP | TOTP | Steam,
-    *,
-    name: str | None = None,
-    issuer: str | None = None,
-    initial_count: int | None = None,
-    extra: Mapping[str, object] | None = None,
-) -> str:
-    """Return the provisioning URI of an OTP object (what ``provisioning_uri`` returns).
-
-    ``name``/``issuer`` default to the object's own; ``initial_count`` overrides an HOTP's
-    counter; ``extra`` adds parameters (``image`` and ``encoder`` are understood, others are
-    written as given). A TOTP object's non-zero ``t0`` cannot be expressed in the Key URI format
-    and raises :class:`InvalidArgument` rather than producing a URI whose codes differ.
-    """
-    t0 = getattr(obj, "t0", 0)
-    if t0:
-        raise InvalidArgument("a TOTP with t0 != 0 cannot be written as an otpauth URI")
-    return _from_otp(obj, name=name, issuer=issuer, initial_count=initial_count,
-                     extra=extra).to_uri()

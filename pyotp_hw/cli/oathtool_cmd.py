@@ -35,7 +35,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-from ._gnudate import MktimeState, civil_from_days, parse_datetime
+from ._gnudate import MktimeState, parse_datetime
 from ._gnuduration import parse_duration
 from ._gnugetopt import (
     NO_ARGUMENT,
@@ -46,6 +46,8 @@ from ._gnugetopt import (
     Operands,
     getopt_long,
 )
+from ._liboath import base32_decode, c_div, c_strtol, hex_decode, strftime_utc, wrap32, wrap64
+from ._oathtool_search import search_both_ways, search_forward
 
 __all__ = ["register", "run", "EMULATED_VERSION"]
 
@@ -59,8 +61,6 @@ _DEFAULT_STEP = 30
 _U64 = 1 << 64
 _U32 = 1 << 32
 _CHUNK = 1 << 16  # counters per bulk call when printing many codes
-_BLOCK = 1001  # counters per verification call (the C core's look-ahead limit + 1)
-_BATCH_BLOCKS = 256  # blocks per batch of a long search
 
 _SHORT_OPTIONS = b"hVbc:s:S:N:d:w:v"
 _LONG_OPTIONS = (
@@ -144,105 +144,6 @@ def run_words(words: Sequence[str]) -> int:
     """Run oathtool's command line given as the words after ``pyotp-hw oathtool``."""
     raw = [os.fsencode(a) for a in words]
     return run(raw, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
-
-
-# ---------------------------------------------------------------------------- C-style helpers
-
-
-def _wrap64(value: int) -> int:
-    value %= _U64
-    return value - _U64 if value >= 1 << 63 else value
-
-
-def _wrap32(value: int) -> int:
-    value %= _U32
-    return value - _U32 if value >= 1 << 31 else value
-
-
-def _c_div(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-_SPACE = frozenset(b" \t\n\v\f\r")
-
-
-def _c_strtol(text: bytes, unsigned: bool) -> tuple[int, bool]:
-    """C ``strtol``/``strtoull`` with base 0: (value, whether the whole string was used).
-
-    Overflow saturates as in C; a negative number given to strtoull wraps modulo 2**64.
-    """
-    i = 0
-    while i < len(text) and text[i] in _SPACE:
-        i += 1
-    negative = False
-    if i < len(text) and text[i] in b"+-":
-        negative = text[i] == ord("-")
-        i += 1
-    base = 10
-    digits = "0123456789"
-    if text[i:i + 2] in (b"0x", b"0X") and i + 2 < len(text) and chr(text[i + 2]) in (
-            "0123456789abcdefABCDEF"):
-        base, digits, i = 16, "0123456789abcdefABCDEF", i + 2
-    elif text[i:i + 1] == b"0":
-        base, digits = 8, "01234567"
-    start = i
-    while i < len(text) and chr(text[i]) in digits:
-        i += 1
-    if i == start:
-        return 0, len(text) == 0
-    magnitude = int(text[start:i], base)
-    whole = i == len(text)
-    if unsigned:
-        if magnitude >= _U64:
-            return _U64 - 1, whole
-        return (-magnitude) % _U64 if negative else magnitude, whole
-    value = -magnitude if negative else magnitude
-    return max(-(1 << 63), min((1 << 63) - 1, value)), whole
-
-
-def _hex_decode(text: bytes) -> bytes | None:
-    if len(text) % 2 or any(c not in b"0123456789abcdefABCDEF" for c in text):
-        return None
-    return bytes.fromhex(text.decode("ascii"))
-
-
-_B32 = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
-
-
-def _base32_decode(text: bytes) -> bytes | None:
-    """liboath's base32: spaces dropped, case folded, padding added, then gnulib's decoder.
-
-    gnulib decodes 8-character blocks and accepts a padded block anywhere, not only last.
-    """
-    chars = bytearray(text.replace(b" ", b"").upper())
-    chars += b"=" * {2: 6, 4: 4, 5: 3, 7: 1}.get(len(chars) % 8, 0)
-    if len(chars) % 8:
-        return None
-    out = bytearray()
-    for pos in range(0, len(chars), 8):
-        block = chars[pos:pos + 8]
-        data = block.rstrip(b"=")
-        if len(data) not in (2, 4, 5, 7, 8) or any(c not in _B32 for c in data):
-            return None
-        bits = 0
-        for c in data:
-            bits = (bits << 5) | _B32[c]
-        nbytes = {2: 1, 4: 2, 5: 3, 7: 4, 8: 5}[len(data)]
-        bits >>= len(data) * 5 - nbytes * 8
-        out += bits.to_bytes(nbytes, "big")
-    return bytes(out)
-
-
-def _strftime_utc(t: int) -> bytes | None:
-    """glibc ``gmtime_r`` + ``strftime("%Y-%m-%d %H:%M:%S UTC")``; None where gmtime_r fails."""
-    days, secs = divmod(t, 86400)
-    year, month, day = civil_from_days(days)
-    if not -(1 << 31) <= year - 1900 <= (1 << 31) - 1:
-        return None
-    text = (f"{_wrap32(year)}-{month:02d}-{day:02d} "
-            f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d} UTC")
-    return text.encode("ascii")
 
 
 # ---------------------------------------------------------------------------- the command
@@ -388,7 +289,7 @@ class _Options:
 
 
 def _numeric(value: bytes, unsigned: bool) -> int:
-    number, whole = _c_strtol(value, unsigned)
+    number, whole = c_strtol(value, unsigned)
     if not whole:
         raise _Exit(_EXIT_FAILURE, b"invalid numeric value: " + value)
     return number
@@ -429,10 +330,10 @@ def _apply_option(opts: _Options, key: str, value: bytes | None) -> None:
         opts.counter = _numeric(value, unsigned=True)
     elif key == "digits":
         assert value is not None
-        opts.digits = _wrap32(_numeric(value, unsigned=False))
+        opts.digits = wrap32(_numeric(value, unsigned=False))
     elif key == "window":
         assert value is not None
-        opts.window = _wrap32(_numeric(value, unsigned=False))
+        opts.window = wrap32(_numeric(value, unsigned=False))
     elif key == "time-step-size":
         assert value is not None
         opts.step_arg = value
@@ -487,11 +388,11 @@ def _main(argv: Sequence[bytes], out: _Output, inputs: _Inputs) -> int:
     key_text = inputs.read(opts.operands[0])
     otp = inputs.read(opts.operands[1]) if len(opts.operands) > 1 else None
     if opts.base32:
-        key = _base32_decode(key_text)
+        key = base32_decode(key_text)
         if key is None:
             raise _Exit(_EXIT_FAILURE, b"base32 decoding failed: Base32 string is invalid")
     else:
-        key = _hex_decode(key_text)
+        key = hex_decode(key_text)
         if key is None:
             raise _Exit(_EXIT_FAILURE, b"hex decoding of secret key failed")
 
@@ -516,7 +417,7 @@ def _main(argv: Sequence[bytes], out: _Output, inputs: _Inputs) -> int:
         if validating:
             assert otp is not None
             out.write(b"OTP: " + otp + b"\n")
-        out.write(f"Digits: {_wrap32(digits)}\nWindow size: {_wrap64(window)}\n".encode())
+        out.write(f"Digits: {wrap32(digits)}\nWindow size: {wrap64(window)}\n".encode())
 
     # HMAC pads a key shorter than its block with zero bytes, so the empty key oathtool
     # accepts gives the same codes as one zero byte (the C core refuses empty keys).
@@ -528,7 +429,7 @@ def _main(argv: Sequence[bytes], out: _Output, inputs: _Inputs) -> int:
     if otp is None:
         _print_codes(out, secret, "sha1", digits, _hotp_counters(opts.counter, window))
         return 0
-    found = _search_forward(secret, "sha1", otp, opts.counter, window)
+    found = search_forward(secret, "sha1", otp, opts.counter, window)
     return _report(out, otp, found, (opts.counter, opts.counter + window))
 
 
@@ -547,33 +448,33 @@ def _totp(opts: _Options, out: _Output, secret: bytes, digits: int, window: int,
     digest = {b"SHA256": "sha256", b"SHA512": "sha512"}.get(mode, "sha1")
     if opts.verbose:
         out.write(b"TOTP mode: " + digest.upper().encode() + b"\n")
-        start_text = _strftime_utc(t0)
+        start_text = strftime_utc(t0)
         if start_text is None:
             raise _Exit(_EXIT_FAILURE, b"gmtime_r")
         out.write(f"Step size (seconds): {step}\n".encode())
         out.write(b"Start time: " + start_text + f" ({t0})\n".encode())
-        now_text = _strftime_utc(when)
+        now_text = strftime_utc(when)
         if now_text is None:
             raise _Exit(_EXIT_FAILURE, b"gmtime_r")
         out.write(b"Current time: " + now_text + f" ({when})\n".encode())
         if step == 0:
             raise _DividesByZero
-        counter = _c_div(_wrap64(when - t0), step)
+        counter = c_div(wrap64(when - t0), step)
         out.write(f"Counter: 0x{counter % _U64:X} ({counter})\n\n".encode())
     # liboath takes the step as a 32-bit unsigned int, and 0 as its default of 30 seconds.
     lib_step = step % _U32 or _DEFAULT_STEP
 
     def step_of(t: int) -> int:
-        return _c_div(_wrap64(t - t0), lib_step) % _U64
+        return c_div(wrap64(t - t0), lib_step) % _U64
 
     if otp is None:
-        counters = (step_of(_wrap64(when + i * step)) for i in _iterations(window))
+        counters = (step_of(wrap64(when + i * step)) for i in _iterations(window))
         _print_codes(out, secret, digest, digits, counters)
         return 0
-    found = _search_both_ways(secret, digest, otp, step_of(when), window)
+    found = search_both_ways(secret, digest, otp, step_of(when), window)
     if found is None and step == 0 and 6 <= len(otp) <= 8:
         raise _DividesByZero  # oathtool divides by the step to word its not-found error
-    centre = _c_div(_wrap64(when - t0), step) if step else 0
+    centre = c_div(wrap64(when - t0), step) if step else 0
     return _report(out, otp, found, (centre - window // 2, centre + window // 2))
 
 
@@ -618,142 +519,12 @@ def _report(out: _Output, otp: bytes, found: int | None, bounds: tuple[int, int]
     if found is None:
         rc = _OATH_INVALID_OTP if 6 <= len(otp) <= 8 else _OATH_INVALID_DIGITS
     else:
-        rc = _wrap32(found)
+        rc = wrap32(found)
     if rc == _OATH_INVALID_OTP:
-        low, high = (_wrap64(b) for b in bounds)
+        low, high = (wrap64(b) for b in bounds)
         raise _Exit(_EXIT_OTP_INVALID, b'password "' + otp + b'" not found in range '
                     + f"{low} .. {high}".encode())
     if rc < 0:
         raise _Exit(_EXIT_FAILURE, f"validating one-time password failed ({rc})".encode())
     out.write(f"{rc}\n".encode())
     return 0
-
-
-class _Matcher:
-    """Finds an OTP among counters (constant-time compares in the C core).
-
-    Runs of whole blocks go to :func:`pyotp_hw.bulk.verify_hotp` in one call (multi-buffer
-    kernels, threads); the rest, and counters at or above 2**63 that its int64 results cannot
-    carry, to :meth:`pyotp_hw.HOTP.find`.
-    """
-
-    def __init__(self, secret: bytes, digest: str, otp: bytes) -> None:
-        from .. import HOTP, bulk
-
-        self.possible = 6 <= len(otp) <= 8 and all(48 <= c <= 57 for c in otp)
-        self.code = int(otp) if self.possible else 0
-        self.digits = min(max(len(otp), 6), 8)
-        self.hotp = HOTP(secret, digits=self.digits, digest=digest)
-        self.table = bulk.KeyTable([secret], digest=digest)
-
-    def close(self) -> None:
-        """Wipe the key table used for batches."""
-        self.table.close()
-
-    def lowest(self, first: int, count: int) -> int | None:
-        """The lowest counter in ``first .. first+count-1`` (mod 2**64) with the OTP's code."""
-        for lo, n in _split_at_wrap(first, count):
-            blocks = n // _BLOCK
-            if blocks > 1 and lo + blocks * _BLOCK < 1 << 63:
-                hit = self._lowest_in_blocks(lo, blocks)
-                if hit is not None:
-                    return hit
-                lo, n = lo + blocks * _BLOCK, n - blocks * _BLOCK
-            done = 0
-            while done < n:
-                take = min(_BLOCK, n - done)
-                hit = self.hotp.find(self.code, lo + done, take - 1)
-                if hit is not None:
-                    return hit
-                done += take
-        return None
-
-    def _lowest_in_blocks(self, lo: int, blocks: int) -> int | None:
-        from .. import bulk
-
-        starts = array("Q", range(lo, lo + blocks * _BLOCK, _BLOCK))
-        found = bulk.verify_hotp(self.table, self.code, starts, look_ahead=_BLOCK - 1,
-                                 digits=self.digits)
-        return next((int(hit) for hit in found if hit != -1), None)
-
-    def highest(self, first: int, count: int) -> int | None:
-        """The highest such counter in ``first .. first+count-1`` (mod 2**64)."""
-        best = None
-        pieces = _split_at_wrap(first, count)
-        for lo, n in reversed(pieces):
-            while n > 0:
-                hit = self.lowest(lo, n)
-                if hit is None:
-                    break
-                best = hit
-                n -= hit - lo + 1
-                lo = hit + 1
-            if best is not None:
-                return best
-        return best
-
-
-def _split_at_wrap(first: int, count: int) -> list[tuple[int, int]]:
-    """``first .. first+count-1`` modulo 2**64 as at most two ascending runs."""
-    first %= _U64
-    if first + count <= _U64:
-        return [(first, count)]
-    head = _U64 - first
-    return [(first, head), (0, count - head)]
-
-
-def _search_forward(secret: bytes, digest: str, otp: bytes, start: int,
-                    window: int) -> int | None:
-    """liboath's HOTP search: position of the first match in ``start .. start+window``."""
-    if not 6 <= len(otp) <= 8:
-        return None
-    matcher = _Matcher(secret, digest, otp)
-    try:
-        if not matcher.possible:
-            return None
-        # liboath counts positions in a 32-bit unsigned int: a window of 2**32 or more (a
-        # negative one) revisits the same 2**32 counters; one cycle of them is searched here.
-        span = min(window + 1, _U32)
-        done = 0
-        while done < span:
-            take = min(span - done, _BLOCK * _BATCH_BLOCKS)
-            hit = matcher.lowest(start + done, take)
-            if hit is not None:
-                return (hit - start) % _U64
-            done += take
-        return None
-    finally:
-        matcher.close()
-
-
-def _search_both_ways(secret: bytes, digest: str, otp: bytes, centre: int,
-                      window: int) -> int | None:
-    """liboath's TOTP search: the smallest distance d <= window with a match at centre +- d."""
-    if not 6 <= len(otp) <= 8:
-        return None
-    matcher = _Matcher(secret, digest, otp)
-    try:
-        if not matcher.possible:
-            return None
-        if matcher.lowest(centre, 1) is not None:
-            return 0
-        reach = min(window, _U32 - 1)
-        near = 1
-        # Distances near..far on both sides at a time: the first such ring with a match holds
-        # the nearest one.
-        while near <= reach:
-            far = min(reach, near + _BLOCK * _BATCH_BLOCKS - 1)
-            count = far - near + 1
-            above = matcher.lowest(centre + near, count)
-            below = matcher.highest(centre - far, count)
-            hits = []
-            if above is not None:
-                hits.append((above - centre) % _U64)
-            if below is not None:
-                hits.append((centre - below) % _U64)
-            if hits:
-                return min(hits)
-            near = far + 1
-        return None
-    finally:
-        matcher.close()

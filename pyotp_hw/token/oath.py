@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
+from .._time import floor_seconds
 from ..errors import InvalidArgument, InvalidType
 from . import tlv
-from .access import AccessScheme, choose_access
+from .access import AccessScheme, PasswordAccess, choose_access
 from .apdu import SW
 from .connection import ApduChannel, Connection
 from .errors import (
@@ -68,30 +68,13 @@ _log = logging.getLogger("pyotp_hw.token")
 #: What a code's time may be given as: Unix seconds, an aware datetime, or None for now.
 TimeLike = float | datetime | None
 # The latest time a code is computed for: the largest signed 64-bit Unix time, as in the core.
-_MAX_TIME = 2**63 - 1
 
 
 def _timestamp(for_time: object) -> int:
     """Unix seconds from None (now), an int, a float or an aware datetime, within 0..2**63-1."""
     if for_time is None:
         return int(time.time())
-    if isinstance(for_time, datetime):
-        if for_time.tzinfo is None or for_time.utcoffset() is None:
-            raise InvalidArgument("for_time must be an aware datetime (a naive one has no zone)")
-        seconds: float | int = for_time.timestamp()
-    elif isinstance(for_time, bool) or not isinstance(for_time, (int, float)):
-        raise InvalidType(
-            f"for_time must be Unix seconds or an aware datetime, not {type(for_time).__name__}"
-        )
-    else:
-        seconds = for_time
-    if isinstance(seconds, float) and not math.isfinite(seconds):
-        raise InvalidArgument("for_time must be a finite number of seconds")
-    if seconds < 0:
-        raise InvalidArgument("for_time must not be negative")
-    if seconds > _MAX_TIME:
-        raise InvalidArgument(f"for_time must be at most {_MAX_TIME} (Unix seconds)")
-    return math.floor(seconds)
+    return floor_seconds(for_time, "for_time", minimum=0)
 
 
 def _text(value: object, what: str) -> str:
@@ -451,6 +434,38 @@ class OathSession:
             return
         with self._guessing():
             self._access.unlock(self._port, password)
+
+    def access_key(self, password: str) -> bytes:
+        """The 16-byte access key ``password`` gives on this token (what VALIDATE proves).
+
+        A key is as good as the password for this token (and only this one, until a reset):
+        keep it as a secret. Raises :class:`NotSupportedByToken` for a token with a PIN, which
+        takes the PIN itself.
+        """
+        return self._password_access().access_key(_text(password, "the password"))
+
+    def unlock_with_key(self, key: bytes) -> None:
+        """Unlock the token with an access key from :meth:`access_key` (a remembered one).
+
+        Raises :class:`WrongPassword` when the key is not this token's (its password changed,
+        or it was reset), :class:`NotSupportedByToken` for a token with a PIN.
+        """
+        if not isinstance(key, (bytes, bytearray)) or len(key) != 16:
+            raise InvalidArgument("an access key is 16 bytes")
+        access = self._password_access()
+        if not access.locked:
+            if not access.password_set:
+                raise NoPasswordSet("the token has no password set")
+            return
+        with self._guessing():
+            access.unlock_key(self._port, bytes(key))
+
+    def _password_access(self) -> PasswordAccess:
+        if not isinstance(self._access, PasswordAccess):
+            raise NotSupportedByToken(
+                "this token takes its PIN itself: there is no access key to derive or remember"
+            )
+        return self._access
 
     def set_password(self, password: str, *, current: str | None = None) -> None:
         """Set (or change) the token's password; ``current`` unlocks it first when needed.

@@ -7,10 +7,9 @@ verifier uses.
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 from collections.abc import Callable
 
+from .._time import I64_MAX, exact_seconds
 from ..errors import InvalidArgument, InvalidType
 from .policy import Policy
 from .records import CredentialState, Kind
@@ -29,8 +28,6 @@ __all__ = [
 ]
 
 MAX_USER_LEN = 255
-I64_MIN = -(1 << 63)
-I64_MAX = (1 << 63) - 1
 U64_MAX = (1 << 64) - 1
 _DIGESTS = ("sha1", "sha256", "sha512")
 
@@ -70,25 +67,12 @@ def _encodable(text: str) -> bool:
 def seconds(now: object, clock: Callable[[], float]) -> float:
     """``now`` as seconds since the epoch, fractions kept; ``clock()`` when ``now`` is None.
 
-    ``now`` is an int or float within signed 64-bit seconds, or an aware datetime. Unlike
-    :func:`pyotp_hw._native.time_to_int`, the result is not floored: delays, lock times and
-    event times keep their fractions of a second.
+    ``now`` is read as every time in the package is (:mod:`pyotp_hw._time`), but not floored:
+    delays, lock times and event times keep their fractions of a second.
     """
     if now is None:
         return float(clock())
-    if isinstance(now, bool):
-        raise InvalidType("now must be a number of seconds or an aware datetime, not bool")
-    if isinstance(now, _dt.datetime):
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise InvalidArgument("now is a naive datetime; give it a timezone")
-        return now.timestamp()
-    if isinstance(now, (int, float)):
-        if not math.isfinite(now) or not I64_MIN <= now <= I64_MAX:
-            raise InvalidArgument("now must be a finite time within 64-bit seconds")
-        return now
-    raise InvalidType(
-        f"now must be a number of seconds or a datetime, not {type(now).__name__}"
-    )
+    return exact_seconds(now, "now")
 
 
 def _check_kind(kind: object) -> Kind:

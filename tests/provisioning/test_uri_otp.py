@@ -14,6 +14,7 @@ import pyotp_hw
 from pyotp_hw import uri as U
 from pyotp_hw.errors import InvalidArgument
 from pyotp_hw.keys import encode_base32
+from pyotp_hw.otp import from_uri, uri_fields
 
 TIMES = [0, 59, 1111111109, 1234567890, 2000000000, 20000000000]
 PYOTP_DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
@@ -121,10 +122,10 @@ def test_provisioning_uri_needs_a_name_and_refuses_contradictions() -> None:
         pyotp_hw.TOTP("JBSWY3DPEHPK3PXP", t0=100).provisioning_uri("a")
 
 
-def test_from_otp_and_to_otp() -> None:
+def test_uri_fields_and_from_uri() -> None:
     obj = pyotp_hw.HOTP("JBSWY3DPEHPK3PXP", digits=7, name="n", issuer="i", initial_count=3)
-    entry = U.from_otp(obj)
+    entry = uri_fields(obj)
     assert (entry.kind, entry.digits, entry.counter, entry.label) == ("hotp", 7, 3, "i:n")
-    back = entry.to_otp()
+    back = from_uri(entry)
     assert isinstance(back, pyotp_hw.HOTP) and back.at(0) == obj.at(0)
-    assert U.from_otp(obj, name="m", issuer="j").label == "j:m"
+    assert uri_fields(obj, name="m", issuer="j").label == "j:m"

@@ -322,18 +322,7 @@ class Authenticator:
             get_uint(params, 0x0A)
             raise CtapFailure(Status.INVALID_PARAMETER)  # no enterprise attestation here
 
-        es256 = False
-        for entry in algorithms:
-            if not isinstance(entry, dict):
-                raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
-            kind = get_text(entry, "type", required=True)
-            alg = entry.get("alg")
-            if isinstance(alg, bool) or not isinstance(alg, int):
-                raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE if "alg" in entry
-                                  else Status.MISSING_PARAMETER)
-            es256 = es256 or (kind == "public-key" and alg == _ES256)
-        if not es256:
-            raise CtapFailure(Status.UNSUPPORTED_ALGORITHM)
+        _require_es256(algorithms)
 
         user_verified = self._user_verified(params, 8, 9, client_data_hash, PERMISSION_MC, rp_id)
         if options.get("rk"):
@@ -343,17 +332,7 @@ class Authenticator:
         if options.get("uv") and not user_verified:
             raise CtapFailure(Status.INVALID_OPTION)  # no built-in user verification
 
-        cred_protect = extensions.get(_CRED_PROTECT, 1)
-        if isinstance(cred_protect, bool) or not isinstance(cred_protect, int):
-            raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
-        if cred_protect not in (1, 2, 3):
-            raise CtapFailure(Status.INVALID_PARAMETER)
-        hmac_secret = extensions.get(_HMAC_SECRET, False)
-        if not isinstance(hmac_secret, bool):
-            raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
-        hmac_mc = extensions.get(_HMAC_SECRET_MC)
-        if hmac_mc is not None and not hmac_secret:
-            raise CtapFailure(Status.INVALID_PARAMETER)
+        cred_protect, hmac_secret, hmac_mc = _creation_extensions(extensions)
 
         rp_id_hash = _sha256(rp_id.encode("utf-8"))
         for cred_id in excluded:
@@ -463,3 +442,35 @@ class Authenticator:
     def _selection(self, params: dict[Any, Any], cancel: threading.Event) -> None:
         self._await_touch("", cancel)
         return None
+
+
+def _require_es256(algorithms: list[Any]) -> None:
+    """Check makeCredential's pubKeyCredParams; ES256 is the one algorithm offered."""
+    es256 = False
+    for entry in algorithms:
+        if not isinstance(entry, dict):
+            raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
+        kind = get_text(entry, "type", required=True)
+        alg = entry.get("alg")
+        if isinstance(alg, bool) or not isinstance(alg, int):
+            raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE if "alg" in entry
+                              else Status.MISSING_PARAMETER)
+        es256 = es256 or (kind == "public-key" and alg == _ES256)
+    if not es256:
+        raise CtapFailure(Status.UNSUPPORTED_ALGORITHM)
+
+
+def _creation_extensions(extensions: dict[Any, Any]) -> tuple[int, bool, Any]:
+    """``(credProtect level, hmac-secret wanted, hmac-secret-mc input)`` of a makeCredential."""
+    cred_protect = extensions.get(_CRED_PROTECT, 1)
+    if isinstance(cred_protect, bool) or not isinstance(cred_protect, int):
+        raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
+    if cred_protect not in (1, 2, 3):
+        raise CtapFailure(Status.INVALID_PARAMETER)
+    hmac_secret = extensions.get(_HMAC_SECRET, False)
+    if not isinstance(hmac_secret, bool):
+        raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
+    hmac_mc = extensions.get(_HMAC_SECRET_MC)
+    if hmac_mc is not None and not hmac_secret:
+        raise CtapFailure(Status.INVALID_PARAMETER)
+    return cred_protect, hmac_secret, hmac_mc
