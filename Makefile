@@ -65,19 +65,21 @@ $(LOWEST)/.installed: $(STAMP) pyproject.toml setup.py scripts/lowest_constraint
 # The core, provisioning, token and verifier suites on those versions (not the kernel matrix,
 # the oathtool comparison nor pyotp's upstream suite, which no dependency's version changes).
 # PYTHONSAFEPATH and --import-mode=append keep this checkout's own pyotp_hw (built by the newest
-# cffi) off the front of sys.path.
+# cffi) off the front of sys.path; the hypothesis profile "lowest" searches less (make unit
+# already ran the full search on the newest versions).
 lowest: sysdeps $(LOWEST)/.installed
 	cd /tmp && PYTHONSAFEPATH=1 $(abspath $(LOWEST_PY)) -c "import pyotp_hw, sys; \
 	  assert '$(LOWEST)' in pyotp_hw.__file__, pyotp_hw.__file__"
 	$(LOWEST_PY) -m pip freeze --exclude pyotp-hw | grep -iE '^(cffi|cryptography|pyscard|fido2|psycopg|numpy|hypothesis|pytest)=='
-	PYTHONSAFEPATH=1 $(LOWEST_PY) -m pytest -q -p no:cacheprovider --import-mode=append \
+	PYTHONSAFEPATH=1 HYPOTHESIS_PROFILE=lowest $(LOWEST_PY) -m pytest -q -p no:cacheprovider \
+	  --import-mode=append \
 	  --benchmark-disable -m "not slow" --ignore=tests/pyotp_suite \
 	  --ignore=tests/test_kernels.py --ignore=tests/test_oathtool_compat.py tests
 
 bench: venv
 	$(PY) -m pytest bench --benchmark-only --benchmark-group-by=group --benchmark-columns=mean,ops
 
-test: lint unit kernels sanitize bench-guard
+test: lint unit kernels sanitize bench-guard lowest
 
 clean:
 	rm -rf build build-asan $(VENV) $(LOWEST) *.egg-info pyotp_hw/_core*.so pyotp_hw/_core.c

@@ -26,6 +26,11 @@ settings.register_profile(
 settings.register_profile(
     "slow", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# HYPOTHESIS_PROFILE=lowest: make lowest, where what counts is that the oldest dependency
+# versions work at all; the default profile's search already ran in make unit.
+settings.register_profile(
+    "lowest", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

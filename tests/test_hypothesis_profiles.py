@@ -31,3 +31,7 @@ def test_slow_profile_loads_and_searches_longer() -> None:
     slow = _max_examples("slow")
     assert default == 150 * 100_000 + 2_000
     assert slow == 2_000 * 100_000 + 20_000
+
+
+def test_lowest_profile_searches_less() -> None:
+    assert _max_examples("lowest") == 30 * 100_000 + 200
