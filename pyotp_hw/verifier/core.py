@@ -147,6 +147,12 @@ class Verifier:
     def __repr__(self) -> str:
         return f"<Verifier {self.store.url}>"
 
+    @staticmethod
+    def check_user(user: object) -> str:
+        """``user`` as this verifier takes user ids (a str of 1 to 255 characters, without
+        NUL); raises InvalidType or InvalidArgument (naming no value) otherwise."""
+        return check_user(user)
+
     def _time(self, now: object) -> float:
         return seconds(now, self._clock)
 
@@ -280,6 +286,12 @@ class Verifier:
         check_labels(issuer, name)
         return self._enroller.begin(user, self._time(now), issuer=issuer, name=name,
                                     digits=digits, digest=digest, interval=interval)
+
+    def pending_enrollment(self, user: str, now: When = None) -> Enrollment | None:
+        """The user's pending enrollment (to show its QR code again), or None when there is
+        none or it expired. The URI holds the secret: show it only to the user, never log it."""
+        check_user(user)
+        return self._enroller.pending(user, self._time(now))
 
     def confirm_enrollment(
         self,
