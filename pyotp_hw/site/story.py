@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import OTPError
 
-__all__ = ["Browser", "Token", "StoryError", "CHROMIUM", "CHROMEDRIVER"]
+__all__ = ["Browser", "Person", "Token", "StoryError", "CHROMIUM", "CHROMEDRIVER"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -191,3 +191,56 @@ class Token:
     def rename(self, old: str, new: str) -> None:
         """``pyotp-hw token rename OLD NEW``."""
         self.run("token", "rename", old, new)
+
+
+class Person:
+    """A person with an account, using the site in ``browser``: each method is one step of the
+    story, done through the pages' labels, links and buttons."""
+
+    def __init__(self, browser: Browser, email: str, password: str) -> None:
+        self.b = browser
+        self.email = email
+        self.password = password
+
+    def sign_up(self) -> None:
+        """Create the account (from the sign-up page)."""
+        self.b.go("/signup")
+        self.b.fill("Email address", self.email)
+        self.b.fill("Password (at least 10 characters)", self.password)
+        self.b.fill("The same password again", self.password)
+        self.b.press("Create account")
+
+    def sign_in(self, password: str | None = None) -> None:
+        """Email and password on the sign-in page."""
+        self.b.go("/signin")
+        self.b.fill("Email address", self.email)
+        self.b.fill("Password", self.password if password is None else password)
+        self.b.press("Sign in")
+
+    def enter_code(self, code: str, label: str = "Security code", button: str = "Verify") -> None:
+        """Type a code into the form on the page and send it."""
+        self.b.fill(label, code)
+        self.b.press(button)
+
+    def sign_out(self) -> None:
+        """The header's Sign out button."""
+        self.b.press("Sign out")
+
+    def open_security(self) -> None:
+        """Profile and Settings, then Password and Security."""
+        self.b.go("/profile")
+        self.b.follow("Password and Security")
+
+    def reauthenticate(self) -> None:
+        """Re-enter email and password on the confirmation page."""
+        self.b.fill("Email address", self.email)
+        self.b.fill("Password", self.password)
+        self.b.press("Continue")
+
+    def confirm(self, code: str) -> None:
+        """The QR page's confirmation form."""
+        self.enter_code(code, "Code from the app", "Confirm")
+
+    def key_shown(self) -> str:
+        """The key printed on the QR page, without its spaces."""
+        return str(self.b._one("id", "key").text).replace(" ", "")

@@ -73,10 +73,13 @@ class Handlers:
         if account is None:
             return self.site.login_redirect()
         uri = self.site.accounts.pending(account)
-        if uri is None:
-            flash(request, messages.NO_PENDING, "error")
-            return redirect("/settings/security")
         state = await self.site.two_step(account)
+        if uri is None or not state.pending:
+            if state.active:  # confirmed already: the back button
+                flash(request, "2-step verification is on.")
+            else:
+                flash(request, messages.NO_PENDING, "error")
+            return redirect("/settings/security")
         return self.render(request, "qr.html", status=status, error=error, key=key_text(uri),
                            account_name=account.email, changing=state.active)
 
