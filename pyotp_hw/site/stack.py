@@ -202,6 +202,12 @@ class Stack:
             self.stop()
             raise
 
+    def stop_service(self) -> None:
+        """Stop the service alone (the site stays up: its pages say the service is away)."""
+        for proc in self._procs:
+            if proc.name == "the service":
+                proc.stop()
+
     def stop(self) -> None:
         """Stop everything (safe to call twice)."""
         for proc in reversed(self._procs):
