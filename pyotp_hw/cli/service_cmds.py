@@ -15,10 +15,10 @@ import sys
 from typing import Any
 
 from ._common import EXIT_OK, CLIError, print_json
+from .verifier_cmds import _PASSPHRASE_ENV
 
 __all__ = ["register"]
 
-_PASSPHRASE_ENV = "PYOTP_HW_VERIFIER_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -27,11 +27,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "serve", help="run the verification service (HTTP JSON API); 'serve key' manages keys",
         description="Serve the verifier store at --db over HTTP (the service extra).")
     p.add_argument("--db", metavar="URL", help="store URL: sqlite:///path.db or postgresql://...")
-    keys = p.add_mutually_exclusive_group()
-    keys.add_argument("--key-file", metavar="FILE", help="file holding the 32-byte data key")
-    keys.add_argument("--key-env", metavar="VAR", help="environment variable holding the key")
-    keys.add_argument("--passphrase", action="store_true",
-                      help=f"derive the key from a passphrase (prompted, or ${_PASSPHRASE_ENV})")
+    _key_options(p, "")
     p.add_argument("--listen", default="127.0.0.1:8400", metavar="HOST:PORT",
                    help="address to listen on (default 127.0.0.1:8400)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -40,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="codes per coalesced batch at most (default 256)")
     p.add_argument("--linger", type=float, default=1.0, metavar="MS",
                    help="under load, wait at most MS milliseconds to fill a batch (default 1)")
+    p.add_argument("--batch-threads", type=int, default=2, metavar="N",
+                   help="threads running batches, off the event loop (default 2)")
     p.add_argument("--max-queue", type=int, default=4096, metavar="N",
                    help="codes waiting at most before 503 (default 4096)")
     p.add_argument("--deadline", type=float, default=5.0, metavar="S",
@@ -54,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="lock a credential after N consecutive failures (default 10)")
     p.add_argument("--smtp", metavar="HOST:PORT", help="send notices through this SMTP server")
     p.add_argument("--smtp-starttls", action="store_true", help="use STARTTLS")
+    p.add_argument("--smtp-cafile", metavar="FILE",
+                   help="CA certificates to trust for STARTTLS (default: the system's)")
     p.add_argument("--smtp-user", metavar="NAME", help="log in as NAME")
     p.add_argument("--smtp-password-env", metavar="VAR",
                    help="environment variable holding the SMTP password")
@@ -79,13 +79,28 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         if action != "list":
             a.add_argument("name", metavar="NAME")
         a.add_argument("--db", required=True, metavar="URL", help="store URL")
+        _key_options(a, " (given: checked to open the store)")
         a.add_argument("--json", action="store_true", help="print JSON")
         a.set_defaults(handler=_cmd_key, key_command=action)
+
+
+def _key_options(p: argparse.ArgumentParser, note: str) -> None:
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--key-file", metavar="FILE", help=f"file holding the data key{note}")
+    keys.add_argument("--key-env", metavar="VAR", help=f"variable holding the data key{note}")
+    keys.add_argument("--passphrase", action="store_true",
+                      help=f"derive the data key from a passphrase (prompted, or "
+                      f"${_PASSPHRASE_ENV}){note}")
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
     from ..service import apikeys
 
+    if args.key_file or args.key_env or args.passphrase:
+        # The operator named the data key: make sure it is this store's before changing keys.
+        from .verifier_cmds import _open
+
+        _open(args).close()
     if args.key_command == "create":
         key = apikeys.create_key(args.db, args.name)
         if args.json:
@@ -127,12 +142,14 @@ def _config(args: argparse.Namespace) -> Any:
     smtp = None
     if args.smtp:
         smtp = SmtpConfig.parse(args.smtp, starttls=args.smtp_starttls, username=args.smtp_user,
-                                password_env=args.smtp_password_env, sender=args.mail_from)
-    elif args.smtp_starttls or args.smtp_user or args.smtp_password_env:
+                                password_env=args.smtp_password_env, sender=args.mail_from,
+                                cafile=args.smtp_cafile)
+    elif args.smtp_starttls or args.smtp_user or args.smtp_password_env or args.smtp_cafile:
         raise CLIError("the SMTP options need --smtp HOST:PORT")
     return ServiceConfig(
         db=args.db, key_file=args.key_file, key_env=args.key_env, passphrase_env=passphrase_env,
         max_batch=args.max_batch, linger=args.linger / 1000.0, max_queue=args.max_queue,
+        batch_threads=args.batch_threads,
         deadline=args.deadline, max_body=args.max_body, client_rate=args.client_rate,
         resync_window=args.resync_window, lockout_after=args.lockout_after, smtp=smtp,
         site_name=args.site_name, notify=tuple(args.notify), retry_base=args.retry_base,

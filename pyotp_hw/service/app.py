@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import re
@@ -24,14 +23,18 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ..errors import MissingExtra
 from ..verifier import EnvKey, KeyFile, KeyProvider, PassphraseKey, Verifier
 from ..verifier.stores.service import ServiceTables
 from .apikeys import KeyRing
 from .batcher import Coalescer
 from .config import ServiceConfig
+from .fastpath import send_json
+from .fastpath import verify as fast_verify
 from .mailer import Mailer
 from .metrics import Metrics
 from .notices import Templates
+from .tasks import cancel
 
 __all__ = ["Service", "ServiceApp", "create_app", "app_from_environment"]
 
@@ -144,10 +147,7 @@ class Service:
 
     async def stop(self) -> None:
         """Stop the tasks and close the store."""
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        await cancel(self._refresher)
         if self.mailer is not None:
             await self.mailer.close()
         if self.coalescer is not None:
@@ -168,15 +168,6 @@ class Service:
             return (1.0 - tokens) / rate
         self._buckets[client] = (tokens - 1.0, now)
         return 0.0
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any],
-                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(data)).encode()), *(headers or [])]})
-    await send({"type": "http.response.body", "body": data})
 
 
 class ServiceApp:
@@ -216,21 +207,27 @@ class ServiceApp:
                     break
             client = None if svc.keys is None else svc.keys.check(auth)
             if client is None:
-                await _send_json(send, 401, {"error": "a valid API key is required"},
+                await send_json(send, 401, {"error": "a valid API key is required"},
                                  [(b"www-authenticate", b"Bearer")])
                 return
             wait = svc.allow(client)
             if wait:
-                await _send_json(send, 429, {"error": "rate limit exceeded"},
+                await send_json(send, 429, {"error": "rate limit exceeded"},
                                  [(b"retry-after", str(max(1, round(wait))).encode())])
                 return
             scope.setdefault("state", {})["client"] = client
+            if scope["path"] == "/v1/verify" and scope["method"] == "POST":
+                await fast_verify(svc, scope, receive, send)
+                return
         await self._inner(scope, receive, send)
 
 
 def create_app(config: ServiceConfig) -> ServiceApp:
     """The service's ASGI application for ``config`` (the store is opened at startup)."""
-    from starlette.applications import Starlette
+    try:
+        from starlette.applications import Starlette
+    except ImportError:
+        raise MissingExtra("the verification service", "service", "starlette") from None
 
     from .routes import exception_handlers, routes
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from ..verifier import Result
 from .metrics import Metrics
+from .tasks import cancel
 
 __all__ = ["Coalescer", "Overloaded", "DeadlineExceeded"]
 
@@ -60,6 +61,11 @@ class _Item:
 
 
 Outcome = Result | BaseException
+
+
+def _expire(future: asyncio.Future[Result]) -> None:
+    if not future.done():
+        future.set_exception(DeadlineExceeded())
 
 
 class Coalescer:
@@ -95,13 +101,8 @@ class Coalescer:
     async def close(self) -> None:
         """Stop dispatching; queued requests are refused, running batches finish."""
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         while self._queue:
             item = self._queue.popleft()
             if not item.future.done():
@@ -116,17 +117,18 @@ class Coalescer:
         if len(self._queue) >= self.max_queue:
             raise Overloaded(max(1, round(len(self._queue) / max(self.max_batch, 1) * 0.01)))
         loop = asyncio.get_running_loop()
-        item = _Item(user, code, time.monotonic() + timeout, loop.create_future())
+        future: asyncio.Future[Result] = loop.create_future()
+        item = _Item(user, code, time.monotonic() + timeout, future)
         self._queue.append(item)
         self._wake.set()
+        # At the deadline the future is answered with DeadlineExceeded: a queued item is then
+        # dropped unevaluated, a dispatched one's answer is discarded.
+        timer = loop.call_later(timeout, _expire, future)
         try:
-            return await asyncio.wait_for(asyncio.shield(item.future), timeout)
-        except asyncio.TimeoutError:
-            item.future.cancel()  # dropped if still queued
-            raise DeadlineExceeded() from None
-        except asyncio.CancelledError:
-            item.future.cancel()
-            raise
+            # A caller cancelled while waiting cancels the future too: dropped if still queued.
+            return await future
+        finally:
+            timer.cancel()
 
     async def _run(self) -> None:
         while True:
@@ -138,13 +140,15 @@ class Coalescer:
                     if (self._busy and self.linger > 0 and len(self._queue) < self.max_batch):
                         await asyncio.sleep(self.linger)
                     batch = self._take()
+                    if batch:
+                        self._dispatch(batch)
+                        continue
+                except Exception:  # never let one failure stop the dispatching
+                    log.exception("the coalescer could not dispatch a batch")
                 except BaseException:
                     self._slots.release()
                     raise
-                if not batch:
-                    self._slots.release()
-                    continue
-                self._dispatch(batch)
+                self._slots.release()
 
     def _take(self) -> list[_Item]:
         """Up to ``max_batch`` live items from the queue (expired ones answered, cancelled
@@ -163,12 +167,18 @@ class Coalescer:
         return batch
 
     def _dispatch(self, batch: list[_Item]) -> None:
+        pairs = [(i.user, i.code) for i in batch]
+        loop = asyncio.get_running_loop()
+        try:
+            fut = loop.run_in_executor(self._pool, self._evaluate, pairs)
+        except RuntimeError as exc:  # the pool is shut down: answer, do not wedge
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(Overloaded(1))
+            raise RuntimeError("the verification threads are gone") from exc
         self._busy += 1
         if self._metrics is not None:
             self._metrics.batch(len(batch))
-        pairs = [(i.user, i.code) for i in batch]
-        loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._pool, self._evaluate, pairs)
 
         def done(f: asyncio.Future[list[Outcome]]) -> None:
             self._busy -= 1

@@ -31,6 +31,14 @@ class SmtpConfig:
     password_env: str | None = None
     sender: str = "pyotp-hw@localhost"
     timeout: float = 10.0
+    cafile: str | None = None  # CA certificates to trust for STARTTLS (default: the system's)
+
+    def __post_init__(self) -> None:
+        if self.username is not None and not self.starttls:
+            raise InvalidArgument("SMTP login needs STARTTLS (--smtp-starttls): the password "
+                                  "must not travel in the clear")
+        if self.password_env is not None and self.username is None:
+            raise InvalidArgument("an SMTP password needs a user name (--smtp-user)")
 
     @classmethod
     def parse(cls, where: str, **kwargs: Any) -> SmtpConfig:

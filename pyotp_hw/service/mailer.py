@@ -20,6 +20,7 @@ from ..verifier.stores.service import Notice, ServiceTables
 from .config import SmtpConfig
 from .metrics import Metrics
 from .notices import Templates
+from .tasks import cancel
 
 __all__ = ["Mailer", "send"]
 
@@ -41,7 +42,7 @@ def send(smtp: SmtpConfig, templates: Templates, notices: list[Notice]) -> list[
     try:
         conn.ehlo()
         if smtp.starttls:
-            conn.starttls(context=ssl.create_default_context())
+            conn.starttls(context=ssl.create_default_context(cafile=smtp.cafile))
             conn.ehlo()
         if smtp.username is not None:
             conn.login(smtp.username, smtp.password() or "")
@@ -83,13 +84,8 @@ class Mailer:
 
     async def close(self) -> None:
         """Stop delivering (claimed notices not yet sent come back after their lease)."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

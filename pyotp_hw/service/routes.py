@@ -1,6 +1,7 @@
 """The service's endpoints (see the README's "Verification service" section for the API).
 
-Every handler reads its body under the size limit, checks it field by field
+``POST /v1/verify``, the hot path, is answered before routing (:mod:`.fastpath`). Every
+handler reads its body under the size limit, checks it field by field
 (:mod:`.validation`), and calls the verifier facade in a worker thread, never on the event loop.
 Codes, URIs and keys never reach a log line.
 """
@@ -88,13 +89,6 @@ class Handlers:
         return result
 
     # ------------------------------------------------------------------ verification
-
-    async def verify(self, request: Request) -> Response:
-        """``POST /v1/verify`` ``{"user", "code"}`` -> ``{"ok", "reason"}``."""
-        f = await self._json(request)
-        user, code = f.user(), f.code()
-        f.done()
-        return JSONResponse(_result(await self._verify_one(user, code)))
 
     async def verify_batch(self, request: Request) -> Response:
         """``POST /v1/verify/batch`` ``{"items": [...]}`` -> ``{"results": [...]}``."""
@@ -282,7 +276,6 @@ def routes(service: Service) -> list[Route]:
     """The routes of ``service``."""
     h = Handlers(service)
     return [
-        Route("/v1/verify", h.verify, methods=["POST"]),
         Route("/v1/verify/batch", h.verify_batch, methods=["POST"]),
         Route("/validate/check", h.validate_check, methods=["POST"]),
         Route("/v1/enrollments", h.enroll, methods=["POST"]),

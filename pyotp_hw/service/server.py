@@ -49,7 +49,8 @@ def serve(config: ServiceConfig, listen: str, workers: int = 1) -> None:
     except ImportError:
         raise MissingExtra("the verification service", "service", "uvicorn") from None
     common = {"host": host, "port": port, "access_log": False, "log_level": "warning",
-              "lifespan": "on", "timeout_graceful_shutdown": 10, "server_header": False}
+              "lifespan": "on", "timeout_graceful_shutdown": 10, "server_header": False,
+              "proxy_headers": False}
     if workers == 1:
         from .app import create_app
 

@@ -85,6 +85,10 @@ def test_story(store: Store, serve: Callable[..., Served]) -> None:
     assert kinds[-1] == ("alice", "disabled")
     last = c.events()[-2]["id"]
     assert [e["kind"] for e in c.events(after=last)] == ["disabled"]
+    # Nothing secret reached the service's output: no secret, URI, code or key.
+    log = s.output()
+    b32 = parse_qs(urlsplit(out["uri"]).query)["secret"][0]
+    assert b32 not in log and "otpauth" not in log and first not in log and "ohw_" not in log
 
 
 def test_validate_check_accepts_like_privacyidea(store: Store,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from email.message import Message
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,80 @@ def test_optional_notices_and_templates(sqlite_store: Store, serve: Callable[...
     assert wait_until(lambda: kinds(mailbox, "lou@example.com") == ["enabled", "locked"])
     locked = next(m for m in mailbox.received() if "locked" in m["Subject"])
     assert parts(locked)["plain"].startswith("Dear lou, locked at ")
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(ski, critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp / "smtp.pem", tmp / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_starttls_and_login(sqlite_store: Store, serve: Callable[..., Served],
+                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key_file = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key_file)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: object, session: object, envelope: object, mechanism: str,
+                      auth_data: object) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret-pw")
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port, tls_context=tls,
+                            require_starttls=True, authenticator=authenticator,
+                            auth_require_tls=True)
+    controller.start()
+    try:
+        monkeypatch.setenv("SMTP_PW", "s3cret-pw")
+        api = sqlite_store.new_key()
+        s = serve(sqlite_store, "--smtp", f"127.0.0.1:{box.port}", "--smtp-starttls",
+                  "--smtp-cafile", str(cert), "--smtp-user", "otp", "--smtp-password-env",
+                  "SMTP_PW", "--retry-base", "0.2")
+        enroll(s.client(api), "tess")
+        assert wait_until(lambda: kinds(box, "tess@example.com") == ["enabled"])
+        assert logins == [(b"otp", b"s3cret-pw")]
+        assert "s3cret-pw" not in s.output()
+    finally:
+        controller.stop()
+
+
+def test_login_without_starttls_is_refused(sqlite_store: Store) -> None:
+    from .conftest import cli
+
+    out = cli("serve", "--db", sqlite_store.url, "--key-file", str(sqlite_store.key_file),
+              "--smtp", "127.0.0.1:25", "--smtp-user", "otp")
+    assert out.returncode == 2 and "STARTTLS" in out.stderr
