@@ -63,6 +63,7 @@ class Browser:
     def go(self, path: str) -> None:
         """Open ``path`` of the site."""
         self.driver.get(self.base_url + path)
+        self._wait_loaded(time.monotonic() + 30)
 
     @property
     def path(self) -> str:
@@ -127,6 +128,7 @@ class Browser:
     def back(self) -> None:
         """The browser's back button."""
         self.driver.back()
+        self._wait_loaded(time.monotonic() + 30)
 
     def _wait_stale(self, element: Any, timeout: float = 30.0) -> None:
         from selenium.common.exceptions import StaleElementReferenceException
@@ -136,9 +138,17 @@ class Browser:
             try:
                 element.tag_name  # noqa: B018 - raises once the page was replaced
             except StaleElementReferenceException:
+                self._wait_loaded(end)
                 return
             time.sleep(0.05)
         raise StoryError(f"no new page after {timeout} s on {self.path}")
+
+
+    def _wait_loaded(self, end: float) -> None:
+        while self.driver.execute_script("return document.readyState") != "complete":
+            if time.monotonic() > end:
+                raise StoryError(f"the page {self.path} did not finish loading")
+            time.sleep(0.05)
 
 
 def _xpath_text(text: str) -> str:
