@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                    help="address to listen on (default 127.0.0.1:8500)")
     s.add_argument("--site-name", default="Example Site", metavar="NAME",
                    help="the name on the pages and in the authenticator (default Example Site)")
+    s.add_argument("--reauth-seconds", type=float, default=300.0, metavar="S",
+                   help="how long re-entering the password counts as recent (default 300)")
     s.add_argument("--cookie-secure", action="store_true",
                    help="send the session cookie over HTTPS only (behind a TLS proxy)")
     s.set_defaults(handler=_cmd_serve)
@@ -53,7 +55,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = SiteConfig(service=args.service, db=args.db,
                         secret_key_file=args.secret_key_file or f"{args.db}.cookie-key",
                         api_key_env=args.api_key_env, site_name=args.site_name,
-                        cookie_secure=args.cookie_secure)
+                        cookie_secure=args.cookie_secure, reauth_seconds=args.reauth_seconds)
     config.api_key()  # a missing key fails now, not at the first sign-in
     print(f"pyotp-hw: the site on http://{args.listen}, using the service at {args.service}",
           file=sys.stderr, flush=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["code_message", "normalise_code", "MALFORMED"]
+__all__ = ["code_message", "normalise_code", "MALFORMED", "NEEDS_PROOF"]
 
 MALFORMED = "A code is 6 digits, like 123456. Type the code your authenticator shows."
 WRONG = ("That code is not right. Check that you are reading the account for this site and "
@@ -22,6 +22,9 @@ LOCKED = ("2-step verification of this account is locked after too many wrong co
 EXPIRED = "This set-up has expired. Start again to get a new QR code."
 NO_PENDING = "There is no set-up in progress. Start again from Password and Security."
 UNAVAILABLE = "We could not check the code just now. Please try again in a moment."
+
+#: The service's reason when replacing an authenticator needs a fresh re-authentication.
+NEEDS_PROOF = "replacing the active credential needs its current code or re-authentication"
 
 _BY_REASON = {
     "malformed code": MALFORMED,

@@ -18,15 +18,14 @@ from starlette.routing import Route
 from ..errors import InvalidArgument
 from ..service import ServiceError
 from . import messages
-from .accounts import check_email, check_password
+from .accounts import Account, check_email, check_password
 from .core import Site
 from .twostep import start_setup
 from .web import CsrfError, flash, form, redirect, signed_in_at
 
 __all__ = ["routes", "exception_handlers"]
 
-#: Where a re-authentication may lead (a name, never a URL taken from the request).
-AFTER_REAUTH = {"setup", "disable", "edit", "qr"}
+BAD_SIGN_IN = "The email address or the password is not right."
 
 
 class Handlers:
@@ -35,6 +34,17 @@ class Handlers:
     def __init__(self, site: Site) -> None:
         self.site = site
         self.render = site.pages.render
+
+    async def _password(self, f: dict[str, str]) -> Account | None:
+        """The account whose email and password the form holds (argon2 work for any well-formed
+        address, known or not), else None."""
+        try:
+            email = check_email(f.get("email", ""))
+        except InvalidArgument:
+            return None
+        found: Account | None = await self.site.call_local(
+            self.site.accounts.authenticate, email, f.get("password", ""))
+        return found
 
     async def home(self, request: Request) -> Response:
         """``/``: the profile when signed in, else the sign-in page."""
@@ -67,17 +77,10 @@ class Handlers:
                 return redirect("/profile")
             return self.render(request, "signin.html", email="")
         f = await form(request)
-        email_text = f.get("email", "")
-        account = None
-        try:
-            email = check_email(email_text)
-            account = await self.site.call_local(self.site.accounts.authenticate, email,
-                                                 f.get("password", ""))
-        except InvalidArgument:
-            pass
+        account = await self._password(f)
         if account is None:
-            return self.render(request, "signin.html", status=400, email=email_text,
-                               error="The email address or the password is not right.")
+            return self.render(request, "signin.html", status=400, email=f.get("email", ""),
+                               error=BAD_SIGN_IN)
         state = await self.site.two_step(account)
         if not state.active:
             self.site.sign_in(request, account)
@@ -142,24 +145,16 @@ class Handlers:
         if request.method == "GET":
             return self.render(request, "reauth.html", email="")
         f = await form(request)
-        email_text = f.get("email", "")
-        ok = None
-        try:
-            email = check_email(email_text)
-            if email == account.email:
-                ok = await self.site.call_local(self.site.accounts.authenticate, email,
-                                                f.get("password", ""))
-            else:  # the same work as a wrong password
-                await self.site.call_local(self.site.accounts.authenticate, "", "")
-        except InvalidArgument:
-            pass
-        if ok is None or ok.id != account.id:
-            return self.render(request, "reauth.html", status=400, email=email_text,
-                               error="The email address or the password is not right.")
+        again = await self._password(f)
+        if again is None or again.id != account.id:  # another account's password: refused too
+            return self.render(request, "reauth.html", status=400, email=f.get("email", ""),
+                               error=BAD_SIGN_IN)
         request.session["reauth_at"] = time.time()
         after = request.session.pop("after_reauth", None)
         if after == "setup":
             return await start_setup(self.site, request, account)
+        # Where a re-authentication leads: a name kept in the session, never a URL from the
+        # request.
         return redirect({"disable": "/settings/security/two-step/disable",
                          "edit": "/settings/security/two-step",
                          "qr": "/settings/security/two-step/qr"}.get(str(after),

@@ -144,12 +144,14 @@ class Stack:
     """A store, the service, the site and an SMTP sink, under ``workdir``.
 
     ``db``: the verifier store's URL (default a SQLite file in ``workdir``); ``workers``: the
-    service's worker processes; ``env``: the environment of the processes (add a PC/SC rig's).
+    service's worker processes; ``env``: the environment of the processes (add a PC/SC rig's);
+    ``site_args``: more options for ``pyotp-hw site serve``.
     """
 
     def __init__(self, workdir: Path, *, db: str | None = None, workers: int = 1,
                  site_name: str = "Example Site", env: dict[str, str] | None = None,
-                 on_message: Callable[[EmailMessage], None] | None = None) -> None:
+                 on_message: Callable[[EmailMessage], None] | None = None,
+                 site_args: Sequence[str] = ()) -> None:
         self.workdir = workdir
         self.db = db or f"sqlite:///{workdir / 'verifier.db'}"
         self.workers = workers
@@ -159,6 +161,7 @@ class Stack:
         self.service_url = f"http://127.0.0.1:{free_port()}"
         self.site_url = f"http://127.0.0.1:{free_port()}"
         self.api_key = ""
+        self.site_args = list(site_args)
         self._procs: list[_Process] = []
         self._logs: list[tuple[str, Path]] = []
 
@@ -194,7 +197,7 @@ class Stack:
             site = _Process("the site", [
                 sys.executable, "-m", "pyotp_hw", "site", "serve", "--service", self.service_url,
                 "--db", str(self.workdir / "site.db"), "--listen", self.site_url[len("http://"):],
-                "--site-name", self.site_name], self.workdir / "site.log", env)
+                "--site-name", self.site_name, *self.site_args], self.workdir / "site.log", env)
             self._procs.append(site)
             self._logs.append((site.name, site.log))
             site.wait_http(f"{self.site_url}/signin")

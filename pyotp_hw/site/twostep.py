@@ -113,8 +113,7 @@ class Handlers:
             return await self.qr_page(request, messages.MALFORMED, 400)
         answer = await self.site.call("confirm", account.user, code,
                                       reauthenticated=self.site.reauthenticated(request))
-        if answer.reason == "replacing the active credential needs its current code or " \
-                            "re-authentication":
+        if answer.reason == messages.NEEDS_PROOF:
             return self._needs_reauth(request, "qr")
         if not answer.ok:
             return await self.qr_page(request, messages.code_message(answer.reason), 400)

@@ -179,3 +179,36 @@ def test_double_submit_of_confirm_and_an_unreachable_service(site: Stack) -> Non
     # Nobody got in without the second step.
     status, page = web.get("/profile")
     assert web.url.endswith("/signin")
+
+
+def test_a_stale_reauthentication_is_asked_again_and_the_change_is_kept(tmp_path: Path) -> None:
+    with Stack(tmp_path, site_args=["--reauth-seconds", "10"]) as site:
+        web = Web(site.site_url)
+        sign_up(web)
+        enable(web)
+        csrf = web.csrf("/settings/security/two-step")
+        time.sleep(11)
+        _, page = web.post("/settings/security/two-step/setup", {"csrf": csrf})
+        assert web.url.endswith("/reauth")  # the enabling's re-authentication has gone stale
+        _, page = web.post("/reauth", {"csrf": csrf, "email": EMAIL, "password": PASSWORD})
+        assert web.url.endswith("/two-step/qr") and "Change your authenticator" in page
+        new = pyotp.TOTP(key_of(page))
+        time.sleep(11)  # longer than the re-authentication counts
+        _, page = web.post("/settings/security/two-step/confirm",
+                           {"csrf": csrf, "code": new.now()})
+        assert web.url.endswith("/reauth") and "enter your email address and password" in page
+        _, page = web.post("/reauth", {"csrf": csrf, "email": EMAIL, "password": PASSWORD})
+        assert web.url.endswith("/two-step/qr") and key_of(page) == new.secret  # the same one
+        _, page = web.post("/settings/security/two-step/confirm",
+                           {"csrf": csrf, "code": new.at(time.time() + 30)})
+        assert "Your new authenticator is set up" in page
+        # Someone else's password does not re-authenticate this session.
+        other = Web(site.site_url)
+        c2 = other.csrf("/signup")
+        other.post("/signup", {"csrf": c2, "email": "eve@example.com",
+                               "password": "eve's long password", "password2":
+                               "eve's long password"})
+        web.post("/settings/security/two-step/setup", {"csrf": csrf})
+        status, page = web.post("/reauth", {"csrf": csrf, "email": "eve@example.com",
+                                            "password": "eve's long password"})
+        assert status == 400 and "not right" in page

@@ -67,10 +67,24 @@ def fresh_step_code(token: Token, name: str, used_step: int) -> str:
     return token.code(name, at=int(time.time()) + 30)
 
 
-def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Browser]) -> None:
-    b = browser()
-    alice = Person(b, EMAIL, PASSWORD)
+class Story:
+    """What the phases of the story share: the stack, the token, the windows, the secrets and
+    the last TOTP step each authenticator used."""
 
+    def __init__(self, stack: Stack, token: Token, browser: Callable[[], Browser]) -> None:
+        self.stack = stack
+        self.token = token
+        self.browser = browser
+        self.b = browser()
+        self.alice = Person(self.b, EMAIL, PASSWORD)
+        self.other = self.alice  # the second window, opened by change_authenticator
+        self.secret = ""
+        self.step = 0  # the last step the current authenticator used
+        self.code = ""  # the last code it gave
+
+
+def sign_up_and_in(s: Story) -> None:
+    b, alice = s.b, s.alice
     # Sign up, sign out, sign in: no code is asked while 2-step is off.
     b.go("/signup")
     see(b, "01-sign-up")
@@ -85,6 +99,9 @@ def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Brows
     alice.sign_in()
     assert b.path == "/profile"
 
+
+def set_up(s: Story) -> None:
+    b, alice, token, stack = s.b, s.alice, s.token, s.stack
     # Password and Security -> Set Up -> re-authenticate -> the QR page.
     alice.open_security()
     assert "Off" in b.text()
@@ -121,16 +138,21 @@ def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Brows
     b.go("/settings/security/two-step/qr")
     assert b.path == "/settings/security" and "2-step verification is on." in b.notes()
 
+    s.secret, s.step = secret, confirmed_step
+
     # The first notice.
     mail = stack.mailbox.wait(1)
     check_notice(mail[0], by_app=True)
 
+
+def sign_in_with_code(s: Story) -> None:
+    b, alice, token = s.b, s.alice, s.token
     # Sign out; signing in now asks for the code: the next one works, a replay is refused.
     alice.sign_out()
     alice.sign_in()
     assert b.path == "/signin/code"
     see(b, "09-code-prompt")
-    code = fresh_step_code(token, OLD, confirmed_step)
+    code = fresh_step_code(token, OLD, s.step)
     alice.enter_code(code)
     assert b.path == "/profile"
     signin_step = (int(time.time()) + 30) // 30
@@ -140,16 +162,21 @@ def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Brows
     assert b.path == "/signin/code"
     assert "That code was already used" in b.errors()[0]
     see(b, "10-code-replayed")
+    s.step = signin_step
 
+
+def change_authenticator(s: Story) -> None:
+    b, alice, token, stack = s.b, s.alice, s.token, s.stack
     # A second window signs in with the old token account while the change is pending.
-    old_code = fresh_step_code(token, OLD, signin_step)
-    other = Person(browser(), EMAIL, PASSWORD)
+    secret = s.secret
+    old_code = fresh_step_code(token, OLD, s.step)
+    other = s.other = Person(s.browser(), EMAIL, PASSWORD)
     other.sign_in()
     other.enter_code(old_code)
     assert other.b.path == "/profile"  # the old authenticator works until the new is confirmed
     old_step = (int(time.time()) + 30) // 30
-    new_code_now = fresh_step_code(token, OLD, old_step)
-    alice.enter_code(new_code_now)
+    alice_code = fresh_step_code(token, OLD, old_step)  # alice, still at the code prompt
+    alice.enter_code(alice_code)
     assert b.path == "/profile"
 
     # Change the authenticator to a second token account.
@@ -184,7 +211,11 @@ def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Brows
     newer = fresh_step_code(token, OLD, new_step)
     other.enter_code(newer)
     assert other.b.path == "/profile"
+    s.code = newer
 
+
+def disable(s: Story) -> None:
+    b, alice, stack, other, newer = s.b, s.alice, s.stack, s.other, s.code
     # Disable (in the second window, which has not re-authenticated): a replayed code is
     # refused; re-entering the password turns it off.
     o = other.b
@@ -212,3 +243,9 @@ def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Brows
     alice.sign_out()
     alice.sign_in()
     assert b.path == "/profile"
+
+
+def test_the_whole_story(stack: Stack, token: Token, browser: Callable[[], Browser]) -> None:
+    story = Story(stack, token, browser)
+    for phase in (sign_up_and_in, set_up, sign_in_with_code, change_authenticator, disable):
+        phase(story)
