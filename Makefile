@@ -44,9 +44,11 @@ sanitize: venv
 bench-guard: venv
 	$(PY) -m pytest -q -p no:cacheprovider bench/test_throughput_guard.py bench/test_bench_cli.py
 
-# The core suite once per instruction set this CPU runs, each forced with PYOTP_HW_KERNEL.
+# The core suite once per instruction set this CPU runs, each forced with PYOTP_HW_KERNEL;
+# scripts/kernel_matrix.py says on stderr which it skips and which CPU feature is missing.
 kernels: venv
-	for isa in $$($(PY) -c "from pyotp_hw import bulk; print(' '.join(sorted({n.split('-',1)[1] for n in bulk.implementations()})))"); do \
+	isas=$$($(PY) scripts/kernel_matrix.py) || exit 1; \
+	for isa in $$isas; do \
 	  echo "== PYOTP_HW_KERNEL=$$isa"; \
 	  PYOTP_HW_KERNEL=$$isa $(PY) -m pytest -q -p no:cacheprovider --benchmark-disable tests/test_vectors.py tests/test_properties.py tests/test_bulk.py tests/test_scalar_api.py || exit 1; \
 	done

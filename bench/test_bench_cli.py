@@ -46,6 +46,23 @@ def test_quick_json_for_one_digest() -> None:
         assert len({r["units"] for r in rows if r["group"] == g}) == 1
     # The progress bar went to stderr and ended.
     assert "done" in proc.stderr and "[" in proc.stderr
+    # Both issue floors are reported against the portable rows' ratios, met or not.
+    floors = {f["group"]: f for f in data["floors"]}
+    assert {f["minimum"] for f in floors.values()} == {40.0, 3.0}
+    for group, f in floors.items():
+        assert f["measured"] == by_name[(group, "pyotp-hw sha1-portable")]["ratio_to_pyotp"]
+        assert f["met"] is (f["measured"] >= f["minimum"])
+
+
+def test_table_reports_the_issue_floors() -> None:
+    proc = _cli("bench", "--quick", "--digest", "sha1")
+    assert proc.returncode == 0, proc.stderr
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("issue floor: ")]
+    assert len(lines) == 2, proc.stdout
+    assert lines[0].startswith("issue floor: portable bulk HOTP-SHA1 >= 40x pyotp HOTP.at: "
+                               "measured ")
+    assert lines[1].startswith("issue floor: portable TOTP.now() >= 3x pyotp TOTP.now: measured ")
+    assert all(x.endswith((", met", ", NOT met")) for x in lines)
 
 
 def test_table_and_plot(tmp_path: Path) -> None:
@@ -70,3 +87,67 @@ def test_without_pyotp_names_the_bench_extra() -> None:
     proc = _cli("bench", "--quick", prelude="import sys; sys.modules['pyotp'] = None")
     assert proc.returncode == 2
     assert "pyotp-hw[bench]" in proc.stderr
+
+
+def test_plot_to_a_missing_folder_fails_before_running(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot extra")
+    target = tmp_path / "no" / "such" / "bench.png"
+    proc = _cli("bench", "--quick", "--plot", str(target))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyotp-hw: error: cannot write"), proc.stderr
+    assert "does not exist" in lines[0] and "Traceback" not in proc.stderr
+    assert proc.stdout == "" and "[" not in proc.stderr  # no progress: nothing ran
+
+
+def test_plot_onto_a_folder_fails_before_running(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot extra")
+    proc = _cli("bench", "--quick", "--plot", str(tmp_path))
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_progress_bar_fits_the_terminal(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    from pyotp_hw import bench
+    from pyotp_hw.cli import bench_cmd
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    stream = os.fdopen(slave, "w", encoding="utf-8")
+    monkeypatch.setattr(sys, "stderr", stream)
+    cases = bench.cases(quick=True, digests=("sha1",))
+    progress = bench_cmd._Progress()
+    assert progress.tty
+    for i, case in enumerate(cases):
+        progress(i, len(cases), case)
+    progress(len(cases), len(cases), cases[-1])
+    stream.flush()
+    stream.close()
+    chunks = []
+    while select.select([master], [], [], 5)[0]:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and everything was read
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    text = b"".join(chunks).decode()
+    steps = [s for s in text.replace("\r\n", "\n").split("\r\x1b[K") if s]
+    assert len(steps) == len(cases) + 1
+    # Every step rewrites one line that fits: shorter than the width, no newline but the last.
+    longest = max(len(s.rstrip("\n")) for s in steps)
+    assert longest < columns, (longest, steps)
+    assert longest > columns - 10  # cut to the width, not to some fixed shorter length
+    assert all("\n" not in s for s in steps[:-1]) and steps[-1].endswith("\n")
+    assert f"{len(cases)}/{len(cases)}" in steps[-1] and "done" in steps[-1]

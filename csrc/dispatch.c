@@ -92,6 +92,14 @@ int otp_kernel_supported(const otp_kernel *k)
     return (otp_cpu_features() & k->cpu_needs) == k->cpu_needs;
 }
 
+unsigned otp_kernel_missing(const otp_kernel *k)
+{
+    if (k == NULL) return 0;
+    return k->cpu_needs & ~otp_cpu_features();
+}
+
+int otp_kernel_priority(const otp_kernel *k) { return k ? k->priority : 0; }
+
 const otp_kernel *otp_kernel_best(int digest)
 {
     const otp_kernel *best = NULL;

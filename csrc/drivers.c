@@ -39,7 +39,7 @@ size_t otp_find_negative(const int64_t *values, size_t n)
 
 static int valid_digits(unsigned digits)
 {
-    return digits == OTP_RAW_DIGITS || (digits >= 6 && digits <= 10);
+    return digits == OTP_RAW_DIGITS || (digits >= OTP_MIN_DIGITS && digits <= OTP_MAX_DIGITS);
 }
 
 

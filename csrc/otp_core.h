@@ -36,6 +36,9 @@
 
 /* Largest past or future window, and largest HOTP look-ahead, accepted by the verifiers. */
 #define OTP_MAX_WINDOW 1000
+/* Decimal code lengths the truncation produces. */
+#define OTP_MIN_DIGITS 6
+#define OTP_MAX_DIGITS 10
 /* digits == OTP_RAW_DIGITS returns the 31-bit truncated value itself (Steam and other encodings). */
 #define OTP_RAW_DIGITS 0
 
@@ -56,6 +59,16 @@ unsigned otp_kernel_lanes(const otp_kernel *k);
 int otp_kernel_has_shared(const otp_kernel *k);
 /* 1 when this CPU (and OS) can run the kernel. */
 int otp_kernel_supported(const otp_kernel *k);
+/* CPU features a kernel may need (bit flags). OTP_CPU_AVX2 includes the OS saving YMM state;
+ * OTP_CPU_AVX512 is AVX-512 F + DQ + BW + VL with the OS saving ZMM state. */
+#define OTP_CPU_SSE41 1
+#define OTP_CPU_SHANI 2
+#define OTP_CPU_AVX2 4
+#define OTP_CPU_AVX512 8
+/* The OTP_CPU_* features kernel k needs that this CPU (or OS) lacks: 0 when k runs here. */
+unsigned otp_kernel_missing(const otp_kernel *k);
+/* The kernel's rank among those of its digest: higher is preferred where supported. */
+int otp_kernel_priority(const otp_kernel *k);
 /* The best supported kernel for a digest, or NULL for an unknown digest. */
 const otp_kernel *otp_kernel_best(int digest);
 

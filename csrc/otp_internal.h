@@ -55,11 +55,7 @@ typedef void (*otp_match_shared_fn)(const otp_keytable *kt, const uint32_t *rows
 typedef void (*otp_keysched_fn)(otp_keytable *kt, size_t first, const uint8_t *blocks,
                                 size_t count);
 
-/* CPU features a kernel may need (bit flags). */
-#define OTP_CPU_SSE41 (1u << 0)
-#define OTP_CPU_SHANI (1u << 1)
-#define OTP_CPU_AVX2 (1u << 2)
-#define OTP_CPU_AVX512 (1u << 3) /* F + DQ + BW + VL and OS-enabled ZMM state */
+/* CPU feature flags (OTP_CPU_*): in otp_core.h, where Python reads them too. */
 
 struct otp_kernel {
     const char *name;

@@ -12,6 +12,7 @@ server-side verification through :mod:`pyotp_hw.verifier`.
 
 from __future__ import annotations
 
+from .codecheck import CodeCheck, Problem, Reason
 from .errors import (
     InvalidArgument,
     InvalidCode,
@@ -31,6 +32,9 @@ __all__ = [
     "HOTP",
     "TOTP",
     "Steam",
+    "CodeCheck",
+    "Reason",
+    "Problem",
     "parse_uri",
     "random_base32",
     "random_secret",

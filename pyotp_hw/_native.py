@@ -20,8 +20,11 @@ from ._time import floor_seconds
 from .errors import InvalidArgument, InvalidSecret, InvalidType, NativeError
 
 __all__ = [
+    "CPU_FEATURES",
     "DIGEST_IDS",
     "MAX_WINDOW",
+    "MIN_DIGITS",
+    "MAX_DIGITS",
     "Kernel",
     "Arg",
     "NativeKeyTable",
@@ -50,6 +53,8 @@ DIGEST_IDS: dict[str, int] = {
 }
 _DIGEST_NAMES = {v: k for k, v in DIGEST_IDS.items()}
 MAX_WINDOW: int = lib.OTP_MAX_WINDOW
+MIN_DIGITS: int = lib.OTP_MIN_DIGITS
+MAX_DIGITS: int = lib.OTP_MAX_DIGITS
 _U64_MAX = (1 << 64) - 1
 _LITTLE = sys.byteorder == "little"
 
@@ -60,9 +65,11 @@ def digest_id(digest: Any) -> int:
     if not isinstance(digest, str):
         name = getattr(digest, "name", None)
         if name is None and callable(digest):
+            # A callable that is no hash constructor: it wants arguments, or what it returns has
+            # no name. Anything else it raises is its own failure and propagates as it is.
             try:
                 name = digest().name
-            except Exception as exc:  # a callable that is no hash constructor
+            except (TypeError, AttributeError) as exc:
                 raise InvalidType("digest must be 'sha1', 'sha256' or 'sha512'") from exc
     if not isinstance(name, str):
         raise InvalidType(
@@ -109,15 +116,30 @@ def _err_slot() -> Any:
 # ---------------------------------------------------------------- kernels
 
 
+# The CPU features a kernel may need, as people name them (the C core's OTP_CPU_* bits).
+CPU_FEATURES: dict[int, str] = {
+    int(lib.OTP_CPU_SSE41): "SSE4.1",
+    int(lib.OTP_CPU_SHANI): "SHA-NI",
+    int(lib.OTP_CPU_AVX2): "AVX2",
+    int(lib.OTP_CPU_AVX512): "AVX-512 F/DQ/BW/VL",
+}
+
+
 @dataclass(frozen=True)
 class Kernel:
-    """A compiled hash kernel: its name, digest, SIMD lanes and whether this CPU runs it."""
+    """A compiled hash kernel: its name, digest, SIMD lanes and whether this CPU runs it.
+
+    ``missing`` names the CPU features it needs that this CPU (or its OS) lacks, empty exactly
+    when ``supported``; ``priority`` ranks it among its digest's kernels (higher is preferred).
+    """
 
     name: str
     digest: str
     lanes: int
     supported: bool
     ptr: Any = None
+    missing: tuple[str, ...] = ()
+    priority: int = 0
 
 
 def all_kernels() -> list[Kernel]:
@@ -125,6 +147,7 @@ def all_kernels() -> list[Kernel]:
     result = []
     for i in range(lib.otp_kernel_count()):
         k = lib.otp_kernel_at(i)
+        lacking = int(lib.otp_kernel_missing(k))
         result.append(
             Kernel(
                 name=ffi.string(lib.otp_kernel_name(k)).decode("ascii"),
@@ -132,6 +155,8 @@ def all_kernels() -> list[Kernel]:
                 lanes=int(lib.otp_kernel_lanes(k)),
                 supported=bool(lib.otp_kernel_supported(k)),
                 ptr=k,
+                missing=tuple(n for bit, n in CPU_FEATURES.items() if lacking & bit),
+                priority=int(lib.otp_kernel_priority(k)),
             )
         )
     return result

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import _native, bulk
+from ._bench_floors import FLOORS, Floor, FloorCheck, check_floors
+from ._secret_files import check_output
 from .errors import InvalidArgument, MissingExtra
 from .otp import TOTP
 
@@ -38,6 +40,11 @@ __all__ = [
     "format_markdown",
     "machine",
     "DIGESTS",
+    "FLOORS",
+    "Floor",
+    "FloorCheck",
+    "check_floors",
+    "check_plot_path",
 ]
 
 DIGESTS = ("sha1", "sha256", "sha512")
@@ -473,14 +480,20 @@ def run(
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     model = platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
             for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
+                if not line.strip():
+                    break  # the first CPU's block is enough
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    model = fields.get("model name", model)
+    if "cpu family" in fields and "model" in fields:
+        # "AMD EPYC" alone does not tell Zen 3 (family 25) from Zen 5 (family 26).
+        model += f" (family {fields['cpu family']}, model {fields['model']})"
     return {
         "cpu": model,
         "cpus": bulk._cpus(),
@@ -528,7 +541,8 @@ def format_markdown(results: Sequence[Result]) -> str:
 
 def to_json(results: Sequence[Result]) -> dict[str, Any]:
     """Results and machine description as JSON-ready data."""
-    return {"machine": machine(), "results": [asdict(r) for r in results]}
+    return {"machine": machine(), "results": [asdict(r) for r in results],
+            "floors": [c.to_json() for c in check_floors(results)]}
 
 
 def plotting() -> Any:
@@ -541,6 +555,14 @@ def plotting() -> Any:
     except ImportError as exc:
         raise MissingExtra("plotting the benchmark", "plot", "matplotlib") from exc
     return plt
+
+
+def check_plot_path(path: str) -> None:
+    """Raise OutputFileError (one line) unless a chart can be written at ``path``.
+
+    Called before the run, so that a mistyped folder costs seconds, not the whole benchmark.
+    """
+    check_output(path, replace=True)
 
 
 def plot(results: Sequence[Result], path: str) -> None:

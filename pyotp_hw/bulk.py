@@ -142,13 +142,20 @@ def _decode_all(secrets: Iterable[Any]) -> list[bytes]:
 
 
 def implementations() -> list[str]:
-    """Names of the kernels this CPU can run, best first within each digest."""
-    supported = [k for k in nat.all_kernels() if k.supported]
-    selected = {nat.kernel_for(d).name for d in nat.DIGEST_IDS.values()}
-    # Selected (best or forced) kernels first, then the rest in table order.
-    return [k.name for k in supported if k.name in selected] + [
-        k.name for k in supported if k.name not in selected
-    ]
+    """Names of the kernels this CPU can run: sha1's, then sha256's, then sha512's.
+
+    Within a digest the selected kernel comes first (the best this CPU runs, or the one
+    ``PYOTP_HW_KERNEL`` names), then the others from the most to the least preferred, the
+    portable one last: on AMD Zen 5, ``sha1-avx512, sha1-shani, sha1-avx2, sha1-portable, ...``.
+    """
+    kernels = [k for k in nat.all_kernels() if k.supported]
+    names = []
+    for digest, ident in nat.DIGEST_IDS.items():
+        selected = nat.kernel_for(ident).name
+        mine = sorted((k for k in kernels if k.digest == digest),
+                      key=lambda k: (k.name != selected, -k.priority))
+        names += [k.name for k in mine]
+    return names
 
 
 def kernel_name(digest: Any = "sha1") -> str:
@@ -278,8 +285,9 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
 def _digits(digits: Any) -> int:
     if isinstance(digits, bool) or not isinstance(digits, int):
         raise InvalidType("digits must be an int")
-    if not 6 <= digits <= 10:
-        raise InvalidArgument(f"digits must be between 6 and 10, got {digits}")
+    if not nat.MIN_DIGITS <= digits <= nat.MAX_DIGITS:
+        raise InvalidArgument(
+            f"digits must be between {nat.MIN_DIGITS} and {nat.MAX_DIGITS}, got {digits}")
     return digits
 
 

@@ -13,41 +13,50 @@ from typing import Any
 
 from . import _native as nat
 from . import uri as _uri
+from .codecheck import STEAM_ALPHABET, CodeCheck, parse_digits_code, parse_steam_code
 from .errors import InvalidArgument, InvalidCode, InvalidType
 from .keys import decode_secret, encode_base32
 
-__all__ = ["OTP", "HOTP", "TOTP", "Steam", "check_code", "from_uri", "uri_fields"]
+__all__ = ["OTP", "HOTP", "TOTP", "Steam", "CodeCheck", "check_code", "from_uri", "uri_fields",
+           "MAX_WINDOW", "MIN_DIGITS", "MAX_DIGITS", "STEAM_ALPHABET"]
 
 _U64_MAX = (1 << 64) - 1
-_ASCII_DIGITS = frozenset("0123456789")
-STEAM_ALPHABET = "23456789BCDFGHJKMNPQRTVWXY"
+# RFC 4226's dynamic truncation keeps 31 bits: a 10-digit code above this can never match.
+_TRUNCATION_MAX = (1 << 31) - 1
+MAX_WINDOW: int = nat.MAX_WINDOW
+"""The widest TOTP window (steps each side) and HOTP look-ahead one check accepts."""
+MIN_DIGITS: int = nat.MIN_DIGITS
+"""The shortest code HOTP and TOTP make."""
+MAX_DIGITS: int = nat.MAX_DIGITS
+"""The longest code HOTP and TOTP make."""
 
 
 def check_code(code: Any, digits: int) -> int:
-    """Return a canonical code as an int, or raise :class:`InvalidCode`.
+    """Return a canonical code as an int, or raise :class:`InvalidCode` saying what is wrong.
 
-    A str must be exactly ``digits`` ASCII digits: no spaces, signs, underscores or other
-    scripts' digits. An int (pyotp accepts them) must lie in ``[0, 10**digits)``. The offending
-    code is never echoed.
+    The strict form of :func:`pyotp_hw.codecheck.parse_digits_code`: a str must be exactly
+    ``digits`` ASCII digits, an int must lie in ``[0, 10**digits)``; ``None`` is
+    :class:`InvalidCode` too, other types :class:`InvalidType`. The code is never echoed.
     """
-    if isinstance(code, str):
-        if len(code) != digits:
-            raise InvalidCode(f"code must be exactly {digits} digits, got {len(code)} characters")
-        if not _ASCII_DIGITS.issuperset(code):
-            raise InvalidCode(f"code must contain only the ASCII digits 0-9 ({digits} of them)")
-        return int(code)
-    if isinstance(code, int) and not isinstance(code, bool):
-        if not 0 <= code < 10**digits:
-            raise InvalidCode(f"code must be between 0 and {10**digits - 1}")
-        return code
-    raise InvalidType(f"code must be a str of {digits} digits, not {type(code).__name__}")
+    parsed = parse_digits_code(code, digits)
+    if isinstance(parsed, CodeCheck):
+        raise InvalidCode(parsed.message)
+    return parsed
+
+
+def _shown(value: int) -> str:
+    """An int for a message: itself when short, else its size (str() refuses 4300+ digits)."""
+    bits = value.bit_length()
+    return str(value) if bits <= 256 else f"a {'negative ' if value < 0 else ''}{bits}-bit number"
 
 
 def _check_digits(digits: Any) -> int:
     if isinstance(digits, bool) or not isinstance(digits, int):
         raise InvalidType("digits must be an int")
-    if not 6 <= digits <= 10:
-        raise InvalidArgument(f"digits must be between 6 and 10, got {digits}")
+    if not MIN_DIGITS <= digits <= MAX_DIGITS:
+        raise InvalidArgument(
+            f"digits must be between {MIN_DIGITS} and {MAX_DIGITS}, got {_shown(digits)}"
+        )
     return digits
 
 
@@ -56,15 +65,21 @@ def _check_counter(value: Any, name: str) -> int:
         raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
     v = int(value)
     if not 0 <= v <= _U64_MAX:
-        raise InvalidArgument(f"{name} must be between 0 and 2**64-1, got {v}")
+        raise InvalidArgument(f"{name} must be between 0 and 2**64-1, got {_shown(v)}")
     return v
+
+
+def _check_name(value: Any, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidType(f"{name} must be a str or None, not {type(value).__name__}")
+    return value
 
 
 def _check_window(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidType(f"{name} must be an int")
     if not 0 <= value <= nat.MAX_WINDOW:
-        raise InvalidArgument(f"{name} must be between 0 and {nat.MAX_WINDOW}, got {value}")
+        raise InvalidArgument(f"{name} must be between 0 and {nat.MAX_WINDOW}, got {_shown(value)}")
     return value
 
 
@@ -86,8 +101,8 @@ class OTP:
         self._digest_id = nat.digest_id(digest)
         self.digits = _check_digits(digits)
         self.secret = encode_base32(key)
-        self.name = name
-        self.issuer = issuer
+        self.name = _check_name(name, "name")
+        self.issuer = _check_name(issuer, "issuer")
         self._table = nat.NativeKeyTable(self._digest_id, [key])
         self._kernel = nat.kernel_for(self._digest_id).ptr
 
@@ -145,15 +160,46 @@ class HOTP(OTP):
     def verify(self, code: Any, counter: int, *, look_ahead: int = 0) -> bool:
         """True when ``code`` matches a counter in ``[counter, counter + look_ahead]``.
 
-        The comparison is constant-time and every counter of the look-ahead is computed.
+        ``counter`` counts from ``initial_count``. A malformed str or int code is simply not
+        valid (False), as are ``None`` and a well-formed code that matches nothing; ask
+        :meth:`check` for the reason. The comparison is constant-time and every counter of the
+        look-ahead is computed.
         """
-        value = check_code(code, self.digits)
-        counter = _check_counter(self.initial_count + _check_counter(counter, "counter"), "counter")
-        look_ahead = _check_window(look_ahead, "look_ahead")
-        return self.find(value, counter, look_ahead) is not None
+        return self.check(code, counter, look_ahead=look_ahead).ok
+
+    def check(self, code: Any, counter: int, *, look_ahead: int = 0) -> CodeCheck:
+        """Check ``code`` against the counters ``[counter, counter + look_ahead]``.
+
+        The answer's ``step`` is the absolute counter matched (``initial_count`` included).
+        Never raises for a str or int ``code`` (nor ``None``): see :mod:`pyotp_hw.codecheck`.
+        ``counter`` and ``look_ahead`` are the program's, not the user's: bad ones raise.
+        Counters stop at 2**64-1; the look-ahead does not wrap around to 0.
+        """
+        start = _check_counter(self.initial_count + _check_counter(counter, "counter"), "counter")
+        ahead = _check_window(look_ahead, "look_ahead")
+        parsed = parse_digits_code(code, self.digits)
+        if isinstance(parsed, CodeCheck):
+            return parsed
+        found = self._find(parsed, start, ahead) if parsed <= _TRUNCATION_MAX else None
+        return CodeCheck.wrong() if found is None else CodeCheck.matched(found)
 
     def find(self, code: int, counter: int, look_ahead: int) -> int | None:
-        """The lowest counter in the look-ahead whose code equals ``code``, or None."""
+        """The lowest counter in ``[counter, counter + look_ahead]`` whose code is ``code``.
+
+        ``code`` is the int value of a code (``0 <= code < 10**digits``), ``counter`` the
+        absolute counter (``initial_count`` is not added) and ``look_ahead`` at most
+        :data:`MAX_WINDOW`; out-of-range values raise :class:`InvalidArgument` and
+        :class:`InvalidCode`, other types :class:`InvalidType`. None when nothing matches.
+        """
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise InvalidType(f"code must be an int, not {type(code).__name__}")
+        if not 0 <= code < 10**self.digits:
+            raise InvalidCode(f"code must be between 0 and {10**self.digits - 1}")
+        start = _check_counter(counter, "counter")
+        ahead = _check_window(look_ahead, "look_ahead")
+        return self._find(code, start, ahead) if code <= _TRUNCATION_MAX else None
+
+    def _find(self, code: int, counter: int, look_ahead: int) -> int | None:
         codes = nat.ffi.new("uint32_t[1]", [code])
         ctr = nat.ffi.new("uint64_t[1]", [counter])
         out = nat.ffi.new("uint64_t[1]")
@@ -193,13 +239,17 @@ class TOTP(OTP):
         name: str | None = None,
         issuer: str | None = None,
     ) -> None:
-        super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         if isinstance(interval, bool) or not isinstance(interval, int):
             raise InvalidType("interval must be an int number of seconds")
         if not 1 <= interval < 1 << 63:
-            raise InvalidArgument(f"interval must be at least 1 second, got {interval}")
+            raise InvalidArgument(
+                f"interval must be between 1 and 2**63-1 seconds, got {_shown(interval)}"
+                if interval > 0 else f"interval must be at least 1 second, got {_shown(interval)}"
+            )
+        start = nat.time_to_int(t0, "t0")
+        super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self.interval = interval
-        self.t0 = nat.time_to_int(t0, "t0")
+        self.t0 = start
 
     def timecode(self, for_time: Any) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
@@ -223,19 +273,35 @@ class TOTP(OTP):
         return self._format(self._raw((t - self.t0) // self.interval, self._code_digits()))
 
     def verify(self, code: Any, for_time: Any = None, valid_window: int = 0) -> bool:
-        """True when ``code`` matches a step within ``valid_window`` steps of ``for_time``."""
-        return self.verify_and_get_timecode(code, for_time, valid_window) is not None
+        """True when ``code`` matches a step within ``valid_window`` steps of ``for_time``.
+
+        A malformed str or int code is simply not valid (False), as are ``None`` and a
+        well-formed code that matches nothing; ask :meth:`check` for the reason.
+        """
+        return self.check(code, for_time, valid_window).ok
 
     def verify_and_get_timecode(
         self, code: Any, for_time: Any = None, valid_window: int = 0
     ) -> int | None:
-        """The matching time step (the lowest in the window), or None."""
-        value = check_code(code, self.digits)
+        """The matching time step (the lowest in the window), or None (see :meth:`verify`)."""
+        return self.check(code, for_time, valid_window).step
+
+    def check(self, code: Any, for_time: Any = None, valid_window: int = 0) -> CodeCheck:
+        """Check ``code`` against the steps within ``valid_window`` of ``for_time`` (default now).
+
+        The answer's ``step`` is the time step matched, the lowest when several do. Never
+        raises for a str or int ``code`` (nor ``None``): see :mod:`pyotp_hw.codecheck`.
+        ``for_time`` and ``valid_window`` are the program's, not the user's: bad ones raise.
+        Every step of the window is computed and compared in constant time.
+        """
         window = _check_window(valid_window, "valid_window")
-        t = nat.time_to_int(time.time() if for_time is None else for_time)
-        if t < self.t0:
-            raise InvalidArgument(f"for_time is before t0 ({self.t0})")
-        codes = nat.ffi.new("uint32_t[1]", [value])
+        t = self._check_time(for_time)
+        parsed = parse_digits_code(code, self.digits)
+        if isinstance(parsed, CodeCheck):
+            return parsed
+        if parsed > _TRUNCATION_MAX:
+            return CodeCheck.wrong()
+        codes = nat.ffi.new("uint32_t[1]", [parsed])
         times = nat.ffi.new("int64_t[1]", [t])
         out = nat.ffi.new("int64_t[1]")
         status = nat.lib.otp_verify_totp(
@@ -244,7 +310,13 @@ class TOTP(OTP):
             nat.ffi.NULL,
         )
         nat.check_status(status)
-        return int(out[0]) if out[0] >= 0 else None
+        return CodeCheck.matched(int(out[0])) if out[0] >= 0 else CodeCheck.wrong()
+
+    def _check_time(self, for_time: Any) -> int:
+        t = nat.time_to_int(time.time() if for_time is None else for_time)
+        if t < self.t0:
+            raise InvalidArgument(f"for_time is before t0 ({self.t0})")
+        return t
 
     def _code_digits(self) -> int:
         return self.digits
@@ -280,24 +352,24 @@ class Steam(TOTP):
             chars.append(STEAM_ALPHABET[index])
         return "".join(chars)
 
-    def verify_and_get_timecode(
-        self, code: Any, for_time: Any = None, valid_window: int = 0
-    ) -> int | None:
-        """The matching time step for a 5-character Steam code, or None."""
-        if not isinstance(code, str):
-            raise InvalidType(f"a Steam code is a str of 5 characters, not {type(code).__name__}")
-        if len(code) != 5 or not set(code) <= set(STEAM_ALPHABET):
-            raise InvalidCode("a Steam code is exactly 5 characters of Steam's alphabet")
+    def check(self, code: Any, for_time: Any = None, valid_window: int = 0) -> CodeCheck:
+        """Check a 5-character Steam ``code``, as :meth:`TOTP.check` does a numeric one.
+
+        A str outside Steam's alphabet, a number or ``None`` is malformed, never an error.
+        """
         window = _check_window(valid_window, "valid_window")
         step = self.timecode(time.time() if for_time is None else for_time)
+        parsed = parse_steam_code(code)
+        if isinstance(parsed, CodeCheck):
+            return parsed
         matched = None
         # Every candidate is computed and compared in constant time; the lowest match is kept.
         for candidate in range(step + window, step - window - 1, -1):
             if 0 <= candidate <= _U64_MAX:
                 expected = self._format(self._raw(candidate, self._code_digits()))
-                if hmac.compare_digest(expected, code):
+                if hmac.compare_digest(expected, parsed):
                     matched = candidate
-        return matched
+        return CodeCheck.wrong() if matched is None else CodeCheck.matched(matched)
 
 
 def from_uri(entry: _uri.OtpAuthURI | str) -> HOTP | TOTP | Steam:

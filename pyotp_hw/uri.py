@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, unquote_to_bytes
 
+from . import _native
 from .errors import InvalidArgument, InvalidSecret, InvalidURI
 from .keys import decode_base32, encode_base32
 
@@ -39,7 +40,7 @@ DIGESTS = ("sha1", "sha256", "sha512")
 Kind = Literal["totp", "hotp"]
 
 _STEAM_DIGITS = 5
-_MIN_DIGITS, _MAX_DIGITS = 6, 10
+_MIN_DIGITS, _MAX_DIGITS = _native.MIN_DIGITS, _native.MAX_DIGITS
 _MAX_PERIOD = 10 * 365 * 24 * 3600
 _MAX_COUNTER = 2**64 - 1
 # Parameters with a meaning of their own; everything else is kept verbatim in ``extra``.

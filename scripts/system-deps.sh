@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the demo need (Debian/Ubuntu), only when missing.
+#
+# It never stops, starts or restarts a service: the tests run private instances of PostgreSQL
+# and pcscd, and a PostgreSQL cluster or pcscd the user already runs is theirs. While apt-get
+# runs, a policy-rc.d that denies every action (exit 101) keeps the packages' maintainer scripts
+# from starting or restarting services (invoke-rc.d and deb-systemd-invoke ask it), and
+# needrestart only lists what it would restart. An existing policy-rc.d is left as it is.
 set -euo pipefail
 pkgs=(gcc make pcscd vsmartcard-vpcd libpcsclite-dev swig oathtool postgresql procps valgrind)
 missing=()
@@ -11,11 +17,14 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "installing system packages: ${missing[*]}" >&2
+policy="${PYOTP_HW_POLICY_RC_D:-/usr/sbin/policy-rc.d}"
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# pyotp-hw scripts/system-deps.sh: no service actions while it installs.\nexit 101\n' \
+    | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 0755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
+echo "installing system packages: ${missing[*]} (no service is started, stopped or restarted)" >&2
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's postgresql package starts a cluster where it can; the tests run their own, so stop it.
-command -v pg_ctlcluster >/dev/null && { $SUDO pg_ctlcluster 15 main stop 2>/dev/null || true; }
-# Debian's pcscd package may start a daemon; the tests run their own with a private configuration.
-$SUDO pkill -x pcscd 2>/dev/null || true
-exit 0
+$SUDO env DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1 \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,4 +1,4 @@
-"""Shared test fixtures: the known-answer vectors and hypothesis profiles."""
+"""Shared test fixtures: known-answer vectors, hypothesis profiles, the kernels in the header."""
 
 from __future__ import annotations
 
@@ -21,7 +21,24 @@ settings.register_profile(
 settings.register_profile(
     "sanitize", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# HYPOTHESIS_PROFILE=slow: a long search outside CI (the fuzz tests of typed_errors.py take
+# 20,000 examples each, the kernel differential tests 500 per kernel).
+settings.register_profile(
+    "slow", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_report_header() -> list[str]:
+    """The hash kernels the kernel tests run here, and those they skip for want of CPU features."""
+    from pyotp_hw import _native
+
+    kernels = _native.all_kernels()
+    lines = ["kernels run: " + ", ".join(k.name for k in kernels if k.supported)]
+    lacking = [f"{k.name} (no {' and '.join(k.missing)})" for k in kernels if not k.supported]
+    if lacking:
+        lines.append("kernels skipped, this CPU lacks their instructions: " + ", ".join(lacking))
+    return lines
 
 
 @pytest.fixture(scope="session")

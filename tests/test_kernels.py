@@ -30,12 +30,15 @@ from hypothesis import strategies as st
 from pyotp_hw import _native, bulk
 
 from . import oracle
+from .kernel_params import kernel_params, skip_reason
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNELS = [k for k in _native.all_kernels() if k.supported]
 KERNEL_NAMES = [k.name for k in KERNELS]
-DIGEST_OF = {k.name: k.digest for k in KERNELS}
-MAX_EXAMPLES = min(50, settings().max_examples)
+# Every compiled kernel: the fixture runs each supported one and skips the rest, saying why.
+DIGEST_OF = {k.name: k.digest for k in _native.all_kernels()}
+MAX_EXAMPLES = min(500 if os.environ.get("HYPOTHESIS_PROFILE") == "slow" else 50,
+                   settings().max_examples)
 U64 = (1 << 64) - 1
 
 keys_st = st.binary(min_size=1, max_size=300)
@@ -69,9 +72,9 @@ def expected_step(key: bytes, code: int, step: int, past: int, future: int, last
     return -1
 
 
-@pytest.fixture(params=KERNEL_NAMES)
+@pytest.fixture(params=kernel_params())
 def kernel(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each supported kernel, selected for the duration of one test."""
+    """Each kernel, selected for the duration of one test (skipped where the CPU lacks it)."""
     with _native.forced_kernels(request.param):
         assert bulk.kernel_name(DIGEST_OF[request.param]) == request.param
         yield request.param
@@ -85,6 +88,74 @@ def test_every_compiled_kernel_is_listed_when_supported() -> None:
     if platform.machine().lower() in ("x86_64", "amd64"):
         assert {"sha1-avx2", "sha1-avx512", "sha1-shani", "sha256-avx2", "sha256-avx512",
                 "sha256-shani", "sha512-avx2", "sha512-avx512"} <= compiled
+
+
+# What each instruction set needs, in /proc/cpuinfo's words (the Linux kernel's own CPUID reading,
+# which also drops AVX flags the OS does not enable), and the names the skip reasons use.
+CPUINFO_NEEDS = {
+    "portable": {},
+    "avx2": {"AVX2": ["avx2"]},
+    "shani": {"SHA-NI": ["sha_ni"], "SSE4.1": ["sse4_1"]},
+    "avx512": {"AVX-512 F/DQ/BW/VL": ["avx512f", "avx512dq", "avx512bw", "avx512vl"]},
+}
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="needs Linux's /proc/cpuinfo")
+def test_missing_cpu_features_agree_with_cpuinfo() -> None:
+    text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    flags = set(next(line for line in text.splitlines() if line.startswith("flags")).split())
+    for k in _native.all_kernels():
+        needs = CPUINFO_NEEDS[k.name.split("-", 1)[1]]
+        lacking = {name for name, words in needs.items() if not set(words) <= flags}
+        assert set(k.missing) == lacking, (k.name, k.missing, lacking)
+        assert k.supported == (not lacking), k.name
+
+
+def test_an_unsupported_kernel_is_skipped_naming_kernel_and_feature() -> None:
+    absent = _native.Kernel("sha1-avx512", "sha1", 16, False, missing=("AVX-512 F/DQ/BW/VL",))
+    present = _native.Kernel("sha1-avx2", "sha1", 8, True)
+    skipped, run = kernel_params([absent, present])
+    assert skipped.id == "sha1-avx512" and run.id == "sha1-avx2" and not run.marks
+    (mark,) = skipped.marks
+    assert mark.name == "skip"
+    assert mark.kwargs["reason"] == skip_reason(absent) == (
+        "kernel sha1-avx512 not run: this CPU lacks AVX-512 F/DQ/BW/VL")
+
+
+def test_make_kernels_plan_runs_what_the_cpu_has_and_says_what_it_skips() -> None:
+    spec = importlib.util.spec_from_file_location("kernel_matrix",
+                                                  ROOT / "scripts" / "kernel_matrix.py")
+    assert spec is not None and spec.loader is not None
+    matrix = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(matrix)
+    lacks = ("AVX-512 F/DQ/BW/VL",)
+    kernels = [_native.Kernel("sha1-portable", "sha1", 1, True),
+               _native.Kernel("sha1-avx512", "sha1", 16, False, missing=lacks),
+               _native.Kernel("sha256-avx512", "sha256", 16, False, missing=lacks),
+               _native.Kernel("sha1-shani", "sha1", 4, True)]
+    run, skipped = matrix.plan(kernels)
+    assert run == ["portable", "shani"]
+    assert skipped == ["make kernels: skipping PYOTP_HW_KERNEL=avx512 (sha1-avx512, "
+                       "sha256-avx512): this CPU lacks AVX-512 F/DQ/BW/VL"]
+    # On this CPU: every instruction set whose kernels all run, each named once.
+    here, _ = matrix.plan(_native.all_kernels())
+    assert set(here) == {k.name.split("-", 1)[1] for k in KERNELS} - {
+        k.name.split("-", 1)[1] for k in _native.all_kernels() if not k.supported}
+
+
+def test_implementations_order_digest_then_selected_then_preference() -> None:
+    # The preference the dispatcher documents: AVX-512, then SHA-NI, then AVX2, portable last.
+    rank = {"avx512": 0, "shani": 1, "avx2": 2, "portable": 3}
+    for forced in (None, "portable"):
+        with _native.forced_kernels(forced):
+            names = bulk.implementations()
+            digests = [n.split("-", 1)[0] for n in names]
+            assert digests == sorted(digests, key=["sha1", "sha256", "sha512"].index)
+            for digest in ("sha1", "sha256", "sha512"):
+                mine = [n for n in names if n.startswith(digest + "-")]
+                assert mine[0] == bulk.kernel_name(digest)
+                rest = [n.split("-", 1)[1] for n in mine[1:]]
+                assert rest == sorted(rest, key=rank.__getitem__), mine
 
 
 def test_rfc_vectors(kernel: str, vectors: dict[str, Any]) -> None:

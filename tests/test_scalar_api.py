@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import pyotp
 import pytest
@@ -16,29 +17,127 @@ SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 KEY = b"12345678901234567890"
 
 
+P = pyotp_hw.Problem
+
+
 @pytest.mark.parametrize(
-    "code",
-    [" 287082", "287082 ", "287 082", "+287082", "-287082", "28708", "2870820", "２８７０８２",
-     "２87082", "28_082", "287082\n", "0x1234", "", "٢٨٧٠٨٢"],
+    "code,problem",
+    [(" 287082", P.WHITESPACE), ("287082 ", P.WHITESPACE), ("287 082", P.WHITESPACE),
+     ("287082\n", P.WHITESPACE), ("\t287082", P.WHITESPACE), ("287\u3000082", P.WHITESPACE),
+     ("+287082", P.NOT_DIGITS), ("-287082", P.NOT_DIGITS), ("28_082", P.NOT_DIGITS),
+     ("0x1234", P.NOT_DIGITS), ("abc", P.NOT_DIGITS), ("２８７０８２", P.NOT_DIGITS),
+     ("２87082", P.NOT_DIGITS), ("٢٨٧٠٨٢", P.NOT_DIGITS), ("28708²", P.NOT_DIGITS),
+     ("28708", P.LENGTH), ("2870820", P.LENGTH), ("0287082", P.LENGTH), ("", P.EMPTY),
+     (None, P.MISSING), (-1, P.NEGATIVE), (-287082, P.NEGATIVE), (1_000_000, P.TOO_LARGE),
+     (10**100, P.TOO_LARGE)],
 )
-def test_non_canonical_codes_raise(code: str) -> None:
-    otp = pyotp_hw.HOTP(SECRET)
-    with pytest.raises(pyotp_hw.InvalidCode) as info:
-        otp.verify(code, 1)
-    assert code.strip() not in str(info.value) or not code.strip()
-    with pytest.raises(pyotp_hw.InvalidCode):
-        pyotp_hw.TOTP(SECRET).verify(code, 59)
+def test_malformed_codes_are_not_valid_and_never_raise(code: object, problem: P) -> None:
+    # Counter 1 and time 59 are where "287082" is the right code: only the form is wrong.
+    hotp, totp = pyotp_hw.HOTP(SECRET), pyotp_hw.TOTP(SECRET)
+    assert hotp.verify("287082", 1) and totp.verify("287082", 59)
+    assert hotp.verify(code, 1) is False
+    assert hotp.verify(code, 0, look_ahead=3) is False
+    assert totp.verify(code, 59) is False
+    assert totp.verify(code, 59, valid_window=2) is False
+    assert totp.verify_and_get_timecode(code, 59) is None
+    for result in (hotp.check(code, 1), totp.check(code, 59)):
+        assert result.reason is pyotp_hw.Reason.MALFORMED and result.problem is problem
+        assert not result and not result.ok and result.step is None
+        assert result.detail and result.detail in result.message
+        assert "\n" not in result.message
+        if isinstance(code, str) and code.strip():
+            assert code.strip() not in result.message
+
+
+@pytest.mark.parametrize("code,hint", [
+    ("287 082", "remove it"), ("28 70 82", "remove them"), ("2870820", "exactly 6 digits"),
+    ("", "empty"), (None, "no code"), ("28708a", "ASCII digits"),
+])
+def test_check_says_what_is_wrong(code: object, hint: str) -> None:
+    assert hint in pyotp_hw.TOTP(SECRET).check(code, 59).message
+
+
+def test_check_reports_the_match_and_the_wrong_code() -> None:
+    hotp = pyotp_hw.HOTP(SECRET, initial_count=10)
+    right = oracle.hotp(KEY, 13)
+    result = hotp.check(right, 1, look_ahead=5)
+    assert result and result.reason is pyotp_hw.Reason.OK and result.step == 13
+    assert result.problem is None and result.detail is None
+    wrong = str((int(right) + 1) % 10**6).zfill(6)
+    if all(oracle.hotp(KEY, c) != wrong for c in range(11, 17)):
+        miss = hotp.check(wrong, 1, look_ahead=5)
+        assert miss.reason is pyotp_hw.Reason.WRONG and not miss and miss.step is None
+        assert miss.message == "the code does not match"
+    totp = pyotp_hw.TOTP(SECRET, digits=8)
+    hit = totp.check(oracle.totp(KEY, 59 + 30, 8), 59, valid_window=1)
+    assert hit.ok and hit.step == 2 and totp.verify_and_get_timecode(
+        oracle.totp(KEY, 89, 8), 59, valid_window=1) == 2
 
 
 def test_int_codes_are_accepted_as_pyotp_does() -> None:
     otp = pyotp_hw.HOTP(SECRET)
     assert otp.verify(287082, 1)
-    with pytest.raises(pyotp_hw.InvalidCode):
-        otp.verify(1_000_000, 1)
-    with pytest.raises(pyotp_hw.InvalidType):
-        otp.verify(True, 1)
-    with pytest.raises(pyotp_hw.InvalidType):
-        otp.verify(287082.0, 1)
+    assert otp.check(287082, 1).step == 1
+    # 7 is the code 000007 (its leading zeros are implied), not a malformed code.
+    assert otp.check(7, 1).reason is pyotp_hw.Reason.WRONG
+
+
+@pytest.mark.parametrize("code", [True, False, 287082.0, float("nan"), b"287082",
+                                  bytearray(b"287082"), ["287082"], object()])
+def test_other_code_types_are_programming_errors(code: object) -> None:
+    for call in (lambda: pyotp_hw.HOTP(SECRET).verify(code, 1),
+                 lambda: pyotp_hw.TOTP(SECRET).check(code, 59),
+                 lambda: pyotp_hw.Steam(SECRET).verify(code, 59)):
+        with pytest.raises(pyotp_hw.InvalidType, match="code must be"):
+            call()
+
+
+def test_ten_digit_codes_above_the_truncation_are_wrong_not_overflow() -> None:
+    # A 10-digit code is the 31-bit truncation itself: values from 2**31 up never match, and
+    # used to overflow the C call's uint32 (OverflowError) instead of answering False.
+    hotp, totp = pyotp_hw.HOTP(SECRET, digits=10), pyotp_hw.TOTP(SECRET, digits=10)
+    for code in ("4294967296", "9999999999", "2147483648", 4294967296, 9_999_999_999):
+        assert hotp.verify(code, 0, look_ahead=10) is False
+        assert hotp.check(code, 0).reason is pyotp_hw.Reason.WRONG
+        assert totp.verify(code, 59, valid_window=3) is False
+        assert hotp.find(int(code), 0, 10) is None
+    right = oracle.hotp(KEY, 4, 10)
+    assert hotp.check(right, 0, look_ahead=5).step == 4
+    assert hotp.find(int(right), 0, 5) == 4
+    assert totp.verify(oracle.totp(KEY, 10**9, 10), 10**9)
+
+
+@pytest.mark.parametrize("args,error", [
+    ((123456, -1, 0), pyotp_hw.InvalidArgument), ((123456, 1 << 64, 0), pyotp_hw.InvalidArgument),
+    ((123456, 0, -1), pyotp_hw.InvalidArgument), ((123456, 0, 1 << 70), pyotp_hw.InvalidArgument),
+    ((123456, 0, 1001), pyotp_hw.InvalidArgument), ((-1, 0, 0), pyotp_hw.InvalidCode),
+    ((1 << 40, 0, 0), pyotp_hw.InvalidCode), (("123456", 0, 0), pyotp_hw.InvalidType),
+    ((123456, 1.5, 0), pyotp_hw.InvalidType), ((123456, 0, 1.0), pyotp_hw.InvalidType),
+])
+def test_find_raises_typed_errors_not_overflow(args: tuple[object, object, object],
+                                               error: type[Exception]) -> None:
+    with pytest.raises(error):
+        pyotp_hw.HOTP(SECRET).find(*args)  # type: ignore[arg-type]
+
+
+def test_look_ahead_stops_at_the_last_counter() -> None:
+    top = (1 << 64) - 1
+    hotp = pyotp_hw.HOTP(SECRET)
+    assert hotp.check(oracle.hotp(KEY, top), top - 2, look_ahead=5).step == top
+    # No wrap-around to counter 0.
+    same = oracle.hotp(KEY, 0) == oracle.hotp(KEY, top)
+    assert hotp.find(int(oracle.hotp(KEY, 0)), top, 5) == (top if same else None)
+    with pytest.raises(pyotp_hw.InvalidArgument, match="counter"):
+        pyotp_hw.HOTP(SECRET, initial_count=top).check("123456", 1)
+
+
+def test_bad_program_arguments_still_raise_even_with_a_malformed_code() -> None:
+    with pytest.raises(pyotp_hw.InvalidArgument, match="counter"):
+        pyotp_hw.HOTP(SECRET).verify("", -1)
+    with pytest.raises(pyotp_hw.InvalidArgument, match="valid_window"):
+        pyotp_hw.TOTP(SECRET).verify(None, 59, valid_window=-1)
+    with pytest.raises(pyotp_hw.InvalidArgument, match="for_time"):
+        pyotp_hw.TOTP(SECRET).verify("abc", float("inf"))
 
 
 def test_now_matches_pyotp_and_oracle() -> None:
@@ -88,6 +187,18 @@ def test_constructor_errors(kwargs: dict[str, object], match: str) -> None:
         pyotp_hw.TOTP(SECRET, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("kwargs,error", [
+    ({"interval": 1 << 63}, pyotp_hw.InvalidArgument), ({"interval": 30.0}, pyotp_hw.InvalidType),
+    ({"t0": 1e30}, pyotp_hw.InvalidArgument), ({"t0": float("nan")}, pyotp_hw.InvalidArgument),
+    ({"t0": "0"}, pyotp_hw.InvalidType), ({"name": 5}, pyotp_hw.InvalidType),
+    ({"issuer": b"Example"}, pyotp_hw.InvalidType), ({"digits": 6.0}, pyotp_hw.InvalidType),
+    ({"digest": object()}, pyotp_hw.InvalidType),
+])
+def test_constructors_stay_strict(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        pyotp_hw.TOTP(SECRET, **kwargs)  # type: ignore[arg-type]
+
+
 def test_errors_subclass_builtins() -> None:
     assert issubclass(pyotp_hw.InvalidArgument, ValueError)
     assert issubclass(pyotp_hw.InvalidType, TypeError)
@@ -111,3 +222,21 @@ def test_window_is_bounded() -> None:
         pyotp_hw.TOTP(SECRET).verify("123456", 59, valid_window=5000)
     with pytest.raises(pyotp_hw.InvalidArgument):
         pyotp_hw.TOTP(SECRET).verify("123456", 59, valid_window=-1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: pyotp_hw.TOTP(SECRET, interval=10**5000),
+    lambda: pyotp_hw.TOTP(SECRET, digits=-(10**5000)),
+    lambda: pyotp_hw.TOTP(SECRET, t0=10**5000),
+    lambda: pyotp_hw.TOTP(SECRET).at(10**5000),
+    lambda: pyotp_hw.TOTP(SECRET).verify("123456", -(10**5000)),
+    lambda: pyotp_hw.TOTP(SECRET).verify("123456", 59, valid_window=10**5000),
+    lambda: pyotp_hw.HOTP(SECRET).at(10**5000),
+    lambda: pyotp_hw.HOTP(SECRET).verify("123456", 10**5000),
+    lambda: pyotp_hw.HOTP(SECRET).find(1, 0, 10**5000),
+])
+def test_numbers_of_thousands_of_digits_get_a_typed_error(call: Any) -> None:
+    # str() of an int of 4300+ digits raises a bare ValueError: messages must not print it.
+    with pytest.raises(pyotp_hw.InvalidArgument) as info:
+        call()
+    assert len(str(info.value)) < 200

@@ -83,12 +83,15 @@ def test_steam_vectors(vectors: dict[str, Any]) -> None:
         assert not otp.verify("BBBBB", row["unix_time"])
 
 
-def test_steam_rejects_codes_outside_its_alphabet() -> None:
+def test_steam_codes_outside_its_alphabet_are_malformed() -> None:
     otp = pyotp_hw.Steam(b"12345678901234567890")
-    with pytest.raises(pyotp_hw.InvalidCode):
-        otp.verify("AAAAA", 59)  # 'A' is not in Steam's alphabet
-    with pytest.raises(pyotp_hw.InvalidCode):
-        otp.verify("PV9M", 59)
+    malformed = {"AAAAA": "Steam's alphabet",  # 'A' is not in Steam's alphabet
+                 "PV9M": "exactly 5", "bcdfg": "upper case", "BC DF": "space", "": "empty",
+                 None: "no code", 12345: "a number"}
+    for code, words in malformed.items():
+        assert otp.verify(code, 59) is False
+        result = otp.check(code, 59, valid_window=1)
+        assert result.reason is pyotp_hw.Reason.MALFORMED and words in result.message
 
 
 @pytest.mark.parametrize("name,fn", [("sha1", hashlib.sha1), ("sha256", hashlib.sha256),

@@ -9,6 +9,8 @@ repeats and finishes in well under a minute.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from typing import Any
@@ -35,8 +37,28 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(handler=_cmd_bench)
 
 
+def _columns() -> int:
+    """The width of the terminal stderr goes to: ``COLUMNS`` first, as shutil reads it, then the
+    terminal itself, then shutil's answer for stdout (80 when nothing says)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.stderr.fileno()).columns
+        except (OSError, ValueError):
+            columns = shutil.get_terminal_size((80, 24)).columns
+    return max(columns, 20)
+
+
 class _Progress:
-    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal).
+
+    On a terminal each step rewrites the line, cut to one column less than the terminal's width
+    (read at every step, so a resized window is followed): a longer line would wrap, and the
+    carriage return would then rewrite only its last part, a new line per step.
+    """
 
     WIDTH = 28
 
@@ -45,12 +67,15 @@ class _Progress:
         self.start = time.monotonic()
 
     def __call__(self, done: int, total: int, case: Any) -> None:
-        filled = self.WIDTH * done // max(total, 1)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
+        columns = _columns() if self.tty else 0
+        # A narrow terminal gets a shorter bar, so that the count and the label still show.
+        width = max(6, min(self.WIDTH, columns - 30)) if self.tty else self.WIDTH
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "." * (width - filled)
         label = "done" if done == total else f"{case.group}: {case.name}"
         line = f"[{bar}] {done}/{total} {time.monotonic() - self.start:5.1f}s {label}"
         if self.tty:
-            sys.stderr.write("\r\033[K" + line[:120])
+            sys.stderr.write("\r\033[K" + line[: columns - 1])
             if done == total:
                 sys.stderr.write("\n")
         else:
@@ -63,7 +88,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     digests = tuple(dict.fromkeys(args.digest)) if args.digest else bench.DIGESTS
     if args.plot:
-        bench.plotting()  # fail before the run, not after it, when matplotlib is missing
+        # Fail before the run, not after it, when matplotlib is missing or FILE cannot be written.
+        bench.plotting()
+        bench.check_plot_path(args.plot)
     selected = bench.cases(quick=args.quick, digests=digests)
     results = bench.run(selected, repeat=3 if args.quick else 5, progress=_Progress())
     if args.json:
@@ -73,6 +100,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print(f"pyotp-hw bench on {info['cpu']} ({info['cpus']} CPUs), one thread unless noted; "
               f"kernels: {', '.join(info['kernels'])}")
         print(bench.format_table(results))
+        checks = bench.check_floors(results)
+        if any(c.measured is not None for c in checks):
+            print()
+            for check in checks:
+                print(check.line())
     if args.plot:
         bench.plot(results, args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InvalidArgument
 from ._common import EXIT_OK, CLIError, print_json, print_terminal_qr
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
                 entries.extend(migration.decode(text))
             else:
                 entries.append(_parse(text))
-        except ValueError as exc:
+        except InvalidArgument as exc:  # a bad URI; any other error is a bug, not the input's
             raise CLIError(f"URI {number}: {exc}" if len(texts) > 1 else str(exc)) from None
     if args.json:
         values = [e.as_dict(show_secret=args.show_secret) for e in entries]
@@ -302,7 +303,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     for number, text in enumerate(_many(args.uris), 1):
         try:
             entries.append(_parse(text))
-        except ValueError as exc:
+        except InvalidArgument as exc:  # a bad URI; any other error is a bug, not the input's
             raise CLIError(f"URI {number}: {exc}") from None
     uris = migration.encode(entries, batch_size=args.batch_size)
     written: list[str] = []

@@ -23,6 +23,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ __all__ = ["register"]
 
 _PASSPHRASE_ENV = "PYOTP_HW_VERIFIER_PASSPHRASE"  # noqa: S105 - a variable name
 # Every length the verifier supports; a credential's own length is still enforced.
-_CODE_LENGTHS = (6, 7, 8, 9, 10)
+_CODE_LENGTHS = tuple(range(MIN_DIGITS, MAX_DIGITS + 1))
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

@@ -5,9 +5,9 @@ A key reads ``ohw_<id>_<secret>``: ``id`` (12 hex digits) names the stored row, 
 random 256-bit secret needs no slow hash: nothing can be guessed from its digest). The key
 itself is printed once, when it is made, and never again.
 
-:class:`KeyRing` holds a process's copy of the table, refreshed every ``refresh`` seconds (a
-revoked key stops working within that time) and answers :meth:`KeyRing.check` without touching
-the store.
+:class:`KeyRing` holds a process's copy of the table, which the service reloads every
+``key_refresh`` seconds (a revoked key stops working within that time), and answers
+:meth:`KeyRing.check` without touching the store.
 """
 
 from __future__ import annotations
@@ -99,11 +99,9 @@ def list_keys(url: str) -> list[ApiKeyRow]:
 class KeyRing:
     """The live keys of a store, refreshed from it; :meth:`check` is constant time."""
 
-    def __init__(self, load: Callable[[], list[ApiKeyRow]], refresh: float = 1.0) -> None:
+    def __init__(self, load: Callable[[], list[ApiKeyRow]]) -> None:
         self._load = load
-        self._refresh = refresh
         self._keys: dict[str, ApiKeyRow] = {}
-        self._loaded_at = 0.0
         self._lock = threading.Lock()
         self.reload()
 
@@ -113,12 +111,6 @@ class KeyRing:
         keys = {r.key_id: r for r in rows if r.revoked_at is None}
         with self._lock:
             self._keys = keys
-            self._loaded_at = time.monotonic()
-
-    @property
-    def stale(self) -> bool:
-        """True when the copy is older than the refresh interval."""
-        return time.monotonic() - self._loaded_at >= self._refresh
 
     def check(self, authorization: str | None) -> str | None:
         """The key's name for an ``Authorization: Bearer KEY`` value, or None (no key, a

@@ -128,8 +128,3 @@ class ServiceConfig:
         if not text:
             raise InvalidArgument(f"${CONFIG_ENV} is not set")
         return cls.from_json(text)
-
-    def with_(self, **changes: Any) -> ServiceConfig:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-

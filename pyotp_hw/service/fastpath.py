@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import OTPError
 from ..verifier import Result, StoreError
 from .batcher import DeadlineExceeded, Overloaded
+from .state import Service
 from .validation import BadRequest, Fields, parse_json
-
-if TYPE_CHECKING:
-    from .app import Service
 
 __all__ = ["send_json", "verify"]
 

@@ -28,8 +28,8 @@ from ..verifier import (
     Result,
     StoreError,
 )
-from .app import Service
 from .batcher import DeadlineExceeded, Overloaded
+from .state import Service
 from .validation import BadRequest, Fields, check_user_field, parse_form, parse_json
 
 __all__ = ["routes", "exception_handlers"]

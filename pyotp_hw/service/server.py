@@ -26,7 +26,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
 def preflight(config: ServiceConfig) -> int:
     """Open the store once with the data key (so a wrong key or URL fails before serving) and
     prepare the service's tables; returns the number of live API keys."""
-    from .app import Service
+    from .state import Service
 
     v = Service(config)._open()
     try:

@@ -37,7 +37,7 @@ def _scard() -> ModuleType:
 def _message(scard: ModuleType, hresult: int) -> str:
     try:
         text = str(scard.SCardGetErrorMessage(hresult)).strip().rstrip(".")
-    except Exception:
+    except (TypeError, ValueError, OverflowError):  # a code pyscard cannot describe
         text = "PC/SC error"
     return f"{text} (0x{hresult & _M:08X})"
 

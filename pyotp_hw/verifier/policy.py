@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import InvalidArgument, InvalidCode, InvalidType
+from ..otp import MAX_DIGITS, MIN_DIGITS
 
 __all__ = ["Policy", "canonical_code", "MAX_WINDOW", "MAX_LOOK_AHEAD", "MAX_RESYNC", "MAX_LOCKOUT"]
 
@@ -102,7 +103,7 @@ class Policy:
             digits = (digits,)
         if not isinstance(digits, (tuple, list)) or not digits:
             raise InvalidType("digits must be an int or a non-empty tuple of ints")
-        normalized = tuple(sorted({_int_in("digits", d, 6, 10) for d in digits}))
+        normalized = tuple(sorted({_int_in("digits", d, MIN_DIGITS, MAX_DIGITS) for d in digits}))
         object.__setattr__(self, "digits", normalized)
         object.__setattr__(self, "_lengths", frozenset(normalized))
 

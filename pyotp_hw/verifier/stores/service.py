@@ -260,18 +260,6 @@ class ServiceTables(abc.ABC):
                         f"last_error = {p('text')} WHERE id = {p('int')} AND sent_at IS NULL",
                         [retry_at, error[:500], notice_id])
 
-    def outbox(self, *, pending_only: bool = False) -> list[tuple[Notice, float | None]]:
-        """Every outbox row in order, with its delivery time (None while undelivered)."""
-        where = "WHERE sent_at IS NULL" if pending_only else ""
-        with self._tx(write=False) as cur:
-            if not self._table_exists(cur, "otp_outbox"):
-                return []
-            cur.execute("SELECT id, user_id, email, kind, at, detail, attempts, sent_at "
-                        f"FROM otp_outbox {where} ORDER BY id")
-            rows = cur.fetchall()
-        return [(Notice(int(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4]), str(r[5]),
-                        int(r[6])), None if r[7] is None else float(r[7])) for r in rows]
-
     # ------------------------------------------------------------------ API keys
 
     def add_api_key(self, key_id: str, name: str, digest: bytes, now: float) -> None:
