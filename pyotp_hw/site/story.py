@@ -44,8 +44,17 @@ class Browser:
                      "--no-first-run", "--disable-extensions", "--disable-sync",
                      "--password-store=basic"):
             options.add_argument(flag)
-        service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
-        self.driver: Any = webdriver.Chrome(options=options, service=service)
+        from selenium.common.exceptions import SessionNotCreatedException
+
+        for attempt in range(3):  # Chromium can miss chromedriver's start-up deadline under load
+            try:
+                service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
+                self.driver: Any = webdriver.Chrome(options=options, service=service)
+                break
+            except SessionNotCreatedException:
+                if attempt == 2:
+                    raise
+                time.sleep(1.0)
         self.driver.set_page_load_timeout(60)
 
     def close(self) -> None:
