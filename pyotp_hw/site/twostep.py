@@ -93,7 +93,9 @@ class Handlers:
         except ServiceError:
             return Response(status_code=404)
         return Response(data, media_type="image/svg+xml",
-                        headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
+                        headers={"cache-control": "no-store", "x-content-type-options": "nosniff",
+                                 "content-security-policy": "default-src 'none'; "
+                                                            "style-src 'unsafe-inline'"})
 
     async def confirm(self, request: Request) -> Response:
         """``POST .../confirm``: the new authenticator's code activates it."""

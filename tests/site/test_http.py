@@ -212,3 +212,29 @@ def test_a_stale_reauthentication_is_asked_again_and_the_change_is_kept(tmp_path
         status, page = web.post("/reauth", {"csrf": csrf, "email": "eve@example.com",
                                             "password": "eve's long password"})
         assert status == 400 and "not right" in page
+
+
+def test_disable_with_a_current_code_and_its_double_submit(site: Stack) -> None:
+    web = Web(site.site_url)
+    sign_up(web)
+    csrf = web.csrf("/settings/security")
+    web.post("/settings/security/two-step/setup", {"csrf": csrf})
+    _, page = web.post("/reauth", {"csrf": csrf, "email": EMAIL, "password": PASSWORD})
+    totp = pyotp.TOTP(key_of(page))
+    status, image = web.get("/settings/security/two-step/qr.svg")
+    assert status == 200 and image.lstrip().startswith(("<?xml", "<svg"))
+    assert web.headers["content-type"].startswith("image/svg+xml")
+    assert "default-src 'none'" in web.headers["content-security-policy"]
+    web.post("/settings/security/two-step/confirm", {"csrf": csrf, "code": totp.now()})
+    assert web.get("/settings/security/two-step/qr.svg")[0] == 404  # nothing pending now
+    assert Web(site.site_url).get("/settings/security/two-step/qr.svg")[0] == 404  # anonymous
+    form = {"csrf": csrf, "method": "code", "code": totp.at(time.time() + 30)}
+    _, page = web.post("/settings/security/two-step/disable", form)
+    assert web.url.endswith("/settings/security")
+    assert "2-step verification is off: signing in asks only for your password" in page
+    _, page = web.post("/settings/security/two-step/disable", form)  # sent again
+    assert web.url.endswith("/settings/security") and "2-step verification is off." in page
+    assert 'class="error"' not in page
+    assert len(site.mailbox.wait(2)) == 2  # enabled, disabled: not a second "disabled"
+    time.sleep(1.5)
+    assert len(site.mailbox.messages()) == 2
