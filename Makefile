@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.built
 export PYOTP_HW_STRICT := 1
 
-.PHONY: demo test sysdeps venv lint unit kernels sanitize bench bench-guard lowest clean
+.PHONY: demo site test sysdeps venv lint unit kernels sanitize bench bench-guard lowest clean
 
 sysdeps:
 	bash scripts/system-deps.sh
@@ -26,6 +26,10 @@ venv: sysdeps $(BUILT)
 
 demo: venv
 	$(PY) scripts/demo.py
+
+# The reference site for a person to try: the service, the site, a virtual token, an SMTP sink.
+site: venv
+	$(PY) scripts/site_demo.py --serve
 
 lint: venv
 	$(VENV)/bin/ruff check pyotp_hw tests bench csrc scripts setup.py

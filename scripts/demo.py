@@ -7,6 +7,10 @@
 4. Site: a verifier on SQLite begins an enrollment and shows its QR code, the token stores the
    account from the URI, its code confirms the enrollment, its next code signs in, a replay is
    refused.
+5. The reference site in headless Chromium: sign up, Set Up after re-entering the password, the
+   QR code read from a screenshot into the token, the notice mails at an SMTP sink, the code
+   asked at sign-in, a replay refused, 2-step turned off (scripts/site_demo.py; `make site`
+   serves it for a person).
 """
 
 from __future__ import annotations
@@ -120,6 +124,21 @@ def token_and_site_demo() -> None:
             replay = site.verify("bob", code, now=later)
             print(f"the same code again: ok={replay.ok} (log: {replay.reason})")
             assert signed_in.ok and not replay.ok
+
+        site_story(rig)
+
+
+def site_story(rig: object) -> None:
+    """The reference site's story in headless Chromium, each step printed."""
+    import site_demo  # scripts/site_demo.py, beside this file
+
+    heading("5. The reference site in headless Chromium (service + site + SMTP sink)")
+    why = site_demo.chromium_missing()
+    if why:
+        print(f"skipped: {why}")
+        return
+    site_demo.play(rig.env(), rig.reader(0),  # type: ignore[attr-defined]
+                   lambda text: print(f"- {text}"))
 
 
 def main() -> int:
