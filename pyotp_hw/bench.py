@@ -24,9 +24,9 @@ from typing import Any
 
 from . import _native, bulk
 from ._bench_floors import FLOORS, Floor, FloorCheck, check_floors
-from ._secret_files import check_output
 from .errors import InvalidArgument, MissingExtra
 from .otp import TOTP
+from .secret_files import check_output
 
 __all__ = [
     "Case",

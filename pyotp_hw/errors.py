@@ -55,7 +55,8 @@ class MissingExtra(OTPError, ImportError):
     def __init__(self, feature: str, extra: str, module: str) -> None:
         super().__init__(
             f"{feature} needs the optional module {module!r}: "
-            f"install it with  pip install 'pyotp-hw[{extra}]'"
+            f"install it with  pip install 'pyotp-hw[{extra}]'  (in a checkout of the source:"
+            f"  pip install '.[{extra}]')"
         )
         self.extra = extra
         self.module = module

@@ -10,8 +10,8 @@ import io
 import os
 from typing import Any
 
-from ._secret_files import OutputFileError, check_output, write_secret_file
 from .errors import InvalidArgument, MissingExtra
+from .secret_files import OutputFileError, check_output, write_secret_file
 
 __all__ = [
     "QUIET_ZONE",

@@ -207,7 +207,7 @@ def _register_virtual(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _state_store(args: argparse.Namespace) -> StateStore:
-    from .._secret_files import check_output
+    from ..secret_files import check_output
     from ..token.virtual import FileStore, MemoryStore, PassphraseSealer
 
     if args.state is None:

@@ -35,7 +35,7 @@ from .token_session import (
 )
 
 if TYPE_CHECKING:
-    from .._secret_files import Reservation
+    from ..secret_files import Reservation
     from ..token import Code, Credential, OathSession, TokenError
 
 __all__ = ["cmd_delete", "cmd_rename", "cmd_password_set", "cmd_password_clear",
@@ -178,7 +178,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 def _hand_on(tok: OathSession, credential: Credential, reservation: Reservation, uri: str
              ) -> None:
     """Fill the site's URI file; when that fails, take the account back off the token."""
-    from .._secret_files import OutputFileError
+    from ..secret_files import OutputFileError
     from ..token import TokenError
 
     try:
@@ -224,9 +224,9 @@ def _enroll_on_token(args: argparse.Namespace, uri: str, reservation: Reservatio
 def cmd_enroll(args: argparse.Namespace) -> int:
     """Issue a new TOTP secret (the site's half), store it (the token's half), and check the
     token's first code against the software TOTP."""
-    from .._secret_files import reserve
     from ..keys import random_secret
     from ..otp import TOTP
+    from ..secret_files import reserve
     from ..uri import build
 
     if not args.show_uri and args.uri_file is None:

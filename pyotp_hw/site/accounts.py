@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._secret_files import write_secret_file
 from ..errors import InvalidArgument
+from ..secret_files import write_secret_file
 
 __all__ = ["Account", "Accounts", "PasswordHasher", "check_email", "check_password"]
 

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .._secret_files import write_secret_file
 from ..errors import InvalidArgument
+from ..secret_files import write_secret_file
 from ..service import Client, ServiceError
 from .accounts import Account, Accounts
 from .config import SiteConfig

@@ -4,7 +4,7 @@ ykman remembers a YubiKey's OATH password the same way: not the password but the
 key PBKDF2 derives from it with the token's salt, filed under the token's device id (which a
 reset changes, so a reset token is not unlocked by an old key). Here the keys live in one JSON
 file, ``$XDG_CONFIG_HOME/pyotp-hw/token-keys.json`` by default (``~/.config`` when the variable
-is unset), written with mode 0600 in a folder of mode 0700 (see :mod:`pyotp_hw._secret_files`).
+is unset), written with mode 0600 in a folder of mode 0700 (see :mod:`pyotp_hw.secret_files`).
 A key unlocks its token as the password does: the file is refused when others may read it or
 when it is a symbolic link, and no message ever holds a key.
 """
@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from .._secret_files import OutputFileError, write_secret_file
+from ..secret_files import OutputFileError, write_secret_file
 from .errors import KeyStoreError
 
 __all__ = ["RememberedKeys", "default_key_file", "KEY_FILE_NAME"]

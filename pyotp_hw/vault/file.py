@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._secret_files import OutputFileError, write_secret_file
 from ..sealing import Aead, SealFormatError, SealOpenFailed
+from ..secret_files import OutputFileError, write_secret_file
 from .errors import VaultChanged, VaultCorrupted, VaultFileError, VaultVersionError
 from .slots import Slot, b64, unb64
 

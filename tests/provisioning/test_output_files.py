@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pyotp_hw import qr
-from pyotp_hw._secret_files import OutputFileError
 from pyotp_hw.cli import main
+from pyotp_hw.secret_files import OutputFileError
 
 from ..typed_errors import assert_clean_error
 

@@ -96,13 +96,13 @@ def test_a_failed_write_after_storing_takes_the_account_back(
     token: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from pyotp_hw import _secret_files
+    from pyotp_hw import secret_files
     from pyotp_hw.cli import main
 
     def full_disk(self: Any, data: bytes) -> None:
-        raise _secret_files.OutputFileError(f"cannot write {self.path}: no space left")
+        raise secret_files.OutputFileError(f"cannot write {self.path}: no space left")
 
-    monkeypatch.setattr(_secret_files.Reservation, "fill", full_disk)
+    monkeypatch.setattr(secret_files.Reservation, "fill", full_disk)
     path = tmp_path / "site.uri"
     status = main([*ENROLL, "--uri-file", str(path)])
     err = capsys.readouterr().err
