@@ -30,6 +30,7 @@ from .secret_files import check_output
 
 __all__ = [
     "Case",
+    "best_ns",
     "Result",
     "cases",
     "run",
@@ -433,7 +434,8 @@ def cases(*, quick: bool = False, digests: Sequence[str] = DIGESTS,
 # ---------------------------------------------------------------- measuring
 
 
-def _best_ns(fn: Callable[[], object], repeat: int) -> int:
+def best_ns(fn: Callable[[], object], repeat: int) -> int:
+    """Nanoseconds of the fastest of ``repeat`` calls of ``fn`` (after one warm-up call), >= 1."""
     fn()  # warm up: caches, lazy imports, the thread pool
     best = None
     for _ in range(repeat):
@@ -442,7 +444,7 @@ def _best_ns(fn: Callable[[], object], repeat: int) -> int:
         elapsed = time.perf_counter_ns() - start
         best = elapsed if best is None else min(best, elapsed)
     assert best is not None
-    return best
+    return max(best, 1)
 
 
 def run(
@@ -457,7 +459,7 @@ def run(
         if progress is not None:
             progress(i, len(selected), case)
         with case.selected():
-            ns = _best_ns(case.prepare(), repeat) / case.units
+            ns = best_ns(case.prepare(), repeat) / case.units
         timings.append((case, ns))
     if progress is not None and selected:
         progress(len(selected), len(selected), selected[-1])

@@ -16,12 +16,12 @@ longest dependency chain over the codes in flight). The fraction reached is boun
 
 from __future__ import annotations
 
-import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import _native, bulk
+from .bench import best_ns
 from .bound_model import KernelModel, model_for
 
 __all__ = ["Probe", "BoundRow", "measure_probes", "measure_kernels", "format_bound", "run"]
@@ -51,22 +51,10 @@ class BoundRow:
     fraction: float
 
 
-def _best_ns(fn: Callable[[], object], repeat: int) -> int:
-    fn()
-    best = None
-    for _ in range(repeat):
-        start = time.perf_counter_ns()
-        fn()
-        elapsed = time.perf_counter_ns() - start
-        best = elapsed if best is None else min(best, elapsed)
-    assert best is not None
-    return max(best, 1)
-
-
 def _timed_probe(index: int, rounds: int, repeat: int) -> tuple[int, int]:
     """(instructions executed, best ns) of a probe."""
     ops = _native.run_probe(index, rounds)
-    return ops, _best_ns(lambda: _native.run_probe(index, rounds), repeat)
+    return ops, best_ns(lambda: _native.run_probe(index, rounds), repeat)
 
 
 def _clock_ghz(repeat: int) -> float:
@@ -188,7 +176,7 @@ def measure_kernels(
                 per_run = units if not shared else units // 4
                 fn = make(kernel, per_run)
                 clock = max(ghz, _clock_ghz(3))
-                ns = _best_ns(fn, repeat) / (per_run * codes_per_unit)
+                ns = best_ns(fn, repeat) / (per_run * codes_per_unit)
             cycles = ns * clock
             found = None if model is None else bound_of(model, probes)
             bound, limit = found if found is not None else (float("nan"), "no model")
