@@ -195,6 +195,37 @@ def _hotp_cases(digest: str, units: int, kernels: Sequence[str]) -> list[Case]:
     return cases
 
 
+def _openssl_verify_cases(digest: str, keys: list[bytes], texts: list[str],
+                          steps: tuple[int, ...], new_key: str, stored: str) -> list[Case]:
+    """The cryptography (OpenSSL) rows of the verification groups; none without the module."""
+    crypto = _cryptography()
+    if crypto is None:
+        return []
+    hashes, chmac = crypto
+    users = len(keys)
+
+    def openssl(keep: bool) -> Callable[[], Callable[[], object]]:
+        def prepare() -> Callable[[], object]:
+            algo = getattr(hashes, digest.upper())
+            kept = [chmac.HMAC(k, algo()) for k in keys] if keep else []
+
+            def go() -> None:
+                for i, c in enumerate(texts):
+                    base = kept[i] if keep else chmac.HMAC(keys[i], algo())
+                    for s in steps:
+                        h = base.copy()
+                        h.update(s.to_bytes(8, "big"))
+                        hmac.compare_digest(f"{_truncate(h.finalize()):06d}", c)
+
+            return go
+
+        return prepare
+
+    return [Case(new_key, "cryptography HMAC (OpenSSL)", "user", users, openssl(False)),
+            Case(stored, "cryptography HMAC contexts kept", "user", users, openssl(True),
+                 baseline_group=new_key)]
+
+
 def _verify_cases(digest: str, users: int, kernels: Sequence[str]) -> list[Case]:
     keys = _keys(users, digest)
     codes = _user_codes(keys, digest)
@@ -252,30 +283,7 @@ def _verify_cases(digest: str, users: int, kernels: Sequence[str]) -> list[Case]
                       baseline_group=new_key))
     cases.append(Case(stored, "hmac (stdlib) keyed objects kept", "user", users, stdlib_stored,
                       baseline_group=new_key))
-    crypto = _cryptography()
-    if crypto is not None:
-        hashes, chmac = crypto
-
-        def openssl(keep: bool) -> Callable[[], Callable[[], object]]:
-            def prepare() -> Callable[[], object]:
-                algo = getattr(hashes, digest.upper())
-                kept = [chmac.HMAC(k, algo()) for k in keys] if keep else []
-
-                def go() -> None:
-                    for i, c in enumerate(texts):
-                        base = kept[i] if keep else chmac.HMAC(keys[i], algo())
-                        for s in steps:
-                            h = base.copy()
-                            h.update(s.to_bytes(8, "big"))
-                            hmac.compare_digest(f"{_truncate(h.finalize()):06d}", c)
-
-                return go
-
-            return prepare
-
-        cases.append(Case(new_key, "cryptography HMAC (OpenSSL)", "user", users, openssl(False)))
-        cases.append(Case(stored, "cryptography HMAC contexts kept", "user", users,
-                          openssl(True), baseline_group=new_key))
+    cases += _openssl_verify_cases(digest, keys, texts, steps, new_key, stored)
 
     def native_list() -> Callable[[], object]:
         wanted = array("I", codes)
