@@ -45,37 +45,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_cmd_show)
 
-    make = sub.add_parser("make", help="issue a new secret and print its URI and QR code",
-                          description="Issue a new random 160-bit secret and print its "
-                          "otpauth:// URI and QR code, the way a site enrolling a user does.")
-    make.add_argument("--issuer", required=True, help="the service name shown in the app")
-    make.add_argument("--name", required=True, help="the account name (user name, e-mail)")
-    _add_parameters(make)
-    make.add_argument("--image", metavar="URL", help="a logo URL (image parameter)")
-    make.add_argument("--png", metavar="FILE",
-                      help="also write the QR code as PNG (mode 0600; an existing file is "
-                      "replaced, a symbolic link refused)")
-    make.add_argument("--svg", metavar="FILE", help="also write the QR code as SVG (as --png)")
-    make.add_argument("--no-qr", action="store_true", help="do not draw the QR code")
-    make.add_argument("--invert", action="store_true",
-                      help="draw the QR code for a terminal with a light background")
-    make.add_argument("--json", action="store_true", help="print JSON (URI, secret, fields)")
-    make.set_defaults(handler=_cmd_make)
-
-    qr = sub.add_parser("qr", help="draw a URI as a QR code (terminal, PNG or SVG)",
-                        description="Draw a URI (or any text) as a QR code: in the terminal by "
-                        "default, or into a PNG or SVG file.")
-    # nargs="+" so that a stray second URI is refused by us, not echoed back by argparse.
-    qr.add_argument("uri", nargs="+", metavar="URI", help="the URI, or - to read it from stdin")
-    out = qr.add_mutually_exclusive_group()
-    out.add_argument("--png", metavar="FILE",
-                     help="write a PNG file instead (mode 0600; an existing file is replaced, "
-                     "a symbolic link refused)")
-    out.add_argument("--svg", metavar="FILE", help="write an SVG file instead (as --png)")
-    qr.add_argument("--scale", type=int, default=8, help="pixels per module in files (default 8)")
-    qr.add_argument("--invert", action="store_true",
-                    help="draw for a terminal with a light background")
-    qr.set_defaults(handler=_cmd_qr)
+    _register_make(sub)
+    _register_qr(sub)
 
     imp = sub.add_parser("import-migration",
                          help="turn a Google Authenticator export into otpauth:// URIs",
@@ -107,6 +78,42 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     read.add_argument("image", metavar="IMAGE", help="PNG, JPEG, ... file")
     read.add_argument("--json", action="store_true", help="print JSON")
     read.set_defaults(handler=_cmd_read_qr)
+
+
+def _register_make(sub: argparse._SubParsersAction[Any]) -> None:
+    make = sub.add_parser("make", help="issue a new secret and print its URI and QR code",
+                          description="Issue a new random 160-bit secret and print its "
+                          "otpauth:// URI and QR code, the way a site enrolling a user does.")
+    make.add_argument("--issuer", required=True, help="the service name shown in the app")
+    make.add_argument("--name", required=True, help="the account name (user name, e-mail)")
+    _add_parameters(make)
+    make.add_argument("--image", metavar="URL", help="a logo URL (image parameter)")
+    make.add_argument("--png", metavar="FILE",
+                      help="also write the QR code as PNG (mode 0600; an existing file is "
+                      "replaced, a symbolic link refused)")
+    make.add_argument("--svg", metavar="FILE", help="also write the QR code as SVG (as --png)")
+    make.add_argument("--no-qr", action="store_true", help="do not draw the QR code")
+    make.add_argument("--invert", action="store_true",
+                      help="draw the QR code for a terminal with a light background")
+    make.add_argument("--json", action="store_true", help="print JSON (URI, secret, fields)")
+    make.set_defaults(handler=_cmd_make)
+
+
+def _register_qr(sub: argparse._SubParsersAction[Any]) -> None:
+    qr = sub.add_parser("qr", help="draw a URI as a QR code (terminal, PNG or SVG)",
+                        description="Draw a URI (or any text) as a QR code: in the terminal by "
+                        "default, or into a PNG or SVG file.")
+    # nargs="+" so that a stray second URI is refused by us, not echoed back by argparse.
+    qr.add_argument("uri", nargs="+", metavar="URI", help="the URI, or - to read it from stdin")
+    out = qr.add_mutually_exclusive_group()
+    out.add_argument("--png", metavar="FILE",
+                     help="write a PNG file instead (mode 0600; an existing file is replaced, "
+                     "a symbolic link refused)")
+    out.add_argument("--svg", metavar="FILE", help="write an SVG file instead (as --png)")
+    qr.add_argument("--scale", type=int, default=8, help="pixels per module in files (default 8)")
+    qr.add_argument("--invert", action="store_true",
+                    help="draw for a terminal with a light background")
+    qr.set_defaults(handler=_cmd_qr)
 
 
 def _add_parameters(p: argparse.ArgumentParser) -> None:

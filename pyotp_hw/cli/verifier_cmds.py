@@ -53,32 +53,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                       help="write a new random key to --key-file first (it must not exist)")
     init.set_defaults(handler=_cmd_init)
 
-    enroll = sub.add_parser(
-        "enroll", help="enroll a user from a secret or URI, or begin an enrollment (--new)",
-        description="Make USER's credential active from SECRET (base32, or an otpauth:// URI; "
-        "- reads it from stdin), or with --new issue a fresh secret and print its URI, "
-        "pending until 'confirm'.")
-    enroll.add_argument("user", metavar="USER")
-    enroll.add_argument("secret", nargs="?", metavar="SECRET", help="base32 secret, URI, or -")
-    _common(enroll)
-    enroll.add_argument("--new", action="store_true",
-                        help="issue a new secret (needs --issuer and --name)")
-    enroll.add_argument("--issuer", help="issuer shown by authenticator apps")
-    enroll.add_argument("--name", help="account name shown by authenticator apps")
-    enroll.add_argument("--qr", action="store_true", help="with --new, also draw the QR code")
-    enroll.add_argument("--hotp", type=int, metavar="COUNTER",
-                        help="an HOTP credential whose next counter is COUNTER")
-    enroll.add_argument("--digits", type=int, choices=_CODE_LENGTHS, metavar="N",
-                        help="code length, 6 to 10 (default 6)")
-    enroll.add_argument("--digest", help="sha1 (default), sha256 or sha512")
-    enroll.add_argument("--period", type=int, help="TOTP time step in seconds (default 30)")
-    enroll.add_argument("--replace", action="store_true",
-                        help="replace an existing active credential: you vouch for the user "
-                        "(re-authenticated), unless --current-code checks their current code; "
-                        "its lockout is kept")
-    enroll.add_argument("--current-code", metavar="CODE",
-                        help="with --replace: a code from the current credential, as proof")
-    enroll.set_defaults(handler=_cmd_enroll)
+    _register_enroll(sub)
 
     confirm = sub.add_parser("confirm", help="confirm a pending enrollment with a code",
                              description="Activate USER's pending credential with CODE.")
@@ -128,6 +103,35 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                            "locked", description="Print the store's counters.")
     _common(stats)
     stats.set_defaults(handler=_cmd_stats)
+
+
+def _register_enroll(sub: argparse._SubParsersAction[Any]) -> None:
+    enroll = sub.add_parser(
+        "enroll", help="enroll a user from a secret or URI, or begin an enrollment (--new)",
+        description="Make USER's credential active from SECRET (base32, or an otpauth:// URI; "
+        "- reads it from stdin), or with --new issue a fresh secret and print its URI, "
+        "pending until 'confirm'.")
+    enroll.add_argument("user", metavar="USER")
+    enroll.add_argument("secret", nargs="?", metavar="SECRET", help="base32 secret, URI, or -")
+    _common(enroll)
+    enroll.add_argument("--new", action="store_true",
+                        help="issue a new secret (needs --issuer and --name)")
+    enroll.add_argument("--issuer", help="issuer shown by authenticator apps")
+    enroll.add_argument("--name", help="account name shown by authenticator apps")
+    enroll.add_argument("--qr", action="store_true", help="with --new, also draw the QR code")
+    enroll.add_argument("--hotp", type=int, metavar="COUNTER",
+                        help="an HOTP credential whose next counter is COUNTER")
+    enroll.add_argument("--digits", type=int, choices=_CODE_LENGTHS, metavar="N",
+                        help="code length, 6 to 10 (default 6)")
+    enroll.add_argument("--digest", help="sha1 (default), sha256 or sha512")
+    enroll.add_argument("--period", type=int, help="TOTP time step in seconds (default 30)")
+    enroll.add_argument("--replace", action="store_true",
+                        help="replace an existing active credential: you vouch for the user "
+                        "(re-authenticated), unless --current-code checks their current code; "
+                        "its lockout is kept")
+    enroll.add_argument("--current-code", metavar="CODE",
+                        help="with --replace: a code from the current credential, as proof")
+    enroll.set_defaults(handler=_cmd_enroll)
 
 
 def _register_rekey(sub: argparse._SubParsersAction[Any]) -> None:
