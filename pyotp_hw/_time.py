@@ -57,6 +57,8 @@ def _check_range(whole: int, name: str, minimum: int, maximum: int) -> None:
 def floor_seconds(value: object, name: str = "for_time", *, minimum: int = I64_MIN,
                   maximum: int = I64_MAX) -> int:
     """Whole Unix seconds (floored) of ``value``, within ``minimum .. maximum``."""
+    if type(value) is int and minimum <= value <= maximum:
+        return value  # the common case, without the general checks
     whole, _ = _parts(value, name)
     _check_range(whole, name, minimum, maximum)
     return whole

@@ -244,8 +244,6 @@ def test_every_module_has_a_floor() -> None:
 KNOWN_BREAKS = {
     "pyotp_hw.bulk uses nat.ffi",
     "pyotp_hw.bulk uses nat.lib",
-    "pyotp_hw.otp uses nat.ffi",
-    "pyotp_hw.otp uses nat.lib",
     "pyotp_hw.cli.token_cmds imports the private module pyotp_hw._secret_files",
     "pyotp_hw.cli.token_write imports the private module pyotp_hw._secret_files",
 }
