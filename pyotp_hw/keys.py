@@ -13,6 +13,7 @@ __all__ = [
     "decode_base32",
     "encode_base32",
     "decode_secret",
+    "decode_letters",
     "secret_and_text",
     "random_base32",
     "random_secret",
@@ -31,6 +32,7 @@ _LOOKALIKES = {
 _IGNORED = {" ", "-", "\t", "\n", "\r"}
 # What most secrets look like: base32 letters (any case) and optional trailing padding only.
 _PLAIN = re.compile(r"[A-Za-z2-7]+=*")
+_LETTERS = re.compile(r"[A-Za-z2-7]+")
 # Already canonical and a whole number of 5-byte groups, so no trailing bits to normalise.
 _CANONICAL = re.compile(r"(?:[A-Z2-7]{8})+")
 # Base32 letters to the digits of int(..., 32), which reads 0-9 then a-v: A..Z2..7 is 0..31.
@@ -59,9 +61,9 @@ def decode_base32(text: str) -> bytes:
         raise InvalidType(f"base32 secret must be str, not {type(text).__name__}")
     if _PLAIN.fullmatch(text):
         # The common shape, decoded at C speed; anything else (and every error) takes the loop.
-        core = text.rstrip("=")
-        if len(core) % 8 not in _IMPOSSIBLE_REMAINDERS:
-            return _decode_plain(core)
+        plain = decode_letters(text.rstrip("="))
+        if plain is not None:
+            return plain
     bits = 0
     nbits = 0
     out = bytearray()
@@ -102,11 +104,15 @@ def decode_base32(text: str) -> bytes:
     return result
 
 
-def _decode_plain(core: str) -> bytes:
-    """Decode base32 letters only (no padding, a valid length) as one big number.
+def decode_letters(core: str) -> bytes | None:
+    """The key of ``core`` when it is base32 letters only (either case, no padding, spaces or
+    other characters) of a length base32 can end on; None otherwise.
 
-    Trailing bits that do not fill a byte are dropped, as the character loop drops them.
+    Decoded as one big number; trailing bits that do not fill a byte are dropped, as
+    :func:`decode_base32` and :func:`base64.b32decode` drop them.
     """
+    if len(core) % 8 in _IMPOSSIBLE_REMAINDERS or not _LETTERS.fullmatch(core):
+        return None
     nbits = 5 * len(core)
     value = int(core.translate(_AS_BASE32_INT), 32) >> (nbits % 8)
     return value.to_bytes(nbits // 8, "big")

@@ -23,7 +23,7 @@ from .decoy import Decoy
 from .errors import StoreError
 from .events import EventHub
 from .gate import Gate
-from .inputs import check_user, user_is_valid
+from .inputs import MAX_USER_LEN, check_user, user_is_valid
 from .policy import Policy
 from .records import (
     REJECTED,
@@ -49,6 +49,19 @@ _new_result = tuple.__new__
 _Entry = tuple[int, str, int, int]
 
 
+def _rounds(entries: list[_Entry]) -> list[list[_Entry]]:
+    """The pairs in rounds of distinct users: a user's k-th pair goes to round k."""
+    rounds: list[list[_Entry]] = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        k = seen.get(entry[1], 0)
+        seen[entry[1]] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(entry)
+    return rounds
+
+
 class BatchVerifier:
     """Verifies batches for one verifier (its store, policy, gate, keys, decoy and events)."""
 
@@ -66,34 +79,34 @@ class BatchVerifier:
         lengths = self._policy._lengths
         malformed = REJECTED[Reason.MALFORMED]
         results: list[Result | None] = []
-        rounds: list[list[_Entry]] = [[]]
-        first = rounds[0]
-        seen: dict[str, int] = {}
+        append = results.append
+        entries: list[_Entry] = []
+        add = entries.append
+        users: list[str] = []
+        add_user = users.append
         for i, item in enumerate(items):
             try:
                 user, code = item
             except (TypeError, ValueError):
                 raise InvalidArgument(f"item {i} is not a (user, code) pair") from None
-            if not user_is_valid(user):
+            # The usual user id (short ASCII text) is checked inline; others the long way.
+            if (type(user) is not str or not 0 < len(user) <= MAX_USER_LEN or "\x00" in user
+                    or not user.isascii()) and not user_is_valid(user):
                 check_user(user)
             if type(code) is not str:
                 raise InvalidType(f"code must be a str, not {type(code).__name__}")
             # Canonical form before anything is looked up (see policy.canonical_code).
             if len(code) not in lengths or not code.isascii() or not code.isdigit():
-                results.append(malformed)
+                append(malformed)
                 continue
-            results.append(None)
-            k = seen.get(user, 0)
-            seen[user] = k + 1
-            if k == 0:
-                first.append((i, user, int(code), len(code)))
-            else:
-                while len(rounds) <= k:
-                    rounds.append([])
-                rounds[k].append((i, user, int(code), len(code)))
-        for entries in rounds:
-            if entries:
-                self._round(entries, t, results)
+            append(None)
+            add((i, user, int(code), len(code)))
+            add_user(user)
+        if not entries:
+            return results  # type: ignore[return-value]  # all malformed: nothing to read
+        # Distinct users (the usual batch) make one round; repeats are spread over rounds.
+        for entries_of_round in [entries] if len(set(users)) == len(users) else _rounds(entries):
+            self._round(entries_of_round, t, results)
         return results  # type: ignore[return-value]  # every None was filled by a round
 
     def _round(self, entries: list[_Entry], t: float, results: list[Result | None]) -> None:
