@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..errors import InvalidArgument, InvalidType
 from . import matching
@@ -123,16 +123,14 @@ class BatchVerifier:
             return
         m = matching.evaluate(self._seeds, todo, t, self._policy)
         errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
-        attempts: list[Attempt] = []
-        positions: list[int] = []
-        for k, i in enumerate(where):
-            error = errors[k]
-            if error is not None:
-                results[i] = REJECTED[error]
-                continue
-            st = todo[k][0]
-            attempts.append(Attempt(st.id, st.user, steps[k], drifts[k], replays[k]))
-            positions.append(k)
+        attempts: list[Attempt]
+        positions: Sequence[int]
+        if errors.count(None) == len(errors):  # the usual batch: every code was evaluated
+            attempts = [Attempt(c[0].id, c[0].user, s, d, r)
+                        for c, s, d, r in zip(todo, steps, drifts, replays, strict=True)]
+            positions = range(len(todo))
+        else:
+            attempts, positions = self._attempts(todo, where, m, results)
         if not attempts:
             return
         try:
@@ -154,6 +152,23 @@ class BatchVerifier:
                 results[where[k]] = REJECTED[VERDICT_REASON[v]]
         if events:
             self._hub.deliver(events)
+
+    @staticmethod
+    def _attempts(todo: list[matching.Candidate], where: list[int], m: matching.Matches,
+                  results: list[Result | None]) -> tuple[list[Attempt], list[int]]:
+        """The attempts of the evaluated codes and their indices in ``todo``; the codes that
+        could not be evaluated get their refusal in ``results``."""
+        attempts: list[Attempt] = []
+        positions: list[int] = []
+        for k, i in enumerate(where):
+            error = m.error[k]
+            if error is not None:
+                results[i] = REJECTED[error]
+                continue
+            st = todo[k][0]
+            attempts.append(Attempt(st.id, st.user, m.step[k], m.drift[k], m.replay[k]))
+            positions.append(k)
+        return attempts, positions
 
     def _admit(self, entries: list[_Entry], states: dict[str, State], t: float,
                results: list[Result | None]) -> tuple[list[matching.Candidate], list[int]]:
