@@ -64,6 +64,16 @@ int otp_keytable_new_key(const otp_kernel *k, const uint8_t *key, size_t key_len
     return OTP_OK;
 }
 
+int64_t otp_totp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, int64_t t,
+                     int64_t t0, uint64_t interval, unsigned digits)
+{
+    if (interval == 0) return OTP_E_INTERVAL;
+    if (t < t0) return OTP_E_TIME;
+    /* t >= t0, so the difference fits in 64 unsigned bits even when t0 is negative. */
+    const uint64_t step = ((uint64_t)t - (uint64_t)t0) / interval;
+    return otp_hotp_one(k, kt, row, step, digits);
+}
+
 int64_t otp_hotp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint64_t counter,
                      unsigned digits)
 {

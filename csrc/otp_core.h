@@ -143,6 +143,10 @@ int64_t otp_hotp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, ui
 /* A new one-row table of `key`, scheduled by kernel k, in one call. */
 int otp_keytable_new_key(const otp_kernel *k, const uint8_t *key, size_t key_len,
                          otp_keytable **out);
+/* The TOTP code of table row `row` at time t: step (t - t0) / interval; or a negative status
+ * (OTP_E_TIME when t < t0). */
+int64_t otp_totp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, int64_t t,
+                     int64_t t0, uint64_t interval, unsigned digits);
 /* The code of `key` at `counter`, or a negative status. */
 int64_t otp_hotp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint64_t counter,
                      unsigned digits);

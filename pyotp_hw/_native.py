@@ -31,6 +31,7 @@ __all__ = [
     "NativeKeyTable",
     "hotp_code",
     "hotp_key_code",
+    "totp_text",
     "verify_totp_one",
     "verify_hotp_one",
     "all_kernels",
@@ -355,6 +356,20 @@ def hotp_code(kernel: Any, table: NativeKeyTable, counter: int, digits: int) -> 
     if value < 0:
         _closed_or(value, table)
     return value
+
+
+def totp_text(kernel: Any, table: NativeKeyTable, t: int, t0: int, interval: int,
+              digits: int) -> str:
+    """The zero-padded TOTP code of row 0 of ``table`` at Unix time ``t``: one C call.
+
+    Raises :class:`InvalidArgument` when ``t`` is before ``t0``.
+    """
+    value: int = lib.otp_totp_one(kernel, table._ptr, 0, t, t0, interval, digits)
+    if value < 0:
+        if value == lib.OTP_E_TIME:
+            raise InvalidArgument(f"the time is before t0 ({t0})")
+        _closed_or(value, table)
+    return str(value).zfill(digits)
 
 
 def hotp_key_code(kernel: Any, key: bytes, counter: int, digits: int) -> int:

@@ -292,10 +292,17 @@ class TOTP(OTP):
 
     def now(self) -> str:
         """The current code."""
+        table = self._table
+        if table is not None:  # a warm object: the whole code in one C call
+            return nat.totp_text(self._kernel, table, int(time.time()), self.t0, self.interval,
+                                 self.digits)
+        return self._code(self._step_now())
+
+    def _step_now(self) -> int:
         t = int(time.time())
         if t < self.t0:
             raise InvalidArgument(f"the current time is before t0 ({self.t0})")
-        return self._code((t - self.t0) // self.interval)
+        return (t - self.t0) // self.interval
 
     def verify(self, code: Any, for_time: Any = None, valid_window: int = 0) -> bool:
         """True when ``code`` matches a step within ``valid_window`` steps of ``for_time``.
@@ -339,7 +346,7 @@ class TOTP(OTP):
     def _code(self, step: int) -> str:
         """The code shown for time step ``step``."""
         digits = self.digits
-        return f"{self._raw(step, digits):0{digits}d}"
+        return str(self._raw(step, digits)).zfill(digits)
 
     def provisioning_uri(
         self, name: str | None = None, issuer_name: str | None = None, **extra: Any
@@ -358,6 +365,10 @@ class Steam(TOTP):
     ) -> None:
         super().__init__(secret, digits=6, digest="sha1", interval=30, name=name, issuer=issuer)
         self.digits = 5
+
+    def now(self) -> str:
+        """The current code."""
+        return self._code(self._step_now())
 
     def _code(self, step: int) -> str:
         return self._format(self._raw(step, nat.RAW_DIGITS))

@@ -276,3 +276,23 @@ def test_secret_text_is_canonical_however_it_was_given() -> None:
         assert otp.secret == canonical
         assert otp.byte_secret() == key
         assert canonical not in repr(otp) and canonical.lower() not in repr(otp)
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+def test_now_on_a_warm_object_matches_hmac(digest: str) -> None:
+    # From the third call on, now() is one C call over the object's key table.
+    key = bytes(range(40, 72))
+    ours = pyotp_hw.TOTP(key, digits=8, digest=digest, interval=45, t0=1_000)
+    checked = 0
+    for _ in range(20):
+        t = int(time.time())
+        code = ours.now()
+        if int(time.time()) == t:
+            assert code == oracle.totp(key, t - 1_000, digits=8, digest=digest, period=45)
+            checked += 1
+    assert checked >= 5
+    future = pyotp_hw.TOTP(key, t0=int(time.time()) + 3_600)
+    for _ in range(3):
+        with pytest.raises(pyotp_hw.InvalidArgument, match="before t0"):
+            future.now()
+        future.at(int(time.time()) + 7_200)  # warms the object
