@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.built
 export PYOTP_HW_STRICT := 1
 
-.PHONY: demo test sysdeps venv lint unit kernels sanitize bench bench-guard clean
+.PHONY: demo test sysdeps venv lint unit kernels sanitize bench bench-guard lowest clean
 
 sysdeps:
 	bash scripts/system-deps.sh
@@ -49,10 +49,37 @@ kernels: venv
 	  PYOTP_HW_KERNEL=$$isa $(PY) -m pytest -q -p no:cacheprovider --benchmark-disable tests/test_vectors.py tests/test_properties.py tests/test_bulk.py tests/test_scalar_api.py || exit 1; \
 	done
 
+# The lowest versions pyproject allows, in their own environment: the constraints come from
+# scripts/lowest_constraints.py, pyotp-hw is built with them (no build isolation) and installed
+# as a wheel, not editable, so that the C core there is compiled by the oldest cffi.
+LOWEST    ?= .venv-lowest
+LOWEST_PY := $(LOWEST)/bin/python
+$(LOWEST)/.installed: $(STAMP) pyproject.toml setup.py scripts/lowest_constraints.py $(wildcard csrc/*.c csrc/*.h) csrc/build_core.py
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(PY) scripts/lowest_constraints.py > $(LOWEST)/constraints.txt
+	$(LOWEST_PY) -m pip install -q -c $(LOWEST)/constraints.txt setuptools wheel cffi
+	$(LOWEST_PY) -m pip install -q --no-build-isolation -c $(LOWEST)/constraints.txt '.[test]'
+	touch $@
+
+# The core, provisioning, token and verifier suites on those versions (not the kernel matrix,
+# the oathtool comparison nor pyotp's upstream suite, which no dependency's version changes).
+# PYTHONSAFEPATH and --import-mode=append keep this checkout's own pyotp_hw (built by the newest
+# cffi) off the front of sys.path; the hypothesis profile "lowest" searches less (make unit
+# already ran the full search on the newest versions).
+lowest: sysdeps $(LOWEST)/.installed
+	cd /tmp && PYTHONSAFEPATH=1 $(abspath $(LOWEST_PY)) -c "import pyotp_hw, sys; \
+	  assert '$(LOWEST)' in pyotp_hw.__file__, pyotp_hw.__file__"
+	$(LOWEST_PY) -m pip freeze --exclude pyotp-hw | grep -iE '^(cffi|cryptography|pyscard|fido2|psycopg|numpy|hypothesis|pytest)=='
+	PYTHONSAFEPATH=1 HYPOTHESIS_PROFILE=lowest $(LOWEST_PY) -m pytest -q -p no:cacheprovider \
+	  --import-mode=append \
+	  --benchmark-disable -m "not slow" --ignore=tests/pyotp_suite \
+	  --ignore=tests/test_kernels.py --ignore=tests/test_oathtool_compat.py tests
+
 bench: venv
 	$(PY) -m pytest bench --benchmark-only --benchmark-group-by=group --benchmark-columns=mean,ops
 
-test: lint unit kernels sanitize bench-guard
+test: lint unit kernels sanitize bench-guard lowest
 
 clean:
-	rm -rf build build-asan $(VENV) *.egg-info pyotp_hw/_core*.so pyotp_hw/_core.c
+	rm -rf build build-asan $(VENV) $(LOWEST) *.egg-info pyotp_hw/_core*.so pyotp_hw/_core.c

@@ -89,6 +89,38 @@ def test_without_pyotp_names_the_bench_extra() -> None:
     assert "pyotp-hw[bench]" in proc.stderr
 
 
+def test_bound_section_as_json() -> None:
+    proc = _cli("bench", "--bound", "--quick", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    names = {r["kernel"] for r in data["kernels"]}
+    assert names == set(data["machine"]["kernels"])
+    for r in data["kernels"]:
+        assert r["ns_per_code"] > 0 and r["cycles_per_code"] > 0
+        assert 0 < r["fraction"] <= 1.5, r  # a bound well below what ran would be a wrong model
+    assert 0.3 < data["ghz"] < 10
+
+
+def test_hashcat_benchmark_output_is_read() -> None:
+    from pyotp_hw import bench_hashcat
+
+    # hashcat 6.2.6 -b -m 160 --machine-readable on this project's Zen 5 machine (PoCL, 2 cores).
+    out = ("# version: v6.2.6\n# option: --optimized-kernel-enable\n"
+           "1:160:4294967295:4294967295:109.57:8192390\n"
+           "Started: Wed Dec  2 14:59:13 2026\nStopped: Wed Dec  2 15:04:02 2026\n")
+    speed = bench_hashcat.parse(out)
+    assert speed.version == "v6.2.6" and speed.devices == 1
+    assert speed.hashes_per_second == 8192390.0
+    with pytest.raises(ValueError, match="no mode-160"):
+        bench_hashcat.parse("# version: v6.2.6\n")
+
+
+def test_hashcat_row_left_out_with_a_reason_when_absent() -> None:
+    proc = _cli("bench", "--digest", "sha1", "--json",
+                prelude="import shutil; shutil.which = lambda *a, **k: None")
+    assert proc.returncode == 0, proc.stderr
+    assert "hashcat row left out: hashcat is not installed" in proc.stderr
+    assert not any(r["name"].startswith("hashcat") for r in json.loads(proc.stdout)["results"])
 def test_plot_to_a_missing_folder_fails_before_running(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib", reason="the plot extra")
     target = tmp_path / "no" / "such" / "bench.png"

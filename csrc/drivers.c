@@ -172,8 +172,12 @@ int otp_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t *rows, 
     for (size_t base = 0; base < n; base += CHUNK) {
         const size_t m = n - base < CHUNK ? n - base : CHUNK;
         fill_rows(r, rows, key_stride, base, m);
-        for (size_t j = 0; j < m; j++)
-            (void)time_step(times[time_stride * (base + j)], t0, interval, &c[j]);
+        if (time_stride) {
+            for (size_t j = 0; j < m; j++) (void)time_step(times[base + j], t0, interval, &c[j]);
+        } else { /* one time for the batch: one division, not one per item */
+            (void)time_step(times[0], t0, interval, &c[0]);
+            for (size_t j = 1; j < m; j++) c[j] = c[0];
+        }
         if (shared_pays(k->trunc_shared != NULL, k, m) && all_equal(c, m)) k->trunc_shared(kt, r, c[0], m, out + base);
         else k->trunc(kt, r, c, m, out + base);
         reduce_all(out + base, m, digits);
@@ -209,8 +213,11 @@ int otp_verify_totp(const otp_kernel *k, const otp_keytable *kt, const uint32_t 
     for (size_t base = 0; base < n; base += CHUNK) {
         const size_t m = n - base < CHUNK ? n - base : CHUNK;
         fill_rows(r, rows, key_stride, base, m);
+        uint64_t step0 = 0;
+        if (!time_stride) (void)time_step(times[0], t0, interval, &step0);
         for (size_t j = 0; j < m; j++) {
-            (void)time_step(times[time_stride * (base + j)], t0, interval, &s[j]);
+            if (time_stride) (void)time_step(times[base + j], t0, interval, &s[j]);
+            else s[j] = step0; /* one time for the batch: one division */
             last[j] = last_steps ? last_steps[last_stride * (base + j)] : -1;
             want[j] = codes[code_stride * (base + j)];
             sel[j] = UINT64_MAX;

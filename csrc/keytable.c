@@ -3,14 +3,29 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #endif
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #if !defined(_WIN32)
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 #include "otp_internal.h"
+
+/* AddressSanitizer replaces mlock() with a no-op that reports success: under it, a table
+ * never claims to be locked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define OTP_FAKE_MLOCK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OTP_FAKE_MLOCK 1
+#endif
+#endif
+#ifndef OTP_FAKE_MLOCK
+#define OTP_FAKE_MLOCK 0
+#endif
 
 void otp_wipe(void *p, size_t len)
 {
@@ -145,17 +160,37 @@ int otp_keytable_new(int digest, size_t n, otp_keytable **out)
     void *mem = NULL;
 #if defined(_WIN32)
     mem = _aligned_malloc(kt->mem_size, 64);
+    if (mem != NULL) memset(mem, 0, kt->mem_size);
 #else
-    if (posix_memalign(&mem, 64, kt->mem_size) != 0) mem = NULL;
+    /* A mapping of its own: mlock/munlock work on whole pages, so a table that shared a page
+     * with another (as heap blocks do) would unlock that one's keys when it is freed. */
+    const long page = sysconf(_SC_PAGESIZE);
+    const size_t psize = page > 0 ? (size_t)page : 4096;
+    if (kt->mem_size > SIZE_MAX - psize) {
+        free(kt);
+        return OTP_E_COUNT;
+    }
+    kt->map_size = (kt->mem_size + psize - 1) / psize * psize;
+    mem = mmap(NULL, kt->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) mem = NULL; /* anonymous pages come zeroed */
 #endif
     if (mem == NULL) {
         free(kt);
         return OTP_E_NOMEM;
     }
-    memset(mem, 0, kt->mem_size);
 #if !defined(_WIN32)
-    /* Keep key material out of swap where the OS allows; failure (RLIMIT_MEMLOCK) is not fatal. */
-    kt->locked = mlock(mem, kt->mem_size) == 0;
+    /* Keep key material out of swap where the OS allows. A failure (RLIMIT_MEMLOCK) is not
+     * fatal; it is kept (lock_errno) so that the Python layer reports it. */
+#if OTP_FAKE_MLOCK
+    kt->locked = 0;
+    kt->lock_errno = ENOSYS;
+#else
+    kt->locked = mlock(mem, kt->map_size) == 0;
+    kt->lock_errno = kt->locked ? 0 : (errno != 0 ? errno : ENOMEM);
+#endif
+#if defined(MADV_DONTDUMP)
+    (void)madvise(mem, kt->map_size, MADV_DONTDUMP); /* and out of core dumps */
+#endif
 #endif
     kt->mem = mem;
     kt->inner = mem;
@@ -193,6 +228,21 @@ void otp_keysched_portable(otp_keytable *kt, size_t first, const uint8_t *blocks
 
 /* Keys prepared per kernel call: 64 blocks of up to 128 bytes (8 KiB of stack, wiped). */
 #define KEY_BATCH 64
+
+/* Stack a key schedule may have used below otp_keytable_load's frame: the compilers spill the
+ * key ^ pad message words, working states and midstates of the kernels (and of the portable
+ * compressions) to the stack, beyond the arrays the kernels wipe themselves. Overwriting this
+ * much stack after the schedule erases them; tests/test_key_schedule_stack.py checks it. */
+#define STACK_BURN (32 * 1024)
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void burn_stack(void)
+{
+    unsigned char area[STACK_BURN];
+    otp_wipe(area, sizeof area);
+}
 
 int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_t count,
                       const uint8_t *keys, size_t keys_len, const uint64_t *offsets,
@@ -232,6 +282,7 @@ int otp_keytable_load(const otp_kernel *k, otp_keytable *kt, size_t first, size_
         sched(kt, first + base, blocks, m);
     }
     otp_wipe(blocks, sizeof blocks);
+    burn_stack();
     return OTP_OK;
 }
 
@@ -266,7 +317,9 @@ int otp_keytable_view(const otp_keytable *kt, size_t first, size_t count, otp_ke
     v->outer = (unsigned char *)kt->outer + first * kt->word_size;
     v->mem = NULL; /* not the owner: freeing the view leaves the memory alone */
     v->mem_size = 0;
+    v->map_size = 0;
     v->locked = 0;
+    v->lock_errno = 0;
     *out = v;
     return OTP_OK;
 }
@@ -302,6 +355,7 @@ int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src
 size_t otp_keytable_size(const otp_keytable *kt) { return kt ? kt->n : 0; }
 int otp_keytable_digest_of(const otp_keytable *kt) { return kt ? kt->digest : 0; }
 int otp_keytable_is_locked(const otp_keytable *kt) { return kt ? kt->locked : 0; }
+int otp_keytable_lock_errno(const otp_keytable *kt) { return kt ? kt->lock_errno : 0; }
 
 void otp_keytable_wipe(otp_keytable *kt)
 {
@@ -325,8 +379,9 @@ void otp_keytable_free(otp_keytable *kt)
 #if defined(_WIN32)
     _aligned_free(kt->mem);
 #else
-    if (kt->locked) munlock(kt->mem, kt->mem_size);
-    free(kt->mem);
+    /* The pages are this table's alone: unlocking them unlocks no other table's keys. */
+    if (kt->locked) munlock(kt->mem, kt->map_size);
+    munmap(kt->mem, kt->map_size);
 #endif
     otp_wipe(kt, sizeof *kt);
     free(kt);

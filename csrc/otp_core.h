@@ -65,6 +65,9 @@ int otp_kernel_supported(const otp_kernel *k);
 #define OTP_CPU_SHANI 2
 #define OTP_CPU_AVX2 4
 #define OTP_CPU_AVX512 8
+/* Not an instruction set: AMD family 1Ah (Zen 5) and later, whose four 512-bit pipes with 2-cycle
+ * adds and rotates want two SHA-1 lane groups in flight (sha1_avx512x2.c). */
+#define OTP_CPU_AMD_WIDE 16
 /* The OTP_CPU_* features kernel k needs that this CPU (or OS) lacks: 0 when k runs here. */
 unsigned otp_kernel_missing(const otp_kernel *k);
 /* The kernel's rank among those of its digest: higher is preferred where supported. */
@@ -95,7 +98,12 @@ int otp_keytable_gather(otp_keytable *dst, size_t first, const otp_keytable *src
                         const uint32_t *rows, size_t count, size_t *err_index);
 size_t otp_keytable_size(const otp_keytable *kt);
 int otp_keytable_digest_of(const otp_keytable *kt);
+/* 1 when every page of the table's key memory is locked in RAM (mlock). Each table owns its pages
+ * (one page-aligned mapping per table), so closing one table never unlocks another's memory. */
 int otp_keytable_is_locked(const otp_keytable *kt);
+/* The errno of the table's failed mlock() (for example ENOMEM or EPERM under RLIMIT_MEMLOCK), or 0
+ * when it is locked or locking is not available on this OS. */
+int otp_keytable_lock_errno(const otp_keytable *kt);
 /* Overwrites every key state with zeros; the table stays allocated (and useless). */
 void otp_keytable_wipe(otp_keytable *kt);
 /* The table's key memory and its size, so that tests can check that wiping happened. */
@@ -167,6 +175,15 @@ size_t otp_find_negative(const int64_t *values, size_t n);
 int otp_hash(int digest, const uint8_t *data, size_t len, uint8_t *out, size_t out_len);
 /* Overwrites memory in a way the compiler may not remove. */
 void otp_wipe(void *p, size_t len);
+
+/* ---- instruction probes for the bound model (probe.c): no keys, no memory, no state ----
+ * Probe i is named "<kind>:<instruction>" (kind: clock, tput or lat). otp_probe_run executes
+ * its loop `rounds` times and returns the instructions of its class executed (0 when this CPU
+ * cannot run it), for the caller to divide a measured time by. */
+size_t otp_probe_count(void);
+const char *otp_probe_name(size_t i);
+int otp_probe_supported(size_t i);
+uint64_t otp_probe_run(size_t i, uint64_t rounds);
 /* CDEF-END */
 
 #endif

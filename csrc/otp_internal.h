@@ -28,6 +28,8 @@ struct otp_keytable {
     void *mem;         /* one allocation holding inner then outer */
     size_t mem_size;
     int locked;        /* 1 when mlock() succeeded */
+    size_t map_size;   /* mem_size rounded up to whole pages: mem owns these pages alone */
+    int lock_errno;    /* errno of a failed mlock(), 0 when locked or not attempted */
 };
 
 /*
@@ -67,6 +69,7 @@ struct otp_kernel {
     otp_trunc_shared_fn trunc_shared; /* NULL: the driver calls trunc with repeated counters */
     otp_match_shared_fn match_shared; /* NULL: the driver reduces and compares itself */
     otp_keysched_fn keysched;         /* NULL: the portable key schedule */
+    unsigned prefer_on;  /* OTP_CPU_* flags: with all of them, priority counts 2 more */
 };
 
 /* The x86-64 SIMD kernels need GCC or Clang (vector extensions, target pragmas); elsewhere their
@@ -124,6 +127,7 @@ void otp_keysched_portable(otp_keytable *kt, size_t first, const uint8_t *blocks
                                        size_t count);
 OTP_DECLARE_KERNELS(sha1, avx2)
 OTP_DECLARE_KERNELS(sha1, avx512)
+OTP_DECLARE_KERNELS(sha1, avx512x2)
 OTP_DECLARE_KERNELS(sha256, avx2)
 OTP_DECLARE_KERNELS(sha256, avx512)
 OTP_DECLARE_KERNELS(sha512, avx2)

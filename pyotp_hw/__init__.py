@@ -19,6 +19,7 @@ from .errors import (
     InvalidSecret,
     InvalidType,
     InvalidURI,
+    MemoryLockWarning,
     MissingExtra,
     NativeError,
     OTPError,
@@ -45,6 +46,7 @@ __all__ = [
     "InvalidCode",
     "InvalidURI",
     "NativeError",
+    "MemoryLockWarning",
     "MissingExtra",
     "__version__",
 ]

@@ -10,17 +10,25 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
+import warnings
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _numbers
 from ._core import ffi, lib
 from ._time import floor_seconds
-from .errors import InvalidArgument, InvalidSecret, InvalidType, NativeError
+from .errors import InvalidArgument, InvalidSecret, InvalidType, MemoryLockWarning, NativeError
 
 __all__ = [
     "CPU_FEATURES",
+    "ErrorSlot",
+    "hotp_batch",
+    "totp_batch",
+    "verify_hotp_batch",
+    "verify_totp_batch",
     "DIGEST_IDS",
     "MAX_WINDOW",
     "MIN_DIGITS",
@@ -42,12 +50,18 @@ __all__ = [
     "u64_arg",
     "i64_arg",
     "u32_arg",
+    "int_option",
+    "step_arg",
     "u32_rows_arg",
     "u32_out",
     "i64_out",
     "check_status",
     "time_to_int",
     "hash_bytes",
+    "entry_address",
+    "pointer_address",
+    "probes",
+    "run_probe",
     "lib",
     "ffi",
 ]
@@ -232,9 +246,15 @@ def forced_kernels(request: str | None) -> Iterator[dict[int, Kernel]]:
 
 
 class NativeKeyTable:
-    """Owner of one C key table. Freed (and wiped) by :meth:`close` or by garbage collection."""
+    """Owner of one C key table. Freed (and wiped) by :meth:`close` or by garbage collection.
 
-    __slots__ = ("__weakref__", "_ptr", "digest", "size")
+    C calls run without the GIL, so a table may be read by a kernel in one thread while another
+    thread closes it. Every call that hands the table to C holds a *use* (:meth:`acquire` /
+    :meth:`release`) for as long as C may read it; :meth:`close` refuses new uses at once and
+    frees the memory only after the last use in flight was released.
+    """
+
+    __slots__ = ("__weakref__", "_closing", "_idle", "_ptr", "_uses", "digest", "size")
 
     def __init__(self, digest: int, keys: Sequence[bytes]) -> None:
         n = len(keys)
@@ -243,8 +263,12 @@ class NativeKeyTable:
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_new(digest, n, holder))
         self._ptr: Any = ffi.gc(holder[0], lib.otp_keytable_free)
+        self._uses = 0
+        self._closing = False
+        self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = n
+        self._warn_unlocked()
         joined = bytearray().join(keys)
         try:
             # Offsets of the keys inside `joined`: lengths gathered at C speed, summed in C.
@@ -299,12 +323,20 @@ class NativeKeyTable:
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_new(digest, total, holder))
         self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
+        self._uses = 0
+        self._closing = False
+        self._idle = threading.Condition(threading.Lock())
         self.digest = digest
         self.size = total
+        self._warn_unlocked()
         first = 0
         for source, rows, count in parts:
             err = _err_slot()
-            status = lib.otp_keytable_gather(self._ptr, first, source.ptr, rows, count, err)
+            src = source.acquire()
+            try:
+                status = lib.otp_keytable_gather(self._ptr, first, src, rows, count, err)
+            finally:
+                source.release()
             if status != lib.OTP_OK:
                 self.close()
                 check_status(status, err)
@@ -312,31 +344,95 @@ class NativeKeyTable:
         return self
 
     def view(self, first: int, count: int) -> Any:
-        """A C view of rows [first, first + count) (freed when garbage; keep ``self`` alive)."""
+        """A C view of rows [first, first + count) (freed when garbage; keep ``self`` alive).
+
+        The view points into this table's memory: use it only while holding a use.
+        """
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_view(self.ptr, first, count, holder))
         return ffi.gc(holder[0], lib.otp_keytable_free)
 
     @property
     def ptr(self) -> Any:
-        """The C pointer; raises when the table is closed."""
+        """The C pointer; raises when the table is closed.
+
+        Code that passes it to a C call another thread could overlap with holds a use instead
+        (:meth:`acquire`), so that :meth:`close` cannot free it meanwhile.
+        """
         if self._ptr is None:
             raise InvalidArgument("the key table is closed")
         return self._ptr
 
+    def acquire(self) -> Any:
+        """Start a use of the table and return its C pointer; raises when it is closed.
+
+        Pair every call with :meth:`release` (``try``/``finally``).
+        """
+        with self._idle:
+            if self._ptr is None or self._closing:
+                raise InvalidArgument("the key table is closed")
+            self._uses += 1
+            return self._ptr
+
+    def release(self) -> None:
+        """End a use started by :meth:`acquire`; the last one lets a waiting close go on."""
+        with self._idle:
+            self._uses -= 1
+            if self._uses == 0:
+                self._idle.notify_all()
+
     @property
     def closed(self) -> bool:
-        """True once :meth:`close` ran."""
-        return self._ptr is None
+        """True once :meth:`close` was called (it may still wait for calls in flight)."""
+        return self._ptr is None or self._closing
 
     @property
     def locked(self) -> bool:
-        """True when the OS locked the key material in memory (no swapping)."""
+        """True when every page of the key material is locked in RAM (no swapping).
+
+        Each table owns its pages, so this stays true until this table is closed, whatever
+        other tables do.
+        """
         return self._ptr is not None and bool(lib.otp_keytable_is_locked(self._ptr))
 
+    @property
+    def lock_error(self) -> str | None:
+        """Why locking the key material failed (the OS error), or None when it is locked."""
+        if self._ptr is None:
+            return None
+        code = int(lib.otp_keytable_lock_errno(self._ptr))
+        if code:
+            return f"mlock failed: {os.strerror(code)} (errno {code})"
+        return None if self.locked else "memory locking is not available on this OS"
+
+    def memory_region(self) -> tuple[int, int]:
+        """(address, size) of the key memory, for tests that ask the OS about its pages."""
+        size = ffi.new("size_t *")
+        mem = lib.otp_keytable_memory(self.ptr, size)
+        return int(ffi.cast("uintptr_t", mem)), int(size[0])
+
+    def _warn_unlocked(self) -> None:
+        reason = self.lock_error
+        if reason is not None:
+            warnings.warn(
+                f"key table memory is not locked in RAM and may be swapped: {reason}; raise "
+                "RLIMIT_MEMLOCK (ulimit -l) or see KeyTable.lock_error",
+                MemoryLockWarning, stacklevel=4,
+            )
+
     def close(self) -> None:
-        """Wipe and free the key material now (idempotent)."""
-        ptr, self._ptr = self._ptr, None
+        """Wipe and free the key material (idempotent).
+
+        New uses are refused at once; the memory is wiped and freed once the calls in flight
+        (other threads' batch calls) have finished with it, so this may wait for them.
+        """
+        with self._idle:
+            # New uses are refused from here on; the ones in flight still read the pointer
+            # (a split batch makes its row views from it), so it stays until they end.
+            self._closing = True
+            while self._uses:
+                self._idle.wait()
+            ptr, self._ptr = self._ptr, None
         if ptr is not None:
             ffi.release(ptr)
 
@@ -414,12 +510,38 @@ def verify_hotp_one(kernel: Any, table: NativeKeyTable | None, key: bytes, code:
     return int(out[0]) if found[0] else None
 
 
+def entry_address(name: str) -> int:
+    """The address of one of the core's C functions, for a C test harness that calls it."""
+    if not name.startswith("otp_") or not hasattr(lib, name):
+        raise InvalidArgument(f"the core has no C function {name!r}")
+    return int(ffi.cast("uintptr_t", ffi.addressof(lib, name)))
+
+
+def pointer_address(ptr: Any) -> int:
+    """The address a C pointer (a kernel, a table) holds, for a C test harness."""
+    return int(ffi.cast("uintptr_t", ptr))
+
+
 def hash_bytes(digest: int, data: bytes) -> bytes:
     """Hash ``data`` with the core's own compression functions (for tests of the C hashes)."""
     out = ffi.new("uint8_t[64]")
     check_status(lib.otp_hash(digest, data, len(data), out, 64))
     size = {1: 20, 2: 32, 3: 64}[digest]
     return bytes(ffi.buffer(out, size))
+
+
+def probes() -> list[tuple[int, str]]:
+    """The instruction probes this CPU runs: (index, "kind:instruction") pairs (csrc/probe.c)."""
+    return [
+        (i, ffi.string(lib.otp_probe_name(i)).decode("ascii"))
+        for i in range(lib.otp_probe_count())
+        if lib.otp_probe_supported(i)
+    ]
+
+
+def run_probe(index: int, rounds: int) -> int:
+    """Run probe ``index`` for ``rounds`` loop iterations; the instructions it executed."""
+    return int(lib.otp_probe_run(index, rounds))
 
 
 # ---------------------------------------------------------------- array arguments
@@ -443,69 +565,32 @@ class Arg:
         return self.ptr if self.length is None else self.ptr + offset
 
 
-def _format(view: memoryview) -> str:
-    fmt = view.format
-    if fmt[:1] in ("<", "=", "@") and (fmt[:1] != "<" or _LITTLE):
-        fmt = fmt[1:]
-    return fmt
+_C_TYPES = {"Q": "uint64_t[]", "q": "int64_t[]", "I": "uint32_t[]"}
 
 
-def _as_view(value: Any) -> memoryview | None:
-    if isinstance(value, (str, bytes, bytearray)):
-        return None
-    try:
-        view = memoryview(value)
-    except TypeError:
-        return None
-    if view.ndim != 1:
-        raise InvalidArgument(f"expected a one-dimensional buffer, got {view.ndim} dimensions")
-    return view
+def _arg(value: Any, name: str, kind: _numbers.Kind) -> Arg:
+    """A number argument read by the one rule of :mod:`pyotp_hw._numbers`, as a C view."""
+    got = _numbers.read(value, name, kind)
+    ctype = _C_TYPES[kind.code]
+    if got.value is not None:
+        return Arg(ffi.new(ctype[:-2] + "[1]", [got.value]), None, None)
+    if got.unchecked_signed:
+        signed = ffi.from_buffer("int64_t[]", got.items)
+        bad = lib.otp_find_negative(signed, got.length)
+        if bad != got.length:
+            raise InvalidArgument(f"{name}[{bad}] is negative; {kind.what} must be between "
+                                  f"{kind.range_text}")
+    return Arg(ffi.from_buffer(ctype, got.items), got.length, got.items)
 
 
-def _int_list(value: Any, name: str) -> list[int]:
-    try:
-        items = list(value)
-    except TypeError:
-        raise InvalidType(f"{name} must be an int or a sequence of ints") from None
-    for item in items:
-        if not isinstance(item, int) or isinstance(item, bool):
-            if hasattr(item, "__index__") and not isinstance(item, bool):
-                continue
-            raise InvalidType(f"{name} must contain ints, found {type(item).__name__}")
-    return [int(x) for x in items]
-
-
-def _check_int(value: Any, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise InvalidArgument(f"{name} must be between {lo} and {hi}, got {v}")
-    return v
+def int_option(value: Any, name: str, lo: int, hi: int, what: str = "an int") -> int:
+    """An int option of a call (digits, interval, window, threads), range-checked."""
+    return _numbers.option(value, name, lo, hi, what)
 
 
 def u64_arg(value: Any, name: str) -> Arg:
-    """Unsigned 64-bit integers (counters): an int, a sequence or a buffer (zero-copy: 8-byte)."""
-    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
-        v = _check_int(value, name, 0, _U64_MAX)
-        return Arg(ffi.new("uint64_t[1]", [v]), None, None)
-    view = _as_view(value)
-    if view is not None and view.c_contiguous:
-        fmt = _format(view)
-        if fmt in ("Q", "L", "q", "l") and view.itemsize == 8:
-            ptr = ffi.from_buffer("uint64_t[]", view)
-            if fmt in ("q", "l"):
-                bad = lib.otp_find_negative(ffi.cast("int64_t *", ptr), len(view))
-                if bad != len(view):
-                    raise InvalidArgument(f"{name}[{bad}] is negative")
-            return Arg(ptr, len(view), view)
-    items = _int_list(view if view is not None else value, name)
-    try:
-        arr = array("Q", items)
-    except OverflowError:
-        bad = next(i for i, v in enumerate(items) if not 0 <= v <= _U64_MAX)
-        raise InvalidArgument(f"{name}[{bad}] must be between 0 and 2**64-1") from None
-    return Arg(ffi.from_buffer("uint64_t[]", arr), len(arr), arr)
+    """Counters (unsigned 64-bit): one, a sequence or a buffer (see :mod:`pyotp_hw._numbers`)."""
+    return _arg(value, name, _numbers.COUNTER)
 
 
 def time_to_int(value: Any, name: str = "for_time") -> int:
@@ -514,50 +599,25 @@ def time_to_int(value: Any, name: str = "for_time") -> int:
 
 
 def i64_arg(value: Any, name: str) -> Arg:
-    """Signed 64-bit integers (times, steps): scalar or sequence; floats and datetimes floored."""
-    if not isinstance(value, (str, bytes, bytearray)) and not hasattr(value, "__len__"):
-        v = time_to_int(value, name)
-        return Arg(ffi.new("int64_t[1]", [v]), None, None)
-    view = _as_view(value)
-    if view is not None and view.c_contiguous:
-        fmt = _format(view)
-        if fmt in ("q", "l") and view.itemsize == 8:
-            return Arg(ffi.from_buffer("int64_t[]", view), len(view), view)
-    source = view.tolist() if view is not None else value
-    try:
-        arr = array("q", source)
-    except (TypeError, OverflowError):
-        arr = array("q", (time_to_int(v, f"{name}[{i}]") for i, v in enumerate(source)))
-    return Arg(ffi.from_buffer("int64_t[]", arr), len(arr), arr)
+    """Times (signed 64-bit seconds; reals floored, aware datetimes): one or many."""
+    return _arg(value, name, _numbers.TIME)
+
+
+def step_arg(value: Any, name: str) -> Arg:
+    """Time steps (signed 64-bit ints, no fractions): one or many."""
+    return _arg(value, name, _numbers.STEP)
 
 
 def u32_arg(value: Any, name: str) -> Arg:
-    """Unsigned 32-bit integers (codes): an int, a sequence or a buffer (zero-copy for uint32)."""
-    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
-        v = _check_int(value, name, 0, 0xFFFFFFFF)
-        return Arg(ffi.new("uint32_t[1]", [v]), None, None)
-    view = _as_view(value)
-    if (
-        view is not None
-        and view.c_contiguous
-        and _format(view) in ("I", "L")
-        and view.itemsize == 4
-    ):
-        return Arg(ffi.from_buffer("uint32_t[]", view), len(view), view)
-    items = _int_list(view if view is not None else value, name)
-    try:
-        arr = array("I", items)
-    except OverflowError:
-        bad = next(i for i, v in enumerate(items) if not 0 <= v <= 0xFFFFFFFF)
-        raise InvalidArgument(f"{name}[{bad}] is not a possible code") from None
-    return Arg(ffi.from_buffer("uint32_t[]", arr), len(arr), arr)
+    """Codes (unsigned 32-bit): one, a sequence or a buffer (zero-copy for uint32)."""
+    return _arg(value, name, _numbers.CODE)
 
 
 def u32_rows_arg(value: Any, size: int) -> Arg:
     """Row indices into a key table of ``size`` rows (checked in C as well)."""
-    arg = u32_arg(value, "rows")
+    arg = _arg(value, "rows", _numbers.ROW)
     if arg.length is None:
-        raise InvalidType("rows must be a sequence of row indices")
+        raise InvalidType("rows must be a sequence of row indices, not one number")
     return arg
 
 
@@ -566,10 +626,11 @@ def u32_out(out: Any, n: int) -> tuple[Any, Any]:
     if out is None:
         result = array("I", bytes(4 * n))
         return ffi.from_buffer("uint32_t[]", result, require_writable=True), result
-    view = _as_view(out)
-    if view is None or view.readonly or not view.c_contiguous:
-        raise InvalidArgument("out must be a writable, contiguous buffer of uint32")
-    if _format(view) not in ("I", "L") or view.itemsize != 4:
+    view = _numbers.buffer_view(out, "out")
+    if view is None or view.readonly or not view.c_contiguous or view.ndim != 1:
+        raise InvalidArgument("out must be a writable, contiguous 1-D buffer of uint32")
+    fmt = view.format.lstrip("@=" + ("<" if _LITTLE else ">!"))
+    if fmt not in ("I", "L") or view.itemsize != 4:
         raise InvalidArgument(f"out must hold uint32 items, not format {view.format!r}")
     if len(view) < n:
         raise InvalidArgument(f"out holds {len(view)} items but {n} are needed")
@@ -580,3 +641,70 @@ def i64_out(n: int) -> tuple[Any, array[int]]:
     """A new zeroed array('q') of ``n`` items and its C pointer."""
     result = array("q", bytes(8 * n))
     return ffi.from_buffer("int64_t[]", result, require_writable=True), result
+
+
+# ---------------------------------------------------------------- batch entry points
+# One checked wrapper per C batch call: the layers above pass Arg views, a start and a count,
+# and never see pointers, NULL or the error slot.
+
+
+class ErrorSlot:
+    """Where a C batch call writes the index of the item it refused."""
+
+    __slots__ = ("_slot",)
+
+    def __init__(self) -> None:
+        self._slot = _err_slot()
+
+    def check(self, status: int, base: int = 0) -> None:
+        """Raise for a failed ``status``, naming the item counted from ``base``."""
+        if status == lib.OTP_OK:
+            return
+        if self._slot[0] != _U64_MAX:
+            self._slot[0] += base
+        check_status(status, self._slot)
+
+
+def _rows_at(rows: Arg | None, start: int) -> Any:
+    return ffi.NULL if rows is None else rows.ptr + start
+
+
+def hotp_batch(kernel: Any, keys: Any, rows: Arg | None, key_stride: int, counters: Arg,
+               start: int, count: int, digits: int, out: Any, err: ErrorSlot) -> int:
+    """``otp_hotp`` over items ``start .. start+count-1`` (``keys`` already at ``start``)."""
+    return int(lib.otp_hotp(kernel, keys, _rows_at(rows, start), key_stride, counters.at(start),
+                            counters.stride, count, digits, out + start, err._slot))
+
+
+def totp_batch(kernel: Any, keys: Any, rows: Arg | None, key_stride: int, times: Arg,
+               start: int, count: int, t0: int, interval: int, digits: int, out: Any,
+               err: ErrorSlot) -> int:
+    """``otp_totp`` over items ``start .. start+count-1``."""
+    return int(lib.otp_totp(kernel, keys, _rows_at(rows, start), key_stride, times.at(start),
+                            times.stride, count, t0, interval, digits, out + start, err._slot))
+
+
+def verify_totp_batch(kernel: Any, keys: Any, rows: Arg | None, key_stride: int, codes: Arg,
+                      times: Arg, last: Arg | None, start: int, count: int, t0: int,
+                      interval: int, past: int, future: int, digits: int, out: Any,
+                      err: ErrorSlot) -> int:
+    """``otp_verify_totp`` over items ``start .. start+count-1`` (``last``: replay floor)."""
+    return int(lib.otp_verify_totp(
+        kernel, keys, _rows_at(rows, start), key_stride, codes.at(start), codes.stride,
+        times.at(start), times.stride, count, t0, interval, past, future, digits,
+        ffi.NULL if last is None else last.at(start), 0 if last is None else last.stride,
+        out + start, err._slot))
+
+
+def verify_hotp_batch(kernel: Any, keys: Any, rows: Arg | None, key_stride: int, codes: Arg,
+                      counters: Arg, start: int, count: int, look_ahead: int, digits: int,
+                      out: Any, err: ErrorSlot) -> int:
+    """``otp_verify_hotp`` over items ``start .. start+count-1``, into an int64 ``out``.
+
+    Not-found is written as 2**64-1, which reads as -1 in the int64 result.
+    """
+    out_u64 = ffi.cast("uint64_t *", out)
+    return int(lib.otp_verify_hotp(
+        kernel, keys, _rows_at(rows, start), key_stride, codes.at(start), codes.stride,
+        counters.at(start), counters.stride, count, look_ahead, digits, 1, out_u64 + start,
+        ffi.NULL, err._slot))

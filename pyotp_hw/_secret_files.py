@@ -133,12 +133,25 @@ def reserve(path: str | os.PathLike[str]) -> Reservation:
     return Reservation(target, _create(target))
 
 
-def write_secret_file(path: str | os.PathLike[str], data: bytes, *, replace: bool) -> None:
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so that a rename in it survives a crash (where the OS allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | _CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_secret_file(path: str | os.PathLike[str], data: bytes, *, replace: bool,
+                      sync_folder: bool = False) -> None:
     """Write ``data`` to ``path`` as a 0600 file.
 
     With ``replace``, an existing regular file is replaced atomically (a temporary file in the
-    same folder, then a rename); otherwise an existing file is refused. A symbolic link at
-    ``path`` is always refused. Raises :class:`OutputFileError`.
+    same folder, fsynced, then a rename); otherwise an existing file is refused. A symbolic link
+    at ``path`` is always refused. With ``sync_folder`` the folder is fsynced afterwards, so the
+    new file (or the rename) is durable: a crash leaves the old file or the new one. Raises
+    :class:`OutputFileError`.
     """
     target = check_output(path, replace=replace)
     if not replace:
@@ -151,6 +164,8 @@ def write_secret_file(path: str | os.PathLike[str], data: bytes, *, replace: boo
                 os.unlink(target)
             raise
         os.close(fd)
+        if sync_folder:
+            _sync_folder(target.parent)
         return
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = _create(temporary)
@@ -168,3 +183,5 @@ def write_secret_file(path: str | os.PathLike[str], data: bytes, *, replace: boo
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    if sync_folder:
+        _sync_folder(target.parent)

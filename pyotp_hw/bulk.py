@@ -2,8 +2,10 @@
 
 Keys are a :class:`KeyTable` (precomputed HMAC states, reused across calls) or any sequence of
 secrets (bytes or base32 text; a temporary table is built and wiped for the call). Counters,
-times, codes and steps are ints (broadcast to every item), sequences, ``array.array`` or any
-contiguous buffer such as a numpy array (read without copying when the item type matches).
+times, codes, steps and rows follow one rule, in every call (see :mod:`pyotp_hw._numbers`): a
+number (broadcast to every item), a sequence, or a 1-D buffer such as ``array.array`` or a numpy
+array, read by its item format (read without copying when the item type matches). ``bytes`` are
+refused as numbers: their meaning (raw words or one number per byte) must be said.
 Codes come back as ``array('I')`` or are written into ``out``.
 """
 
@@ -74,9 +76,13 @@ class KeyTable:
         """
         natives = []
         keep = []
-        for table, rows in parts:
-            if not isinstance(table, KeyTable):
+        if not isinstance(parts, Sequence) or isinstance(parts, (str, bytes)):
+            raise InvalidType("gather takes a sequence of (KeyTable, rows) pairs")
+        for part in parts:
+            if not (isinstance(part, (tuple, list)) and len(part) == 2
+                    and isinstance(part[0], KeyTable)):
                 raise InvalidType("gather takes (KeyTable, rows) pairs")
+            table, rows = part
             arg = nat.u32_rows_arg(rows, len(table))
             if arg.length:
                 natives.append((table._native, arg.ptr, arg.length))
@@ -97,8 +103,18 @@ class KeyTable:
 
     @property
     def locked(self) -> bool:
-        """True when the OS locked the key material in memory."""
+        """True when every page of the key material is locked in RAM, until :meth:`close`.
+
+        Each table has pages of its own, so closing another table never unlocks this one's.
+        When the OS refuses (``RLIMIT_MEMLOCK``), building the table issues a
+        :class:`~pyotp_hw.errors.MemoryLockWarning` and :attr:`lock_error` says why.
+        """
         return self._native.locked
+
+    @property
+    def lock_error(self) -> str | None:
+        """Why the key material is not locked in RAM (the OS error), or None when it is."""
+        return self._native.lock_error
 
     def close(self) -> None:
         """Wipe the key material and free it; the table cannot be used afterwards."""
@@ -135,7 +151,13 @@ def _decode_all(secrets: Iterable[Any]) -> list[bytes]:
     made, so a caller can wipe its bytearrays afterwards. Anything else is decoded one secret at
     a time.
     """
-    items = secrets if isinstance(secrets, list) else list(secrets)
+    if isinstance(secrets, list):
+        items = secrets
+    elif isinstance(secrets, (Sequence, set, frozenset)) or hasattr(secrets, "__next__"):
+        items = list(secrets)
+    else:
+        raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets, "
+                          f"not {type(secrets).__name__}")
     if items and set(map(type, items)) <= {bytes, bytearray}:
         return items
     return [_decode_indexed(s, i) for i, s in enumerate(items)]
@@ -167,7 +189,11 @@ def kernel_name(digest: Any = "sha1") -> str:
 
 
 class _Keys:
-    """Keys resolved to a native table; temporary tables are wiped on exit."""
+    """Keys resolved to a native table, held in use for the call; temporary ones wiped on exit.
+
+    Holding the use keeps another thread's :meth:`KeyTable.close` from freeing the table while
+    the kernels (which run without the GIL) read it; that close waits until this call exits.
+    """
 
     def __init__(self, keys: Any, digest: Any) -> None:
         self.temporary = False
@@ -187,8 +213,8 @@ class _Keys:
                 secrets = _decode_all(keys)
             self.native = nat.NativeKeyTable(ident, secrets)
             self.temporary = True
-        self.ptr = self.native.ptr
         self.kernel = nat.kernel_for(self.native.digest).ptr
+        self.ptr = self.native.acquire()
 
     def part(self, start: int, count: int, per_item: bool) -> Any:
         """The table for items [start, start + count) of a batch split across threads.
@@ -205,6 +231,7 @@ class _Keys:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.native.release()
         if self.temporary:
             self.native.close()
 
@@ -251,12 +278,11 @@ def _executor() -> ThreadPoolExecutor:
 def _thread_count(threads: int | None, n: int) -> int:
     if threads is None:
         return max(1, min(_cpus(), n // _MIN_ITEMS_PER_THREAD))
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise InvalidArgument(f"threads must be a positive int or None, got {threads!r}")
+    threads = nat.int_option(threads, "threads", 1, 1 << 63, "a positive int or None")
     return max(1, min(threads, n))
 
 
-def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> None:
+def _run(call: Callable[[int, int, nat.ErrorSlot], int], n: int, threads: int | None) -> None:
     """Run ``call(start, count, err)`` over the batch, split across threads.
 
     Each part is one C call, which releases the GIL, so the parts run on separate cores. The
@@ -264,11 +290,11 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
     """
     parts = _thread_count(threads, n)
     if parts == 1:
-        err = nat.ffi.new("size_t *", (1 << 64) - 1)
-        nat.check_status(call(0, n, err), err)
+        err = nat.ErrorSlot()
+        err.check(call(0, n, err))
         return
     bounds = [n * i // parts for i in range(parts + 1)]
-    errs = [nat.ffi.new("size_t *", (1 << 64) - 1) for _ in range(parts)]
+    errs = [nat.ErrorSlot() for _ in range(parts)]
     futures = [
         _executor().submit(call, bounds[i], bounds[i + 1] - bounds[i], errs[i])
         for i in range(1, parts)
@@ -276,27 +302,15 @@ def _run(call: Callable[[int, int, Any], int], n: int, threads: int | None) -> N
     first = call(0, bounds[1], errs[0])
     statuses = [first] + [f.result() for f in futures]
     for i, status in enumerate(statuses):
-        if status != 0:
-            if errs[i][0] != (1 << 64) - 1:
-                errs[i][0] += bounds[i]
-            nat.check_status(status, errs[i])
+        errs[i].check(status, bounds[i])
 
 
 def _digits(digits: Any) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, int):
-        raise InvalidType("digits must be an int")
-    if not nat.MIN_DIGITS <= digits <= nat.MAX_DIGITS:
-        raise InvalidArgument(
-            f"digits must be between {nat.MIN_DIGITS} and {nat.MAX_DIGITS}, got {digits}")
-    return digits
+    return nat.int_option(digits, "digits", nat.MIN_DIGITS, nat.MAX_DIGITS)
 
 
 def _interval(interval: Any) -> int:
-    if isinstance(interval, bool) or not isinstance(interval, int):
-        raise InvalidType("interval must be an int number of seconds")
-    if not 1 <= interval < 1 << 63:
-        raise InvalidArgument(f"interval must be at least 1 second, got {interval}")
-    return interval
+    return nat.int_option(interval, "interval", 1, (1 << 63) - 1, "an int number of seconds")
 
 
 def _t0(t0: Any) -> int:
@@ -310,20 +324,12 @@ def _window(window: Any) -> tuple[int, int]:
         past, future = window
     else:
         raise InvalidType("window must be an int or a (past, future) pair")
-    for label, v in (("past", past), ("future", future)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise InvalidType(f"window {label} must be an int")
-        if not 0 <= v <= nat.MAX_WINDOW:
-            raise InvalidArgument(f"window {label} must be between 0 and {nat.MAX_WINDOW}, got {v}")
-    return past, future
+    return (nat.int_option(past, "window past", 0, nat.MAX_WINDOW),
+            nat.int_option(future, "window future", 0, nat.MAX_WINDOW))
 
 
 def _rows(rows: Any, keys: _Keys) -> nat.Arg | None:
     return None if rows is None else nat.u32_rows_arg(rows, keys.native.size)
-
-
-def _rows_ptr(rows: nat.Arg | None, start: int) -> Any:
-    return nat.ffi.NULL if rows is None else rows.ptr + start
 
 
 # ---------------------------------------------------------------- public batch calls
@@ -351,12 +357,10 @@ def hotp(
         n, key_stride = _batch_shape(k, row_arg, ctr)
         out_ptr, result = nat.u32_out(out, n)
 
-        def call(start: int, count: int, err: Any) -> int:
-            return int(nat.lib.otp_hotp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                ctr.at(start), ctr.stride, count, digits, out_ptr + start, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.hotp_batch(k.kernel, keys_at, row_arg, key_stride, ctr, start, count,
+                                  digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
@@ -387,13 +391,10 @@ def totp(
         n, key_stride = _batch_shape(k, row_arg, times)
         out_ptr, result = nat.u32_out(out, n)
 
-        def call(start: int, count: int, err: Any) -> int:
-            return int(nat.lib.otp_totp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                times.at(start), times.stride, count, t0v, interval, digits,
-                out_ptr + start, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.totp_batch(k.kernel, keys_at, row_arg, key_stride, times, start, count,
+                                  t0v, interval, digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
@@ -427,21 +428,16 @@ def verify_totp(
         row_arg = _rows(rows, k)
         code_arg = nat.u32_arg(codes, "codes")
         times = nat.i64_arg(for_time, "for_time")
-        last = nat.i64_arg(last_steps, "last_steps") if last_steps is not None else None
+        last = nat.step_arg(last_steps, "last_steps") if last_steps is not None else None
         shape_args = [code_arg, times] + ([last] if last is not None else [])
         n, key_stride = _batch_shape(k, row_arg, *shape_args)
         out_ptr, result = nat.i64_out(n)
 
-        def call(start: int, count: int, err: Any) -> int:
-            return int(nat.lib.otp_verify_totp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                code_arg.at(start), code_arg.stride, times.at(start), times.stride, count,
-                t0v, interval, past, future, digits,
-                last.at(start) if last is not None else nat.ffi.NULL,
-                last.stride if last is not None else 0,
-                out_ptr + start, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.verify_totp_batch(k.kernel, keys_at, row_arg, key_stride, code_arg, times,
+                                         last, start, count, t0v, interval, past, future,
+                                         digits, out_ptr, err)
 
         _run(call, n, threads)
         return result
@@ -464,28 +460,17 @@ def verify_hotp(
     :meth:`pyotp_hw.HOTP.verify` covers the whole 64-bit range.
     """
     digits = _digits(digits)
-    if isinstance(look_ahead, bool) or not isinstance(look_ahead, int):
-        raise InvalidType("look_ahead must be an int")
-    if not 0 <= look_ahead <= nat.MAX_WINDOW:
-        raise InvalidArgument(
-            f"look_ahead must be between 0 and {nat.MAX_WINDOW}, got {look_ahead}"
-        )
+    look_ahead = nat.int_option(look_ahead, "look_ahead", 0, nat.MAX_WINDOW)
     with _Keys(keys, digest) as k:
         row_arg = _rows(rows, k)
         code_arg = nat.u32_arg(codes, "codes")
         ctr = nat.u64_arg(counters, "counters")
         n, key_stride = _batch_shape(k, row_arg, code_arg, ctr)
         out_ptr, result = nat.i64_out(n)
-        out_u64 = nat.ffi.cast("uint64_t *", out_ptr)
-
-        def call(start: int, count: int, err: Any) -> int:
-            # Not-found is written as 2**64-1, which reads as -1 in the int64 result.
-            return int(nat.lib.otp_verify_hotp(
-                k.kernel, k.part(start, count, row_arg is None and key_stride == 1),
-                _rows_ptr(row_arg, start), key_stride,
-                code_arg.at(start), code_arg.stride, ctr.at(start), ctr.stride, count,
-                look_ahead, digits, 1, out_u64 + start, nat.ffi.NULL, err,
-            ))
+        def call(start: int, count: int, err: nat.ErrorSlot) -> int:
+            keys_at = k.part(start, count, row_arg is None and key_stride == 1)
+            return nat.verify_hotp_batch(k.kernel, keys_at, row_arg, key_stride, code_arg, ctr,
+                                         start, count, look_ahead, digits, out_ptr, err)
 
         _run(call, n, threads)
         return result

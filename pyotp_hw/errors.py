@@ -17,6 +17,7 @@ __all__ = [
     "InvalidURI",
     "NativeError",
     "MissingExtra",
+    "MemoryLockWarning",
 ]
 
 
@@ -58,3 +59,13 @@ class MissingExtra(OTPError, ImportError):
         )
         self.extra = extra
         self.module = module
+
+
+class MemoryLockWarning(RuntimeWarning):
+    """Key material could not be locked in RAM (``mlock`` failed), so it may be swapped to disk.
+
+    Issued when a key table is built and the OS refused to lock it (most often the
+    ``RLIMIT_MEMLOCK`` limit, ``ulimit -l``); ``KeyTable.locked`` is then False and
+    ``KeyTable.lock_error`` says why. Raise the limit, or filter the warning where swap is
+    encrypted or absent.
+    """

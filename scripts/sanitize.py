@@ -24,6 +24,10 @@ CORE_TESTS = [
     "tests/test_keys.py",
     "tests/test_kernels.py",
     "tests/test_threads.py",
+    "tests/test_keytable_close.py",
+    "tests/test_keytable_locking.py",
+    "tests/test_key_schedule_stack.py",
+    "tests/test_bulk_numbers.py",
 ]
 
 
@@ -67,6 +71,7 @@ def run_tests(extra: list[str]) -> int:
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1",
         PYTHONPATH=str(OUT),
         HYPOTHESIS_PROFILE="sanitize",
+        PYOTP_HW_EXPECT_CORE=str(OUT),  # tests/conftest.py stops if another core is imported
     )
     check = (
         "import pyotp_hw._core as c, sys; "
@@ -74,8 +79,10 @@ def run_tests(extra: list[str]) -> int:
     )
     if subprocess.run([sys.executable, "-c", check], env=env, cwd=OUT).returncode != 0:
         raise SystemExit("sanitize: the tests would not load the instrumented module")
+    # --import-mode=append: the default (prepend) puts the checkout first on sys.path, and the
+    # tests then imported the uninstrumented pyotp_hw there instead of build-asan's.
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
-           "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
+           "--import-mode=append", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
            *[str(ROOT / t) for t in CORE_TESTS], *extra]
     return subprocess.run(cmd, env=env, cwd=OUT).returncode
 

@@ -7,7 +7,7 @@
 # from starting or restarting services (invoke-rc.d and deb-systemd-invoke ask it), and
 # needrestart only lists what it would restart. An existing policy-rc.d is left as it is.
 set -euo pipefail
-pkgs=(gcc make pcscd vsmartcard-vpcd libpcsclite-dev swig oathtool postgresql procps valgrind)
+pkgs=(gcc make pcscd vsmartcard-vpcd libpcsclite-dev swig oathtool postgresql procps valgrind wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

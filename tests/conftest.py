@@ -26,6 +26,11 @@ settings.register_profile(
 settings.register_profile(
     "slow", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# HYPOTHESIS_PROFILE=lowest: make lowest, where what counts is that the oldest dependency
+# versions work at all; the default profile's search already ran in make unit.
+settings.register_profile(
+    "lowest", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
@@ -39,6 +44,17 @@ def pytest_report_header() -> list[str]:
     if lacking:
         lines.append("kernels skipped, this CPU lacks their instructions: " + ", ".join(lacking))
     return lines
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under scripts/sanitize.py, stop unless the tests run the instrumented core."""
+    expected = os.environ.get("PYOTP_HW_EXPECT_CORE")
+    if expected:
+        import pyotp_hw._core as core
+
+        if not str(core.__file__).startswith(expected):
+            pytest.exit(f"the tests import {core.__file__}, not the core under {expected}",
+                        returncode=3)
 
 
 @pytest.fixture(scope="session")

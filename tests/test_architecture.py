@@ -28,11 +28,16 @@ FLOORS: dict[str, int] = {
     "pyotp_hw.errors": 1,
     "pyotp_hw._secret_files": 1,
     "pyotp_hw._time": 1,
+    "pyotp_hw._numbers": 1,
     "pyotp_hw": 2,  # otp, bulk, uri, migration, qr, keys, sealing, pyotp, the package facade
     "pyotp_hw.verifier": 3,
     "pyotp_hw.token": 3,
     "pyotp_hw.vault": 3,
     "pyotp_hw.bench": 3,
+    "pyotp_hw.bench_hashcat": 3,
+    "pyotp_hw.bound": 3,
+    "pyotp_hw._bench_floors": 3,
+    "pyotp_hw.bound_model": 3,
     "pyotp_hw.service": 4,
     "pyotp_hw.site": 5,
     "pyotp_hw.cli": 6,
@@ -242,8 +247,6 @@ def test_every_module_has_a_floor() -> None:
 # What the code still breaks, to be mended (issue 11); the list may only shrink: a new break fails,
 # and so does a mended one left on the list.
 KNOWN_BREAKS = {
-    "pyotp_hw.bulk uses nat.ffi",
-    "pyotp_hw.bulk uses nat.lib",
     "pyotp_hw.cli.token_cmds imports the private module pyotp_hw._secret_files",
     "pyotp_hw.cli.token_write imports the private module pyotp_hw._secret_files",
 }

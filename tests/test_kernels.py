@@ -86,8 +86,8 @@ def test_every_compiled_kernel_is_listed_when_supported() -> None:
     compiled = {k.name for k in _native.all_kernels()}
     assert {"sha1-portable", "sha256-portable", "sha512-portable"} <= compiled
     if platform.machine().lower() in ("x86_64", "amd64"):
-        assert {"sha1-avx2", "sha1-avx512", "sha1-shani", "sha256-avx2", "sha256-avx512",
-                "sha256-shani", "sha512-avx2", "sha512-avx512"} <= compiled
+        assert {"sha1-avx2", "sha1-avx512", "sha1-avx512x2", "sha1-shani", "sha256-avx2",
+                "sha256-avx512", "sha256-shani", "sha512-avx2", "sha512-avx512"} <= compiled
 
 
 # What each instruction set needs, in /proc/cpuinfo's words (the Linux kernel's own CPUID reading,
@@ -97,6 +97,7 @@ CPUINFO_NEEDS = {
     "avx2": {"AVX2": ["avx2"]},
     "shani": {"SHA-NI": ["sha_ni"], "SSE4.1": ["sse4_1"]},
     "avx512": {"AVX-512 F/DQ/BW/VL": ["avx512f", "avx512dq", "avx512bw", "avx512vl"]},
+    "avx512x2": {"AVX-512 F/DQ/BW/VL": ["avx512f", "avx512dq", "avx512bw", "avx512vl"]},
 }
 
 
@@ -144,8 +145,9 @@ def test_make_kernels_plan_runs_what_the_cpu_has_and_says_what_it_skips() -> Non
 
 
 def test_implementations_order_digest_then_selected_then_preference() -> None:
-    # The preference the dispatcher documents: AVX-512, then SHA-NI, then AVX2, portable last.
-    rank = {"avx512": 0, "shani": 1, "avx2": 2, "portable": 3}
+    # The preference the dispatcher documents: AVX-512 (one or two lane groups, by CPU), then
+    # SHA-NI, then AVX2, portable last.
+    rank = {"avx512": 0, "avx512x2": 0, "shani": 1, "avx2": 2, "portable": 3}
     for forced in (None, "portable"):
         with _native.forced_kernels(forced):
             names = bulk.implementations()
@@ -353,9 +355,9 @@ def test_unknown_or_unsupported_kernel_is_refused() -> None:
 
 # ---------------------------------------------------------------- the AVX-512 source on AVX2
 
-WIDE_SOURCES = ["drivers.c", "dispatch.c", "keytable.c", "onekey.c", "sha1_portable.c",
-                "sha256_portable.c", "sha512_portable.c", "sha1_avx512.c", "sha256_avx512.c",
-                "sha512_avx512.c"]
+WIDE_SOURCES = ["drivers.c", "dispatch.c", "keytable.c", "onekey.c", "probe.c", "sha1_portable.c",
+                "sha256_portable.c", "sha512_portable.c", "sha1_avx512.c", "sha1_avx512x2.c",
+                "sha256_avx512.c", "sha512_avx512.c"]
 
 
 def _build_wide(tmp: Path) -> Any:
@@ -410,12 +412,15 @@ def test_wide_kernels_on_avx2(tmp_path: Path) -> None:
     import random
 
     rng = random.Random(4226)
-    for digest, ident in (("sha1", 1), ("sha256", 2), ("sha512", 3)):
-        k = kernels[f"{digest}-avx512"]
+    for name, ident in (("sha1-avx512", 1), ("sha1-avx512x2", 1), ("sha256-avx512", 2),
+                        ("sha512-avx512", 3)):
+        digest = name.split("-")[0]
+        k = kernels[name]
         assert lib.otp_kernel_supported(k) == 1
-        assert lib.otp_kernel_lanes(k) == (8 if digest == "sha512" else 16)
+        assert lib.otp_kernel_lanes(k) == {"sha512": 8, "sha1-avx512x2": 32}.get(
+            digest if digest == "sha512" else name, 16)
         keys = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
-                for _ in range(45)]
+                for _ in range(80)]
         holder = ffi.new("otp_keytable **")
         assert lib.otp_keytable_new(ident, len(keys), holder) == 0
         table = ffi.gc(holder[0], lib.otp_keytable_free)
@@ -425,7 +430,7 @@ def test_wide_kernels_on_avx2(tmp_path: Path) -> None:
             offsets.append(offsets[-1] + len(key))
         assert lib.otp_keytable_load(k, table, 0, len(keys), joined, len(joined),
                                      ffi.from_buffer("uint64_t[]", offsets), 0, ffi.NULL) == 0
-        for n in (1, 3, 4, 5, 8, 15, 16, 17, 33, 45):
+        for n in (1, 3, 4, 5, 8, 15, 16, 17, 31, 32, 33, 45, 64, 77):
             for shape in ("consecutive", "scattered", "same"):
                 rows = {"consecutive": list(range(n)),
                         "scattered": [rng.randrange(len(keys)) for _ in range(n)],

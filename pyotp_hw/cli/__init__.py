@@ -26,8 +26,8 @@ from ._common import (
 __all__ = ["main", "build_parser"]
 
 # Modules providing command groups, in the order `--help` lists them.
-_COMMAND_MODULES = ("otp_cmds", "uri_cmds", "token_cmds", "verifier_cmds", "bench_cmd",
-                    "oathtool_cmd")
+_COMMAND_MODULES = ("otp_cmds", "uri_cmds", "token_cmds", "verifier_cmds", "service_cmds",
+                    "vault_cmds", "bench_cmd", "oathtool_cmd")
 
 
 # What argparse quotes back in its messages: a value the user typed, which may be a secret.

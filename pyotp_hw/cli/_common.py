@@ -54,8 +54,8 @@ def error_message(error: BaseException) -> str:
     from ..token import MultipleTokensFound
 
     if isinstance(error, MultipleTokensFound):
-        names = "; ".join(repr(r) for r in error.readers)
-        return f"{len(error.readers)} tokens found ({names}): choose one with --reader NAME"
+        return (f"{len(error.readers)} tokens found ({error.listing()}): choose one with "
+                "--reader NAME or --device ID")
     return str(error)
 
 

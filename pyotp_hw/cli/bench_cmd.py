@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from ._common import EXIT_OK, print_json
@@ -32,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart into FILE.png")
+    p.add_argument("--no-hashcat", action="store_true",
+                   help="leave out the hashcat peer row (a full run adds it when hashcat and an "
+                   "OpenCL CPU runtime are installed)")
+    p.add_argument("--bound", action="store_true",
+                   help="instead: each kernel's cycles per code against this CPU's measured "
+                   "bound (clock, instruction throughput and latency) and the fraction reached")
     p.add_argument("--digest", action="append", choices=("sha1", "sha256", "sha512"),
                    help="only this digest (repeatable; default: all three)")
     p.set_defaults(handler=_cmd_bench)
@@ -86,6 +93,8 @@ class _Progress:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .. import bench
 
+    if args.bound:
+        return _cmd_bound(args)
     digests = tuple(dict.fromkeys(args.digest)) if args.digest else bench.DIGESTS
     if args.plot:
         # Fail before the run, not after it, when matplotlib is missing or FILE cannot be written.
@@ -93,6 +102,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         bench.check_plot_path(args.plot)
     selected = bench.cases(quick=args.quick, digests=digests)
     results = bench.run(selected, repeat=3 if args.quick else 5, progress=_Progress())
+    if "sha1" in digests:
+        results = results + _hashcat_rows(args, results)
     if args.json:
         print_json(bench.to_json(results))
     else:
@@ -108,4 +119,47 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.plot:
         bench.plot(results, args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _hashcat_rows(args: argparse.Namespace, results: list[Any]) -> list[Any]:
+    """hashcat's row for the multi-threaded group, or none (with the reason on stderr)."""
+    from .. import bench, bench_hashcat
+
+    if args.quick or args.no_hashcat:
+        return []
+    reason = bench_hashcat.missing()
+    if reason is not None:
+        print(f"hashcat row left out: {reason}", file=sys.stderr)
+        return []
+    print("running hashcat -b -m 160 (the first run compiles its OpenCL kernel)...",
+          file=sys.stderr)
+    try:
+        speed = bench_hashcat.measure()
+    except RuntimeError as exc:
+        print(f"hashcat row left out: {exc}", file=sys.stderr)
+        return []
+    print(speed.describe(), file=sys.stderr)
+    rows = [bench_hashcat.peer_result(speed, results)]
+    # The multi-threaded pyotp-hw rows again, right after hashcat: the same moment of the machine.
+    again = [c for c in bench.cases(quick=False, digests=("sha1",))
+             if c.group == bench_hashcat.GROUP]
+    base = bench_hashcat.baseline_ns(results)
+    return rows + [replace(r, name=r.name + ", after hashcat",
+                           ratio_to_pyotp=None if base is None else base / r.ns_per_unit)
+                   for r in bench.run(again)]
+
+
+def _cmd_bound(args: argparse.Namespace) -> int:
+    from .. import bench, bound
+
+    info = bench.machine()
+    ghz, probes, rows = bound.run(quick=args.quick)
+    if args.json:
+        print_json({"machine": info, "ghz": ghz,
+                    "probes": {k: p.value for k, p in probes.items()},
+                    "kernels": [vars(r) for r in rows]})
+    else:
+        print(f"pyotp-hw bench --bound on {info['cpu']} ({info['cpus']} CPUs), one thread")
+        print(bound.format_bound(ghz, probes, rows))
     return EXIT_OK

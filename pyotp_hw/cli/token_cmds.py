@@ -1,14 +1,15 @@
 """``pyotp-hw token ...``: OATH credentials on a hardware token over PC/SC, and the virtual token.
 
 Every command that talks to a token takes ``--reader`` (a name or part of one; asked for when
-several tokens are present and the terminal is interactive) and ``--password`` (else the
-``PYOTP_HW_TOKEN_PASSWORD`` environment variable, else a prompt when the token is locked).
+several tokens are present and the terminal is interactive) or ``--device`` (a device id), also
+before the subcommand, and ``--password`` (else the ``PYOTP_HW_TOKEN_PASSWORD`` environment
+variable, else a key remembered with ``--remember``, else a prompt when the token is locked).
 Exit status 3 means no reader or token was found. URIs hold secrets: an argument of ``-`` is
 read from standard input, and secrets are printed only when asked for.
 
 This module builds the parsers and runs the virtual token; the commands live in
-:mod:`.token_read` and :mod:`.token_write`, and what they share around the library (reader
-choice, password and touch prompts, the name search) in :mod:`.token_session`.
+:mod:`.token_read`, :mod:`.token_add` and :mod:`.token_write`, and what they share around the
+library (reader choice, password and touch prompts, the name search) in :mod:`.token_session`.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_OK, CLIError, print_warning
+from .token_add import register_add
 from .token_fido import add_fido_options, fido_applets
 from .token_read import cmd_code, cmd_info, cmd_list, cmd_readers
 from .token_session import PASSWORD_ENV, interactive
 from .token_write import (
-    cmd_add,
     cmd_delete,
     cmd_enroll,
     cmd_password_clear,
+    cmd_password_forget,
     cmd_password_set,
     cmd_rename,
     cmd_reset,
@@ -49,14 +51,27 @@ def register(subparsers: _Subparsers) -> None:
         description="Store OATH (TOTP/HOTP) accounts on a token's OATH applet and read codes "
         "from it over PC/SC. Exit status 3: no reader or token found.",
     )
+    # Accepted before the subcommand too, as ykman takes them (ykman --reader X oath ...).
+    group.add_argument("--reader", dest="reader_before", metavar="NAME",
+                       help="the PC/SC reader to use (its name or a part of it)")
+    group.add_argument("--device", dest="device_before", metavar="ID",
+                       help="the token whose device id is ID ('pyotp-hw token readers' shows "
+                       "them)")
     sub = group.add_subparsers(dest="token_command", metavar="SUBCOMMAND")
     sub.required = True
 
     conn = argparse.ArgumentParser(add_help=False)
     conn.add_argument("--reader", metavar="NAME",
                       help="the PC/SC reader to use (its name or a part of it)")
+    conn.add_argument("--device", metavar="ID",
+                      help="the token whose device id is ID (among the readers --reader names)")
     conn.add_argument("--password", metavar="PW",
-                      help=f"the token's password (default: ${PASSWORD_ENV}, else a prompt)")
+                      help=f"the token's password (default: ${PASSWORD_ENV}, else a key "
+                      "remembered with --remember, else a prompt)")
+    conn.add_argument("-r", "--remember", action="store_true",
+                      help="remember the password on this machine (the access key it derives, "
+                      "kept per device id in $XDG_CONFIG_HOME/pyotp-hw, mode 0600), as ykman "
+                      "does; later commands unlock the token with it")
     conn.add_argument("--json", action="store_true", help="print JSON")
 
     _register_reading(sub, conn)
@@ -69,7 +84,12 @@ def _register_reading(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p = sub.add_parser("readers", parents=[conn], help="list PC/SC readers and their tokens")
     p.set_defaults(handler=cmd_readers)
 
-    p = sub.add_parser("list", parents=[conn], help="list the accounts on the token")
+    hidden = argparse.ArgumentParser(add_help=False)
+    hidden.add_argument("-H", "--show-hidden", action="store_true",
+                        help="include hidden accounts (issuer '_hidden', as ykman hides them)")
+
+    p = sub.add_parser("list", parents=[conn, hidden],
+                       help="list the accounts on the token (sorted as ykman sorts them)")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("info", parents=[conn],
@@ -77,33 +97,24 @@ def _register_reading(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_info)
 
     p = sub.add_parser(
-        "code", parents=[conn], help="print current codes (all, or the accounts NAME matches)",
+        "code", parents=[conn, hidden],
+        help="print current codes (all, or the accounts NAME matches)",
         description="Print the current code of every account, or of the accounts NAME "
-        "matches: its full name, issuer:account, the account alone, or a part of the name. "
-        "One match: its code alone (an HOTP or touch account is computed); several: each "
-        "one's line, as without NAME.",
+        "matches as ykman matches them: the account whose full name is NAME, else every "
+        "account whose name contains NAME in any letter case. One match: its code alone (an "
+        "HOTP or touch account is computed); several: each one's line, as without NAME, "
+        "sorted by issuer and name as ykman sorts them.",
     )
     p.add_argument("name", nargs="?", metavar="NAME",
-                   help="the account (full name, issuer:account, or a part of the name)")
+                   help="the account: its full name, or a part of it")
+    p.add_argument("-s", "--single", action="store_true",
+                   help="exactly one account must match (several are an error); print its code")
     p.add_argument("--time", type=int, metavar="UNIX", help="compute for this time instead of now")
     p.set_defaults(handler=cmd_code)
 
 
 def _register_writing(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "add", parents=[conn], help="store account(s) from a URI, an export or a QR image",
-        description="Store the account of an otpauth:// URI, every account of an "
-        "otpauth-migration:// export, or those of the QR code(s) in an image, then print the "
-        "current code to type into the site's confirmation field.",
-    )
-    p.add_argument("uris", nargs="*", metavar="URI",
-                   help="otpauth:// or otpauth-migration:// URI(s) (all batches of an export), "
-                   "or - to read them from stdin, one per line")
-    p.add_argument("--qr", metavar="IMAGE", help="read the URI(s) from QR codes in an image")
-    p.add_argument("--touch", action="store_true", help="require a touch for every code")
-    p.add_argument("--overwrite", action="store_true", help="replace an account of the same name")
-    p.add_argument("--no-code", action="store_true", help="do not print the current code")
-    p.set_defaults(handler=cmd_add)
+    register_add(sub, conn)
 
     p = sub.add_parser("delete", parents=[conn], help="delete an account from the token")
     p.add_argument("name", metavar="NAME")
@@ -115,7 +126,8 @@ def _register_writing(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p.add_argument("new", metavar="NEW", help="the new name, as issuer:account or account")
     p.set_defaults(handler=cmd_rename)
 
-    pw = sub.add_parser("password", help="set or clear the token's password")
+    pw = sub.add_parser("password",
+                        help="set, clear or forget (on this machine) the token's password")
     pw_sub = pw.add_subparsers(dest="password_command", metavar="ACTION")
     pw_sub.required = True
     p = pw_sub.add_parser("set", parents=[conn], help="set or change the password")
@@ -124,6 +136,13 @@ def _register_writing(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_password_set)
     p = pw_sub.add_parser("clear", parents=[conn], help="remove the password")
     p.set_defaults(handler=cmd_password_clear)
+    p = pw_sub.add_parser(
+        "forget", parents=[conn], help="forget the password remembered for a token (or all)",
+        description="Forget the access key remembered for the token (the one --reader or "
+        "--device names; --device ID alone works without the token), or every remembered key.",
+    )
+    p.add_argument("-a", "--all", action="store_true", help="forget every remembered password")
+    p.set_defaults(handler=cmd_password_forget)
 
     p = sub.add_parser("reset", parents=[conn], help="erase every account and the password")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")

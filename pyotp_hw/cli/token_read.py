@@ -8,7 +8,14 @@ import time
 from typing import TYPE_CHECKING
 
 from ._common import EXIT_NO_TOKEN, EXIT_OK, print_json
-from .token_session import calculate_with_prompt, open_session, search
+from .token_session import (
+    calculate_with_prompt,
+    is_hidden,
+    key_store,
+    open_session,
+    ordered,
+    search,
+)
 
 if TYPE_CHECKING:
     from ..token import Code, Credential, OathSession
@@ -31,14 +38,14 @@ def cmd_readers(args: argparse.Namespace) -> int:
         state = "OATH token" if r.oath else ("busy" if r.busy else
                                              ("card (no OATH applet)" if r.card_present
                                               else "empty"))
-        print(f"{r.name}: {state}")
+        print(f"{r.name}: {state}" + (f" (device id {r.device_id})" if r.device_id else ""))
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """List the accounts on the token."""
+    """List the accounts on the token, in ykman's order (hidden ones with ``--show-hidden``)."""
     with open_session(args) as tok:
-        creds = tok.list()
+        creds = [c for c in ordered(tok.list()) if args.show_hidden or not is_hidden(c)]
     if args.json:
         print_json([c.to_dict() for c in creds])
         return EXIT_OK
@@ -56,7 +63,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         count: int | None = None
         if not info.locked:
             count = len(tok.list())
-    data: dict[str, object] = {**info.to_dict(), "accounts": count}
+    remembered = info.password_set and info.device_id in key_store()
+    data: dict[str, object] = {**info.to_dict(), "accounts": count, "remembered": remembered}
     if args.json:
         print_json(data)
         return EXIT_OK
@@ -67,6 +75,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"serial:       {info.serial}")
     kind = "PIN" if info.uses_pin else "password"
     state = ("set, locked" if info.locked else "set") if info.password_set else "not set"
+    if remembered:
+        state += ", remembered on this machine"
     print(f"{kind}:{' ' * (13 - len(kind))}{state}")
     if info.pin_retries is not None:
         print(f"PIN tries:    {info.pin_retries}")
@@ -90,18 +100,31 @@ def code_json(credential: Credential, code: Code | None) -> dict[str, object]:
     return out
 
 
-def _codes_for(tok: OathSession, name: str | None, now: int
+def _codes_for(tok: OathSession, args: argparse.Namespace, now: int
                ) -> tuple[list[tuple[Credential, Code | None]], bool]:
-    """The rows to show and whether they answer a query naming one account."""
-    if name is None:
-        return list(tok.calculate_all(for_time=now).items()), False
-    from ..token import NoSuchCredential
+    """The rows to show, in ykman's order, and whether they answer for one account.
 
-    matches = search(tok.list(), name)
+    The query is searched as ykman searches (LIST and CALCULATE ALL name the same ids); one
+    match is computed alone (a Nitrokey 3, which has no CALCULATE ALL, is not asked for every
+    other code), several are shown from one CALCULATE ALL. With ``--single`` the query (or,
+    without one, the token) must name one account.
+    """
+    from ..token import AmbiguousCredential, NoSuchCredential
+
+    query = args.name
+    if query is None and not args.single:
+        codes = tok.calculate_all(for_time=now)
+        return [(c, codes[c]) for c in ordered(codes) if args.show_hidden or not is_hidden(c)
+                ], False
+    matches = ordered(search(tok.list(), query or "", show_hidden=args.show_hidden))
     if not matches:
-        raise NoSuchCredential(f"no such account on the token: {name!r}")
+        if query is None:
+            raise NoSuchCredential("there is no account on the token")
+        raise NoSuchCredential(f"no such account on the token: {query!r}")
     if len(matches) == 1:  # named: computed even when it is HOTP or needs a touch
         return [(matches[0], calculate_with_prompt(tok, matches[0], now))], True
+    if args.single:
+        raise AmbiguousCredential(query if query is not None else "", [c.id for c in matches])
     # Several accounts match: show them all, as the full list shows them (ykman does too).
     codes = tok.calculate_all(for_time=now)
     return [(c, codes.get(c)) for c in matches], False
@@ -111,7 +134,7 @@ def cmd_code(args: argparse.Namespace) -> int:
     """Print the current codes: all of them, one account's, or those a query matches."""
     now = int(time.time()) if args.time is None else args.time
     with open_session(args) as tok:
-        results, single = _codes_for(tok, args.name, now)
+        results, single = _codes_for(tok, args, now)
     if args.json:
         payload = [code_json(c, k) for c, k in results]
         print_json(payload[0] if single else payload)

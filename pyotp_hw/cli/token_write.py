@@ -1,7 +1,8 @@
-"""``pyotp-hw token add|delete|rename|password|reset|enroll``: the commands that change a token.
+"""``pyotp-hw token delete|rename|password|reset|enroll``: the commands that change a token
+(``add`` has its own module, :mod:`.token_add`).
 
-Everything a command needs is checked before its first write: a bad entry of an import, a
-name already taken, an output file that cannot be created.
+Everything a command needs is checked before its first write: a name already taken, an output
+file that cannot be created.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import argparse
 import getpass
 import sys
 import time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ._common import (
@@ -25,116 +25,21 @@ from ._common import (
 from .token_read import code_json
 from .token_session import (
     calculate_with_prompt,
+    chosen,
     find_one,
     given_password,
     interactive,
+    key_store,
     open_session,
+    remember_password,
 )
 
 if TYPE_CHECKING:
     from .._secret_files import Reservation
-    from ..token import Code, Credential, CredentialData, OathSession, TokenError
-    from ..uri import OtpAuthURI
+    from ..token import Code, Credential, OathSession, TokenError
 
-__all__ = ["cmd_add", "cmd_delete", "cmd_rename", "cmd_password_set", "cmd_password_clear",
-           "cmd_reset", "cmd_enroll"]
-
-
-# --- add --------------------------------------------------------------------------------------
-
-
-def _read_uri_argument(value: str) -> list[str]:
-    if value == "-":
-        return [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
-    return [value]
-
-
-def _entries_from(texts: Sequence[str]) -> list[OtpAuthURI]:
-    from .. import migration
-    from ..uri import parse
-
-    entries: list[OtpAuthURI] = []
-    for text in texts:
-        if migration.is_migration_uri(text):
-            entries.extend(migration.decode(text))
-        else:
-            entries.append(parse(text))
-    return entries
-
-
-def _collect_uris(args: argparse.Namespace) -> list[str]:
-    texts: list[str] = []
-    for value in args.uris:
-        texts.extend(_read_uri_argument(value))
-    if args.qr is not None:
-        from .. import qr
-
-        found = [
-            t for t in qr.read_image(args.qr)
-            if t.lower().startswith(("otpauth://", "otpauth-migration://"))
-        ]
-        if not found:
-            raise CLIError(f"no otpauth QR code found in {args.qr!r}")
-        texts.extend(found)
-    if not texts:
-        raise CLIError("give a URI (or - for stdin) or --qr IMAGE")
-    return texts
-
-
-def _checked_import(args: argparse.Namespace) -> list[CredentialData]:
-    """Every entry of the input, checked for the token before anything is written."""
-    import warnings
-
-    from ..token import CredentialData
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # parser notes are kept in each entry's warnings
-        entries = _entries_from(_collect_uris(args))
-    datas = [CredentialData.from_uri(e) for e in entries]
-    ids = [d.id for d in datas]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise CLIError(f"the input holds several accounts named {', '.join(map(repr, duplicates))}")
-    for entry in entries:
-        for note in entry.warnings:
-            print(f"pyotp-hw: note: {entry.label}: {note}", file=sys.stderr)
-    return datas
-
-
-def _store(tok: OathSession, data: CredentialData, args: argparse.Namespace
-           ) -> dict[str, object]:
-    credential = tok.put(data, touch=args.touch, overwrite=args.overwrite)
-    code = None if args.no_code else calculate_with_prompt(tok, credential, int(time.time()))
-    if not args.json:
-        detail = f"{data.oath_type.upper()}, {data.digest.upper()}, {data.digits} digits"
-        if data.oath_type == "totp":
-            detail += f", {data.period} s"
-        print(f"stored {credential.id!r} ({detail})")
-        if code is not None:
-            left = ("" if code.valid_to is None
-                    else f" (valid for {max(code.valid_to - int(time.time()), 0)} s)")
-            print(f"  code to confirm: {code.value}{left}")
-    return code_json(credential, code)
-
-
-def cmd_add(args: argparse.Namespace) -> int:
-    """Store the accounts of URIs, exports or QR images, and print each one's current code."""
-    from ..token import CredentialExists
-
-    datas = _checked_import(args)
-    with open_session(args) as tok:
-        if not args.overwrite:
-            present = {c.raw_id for c in tok.list()}
-            clash = [d.id for d in datas if d.raw_id in present]
-            if clash:
-                raise CredentialExists(
-                    f"already on the token: {', '.join(map(repr, clash))} "
-                    "(use --overwrite to replace)"
-                )
-        results = [_store(tok, data, args) for data in datas]
-    if args.json:
-        print_json(results)
-    return EXIT_OK
+__all__ = ["cmd_delete", "cmd_rename", "cmd_password_set", "cmd_password_clear",
+           "cmd_password_forget", "cmd_reset", "cmd_enroll"]
 
 
 # --- delete, rename, password, reset ----------------------------------------------------------
@@ -185,24 +90,41 @@ def _new_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _forget_quietly(device_id: str) -> None:
+    """Forget this token's remembered key, which no longer unlocks it."""
+    if key_store().forget(device_id):
+        print(f"pyotp-hw: the password remembered for the token {device_id} is forgotten",
+              file=sys.stderr)
+
+
 def cmd_password_set(args: argparse.Namespace) -> int:
-    """Set or change the token's password (a Nitrokey 3's PIN)."""
+    """Set or change the token's password (a Nitrokey 3's PIN); remember the new one with
+    ``--remember``, else forget a remembered old one."""
+    remember, args.remember = args.remember, False  # the new password, not the current one
     with open_session(args) as tok:
+        if remember and tok.info.uses_pin:
+            raise CLIError("this token takes its PIN itself, which is not remembered: leave "
+                           "out --remember")
         new = _new_password(args)
         if not new:
             raise CLIError("the new password is empty")
         tok.set_password(new, current=given_password(args))
+        if remember:
+            remember_password(tok, new)
+        else:
+            _forget_quietly(tok.info.device_id)
     if args.json:
-        print_json({"password_set": True})
+        print_json({"password_set": True, "remembered": remember})
     else:
         print("password set")
     return EXIT_OK
 
 
 def cmd_password_clear(args: argparse.Namespace) -> int:
-    """Remove the token's password."""
+    """Remove the token's password (and forget it on this machine)."""
     with open_session(args) as tok:
         tok.clear_password()
+        _forget_quietly(tok.info.device_id)
     if args.json:
         print_json({"password_set": False})
     else:
@@ -210,13 +132,39 @@ def cmd_password_clear(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_password_forget(args: argparse.Namespace) -> int:
+    """Forget the key remembered for one token (by its device id, or the token chosen), or all."""
+    keys = key_store()
+    if args.all:
+        count = keys.forget_all()
+        if args.json:
+            print_json({"forgotten": count})
+        else:
+            print(f"forgot {count} remembered password{'s' if count != 1 else ''}")
+        return EXIT_OK
+    device_id = chosen(args, "device")
+    if device_id is None or device_id not in keys:  # else no token needs to be present
+        with open_session(args, unlock=False) as tok:
+            device_id = tok.info.device_id
+    forgotten = keys.forget(device_id)
+    if args.json:
+        print_json({"device_id": device_id, "forgotten": int(forgotten)})
+    elif forgotten:
+        print(f"password forgotten for the token {device_id}")
+    else:
+        print(f"no password is remembered for the token {device_id}")
+    return EXIT_OK
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
-    """Erase every account and the password."""
+    """Erase every account and the password (and forget the password on this machine)."""
     with open_session(args, unlock=False) as tok:
         _confirm(f"Erase every account and the password of the token in {tok.reader!r}?",
                  args.yes)
+        old_id = tok.info.device_id
         tok.reset()
         info = tok.info
+        _forget_quietly(old_id)
     if args.json:
         print_json({"reset": True, "device_id": info.device_id})
     else:

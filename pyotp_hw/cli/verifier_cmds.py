@@ -122,10 +122,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     _common(unlock)
     unlock.set_defaults(handler=_cmd_unlock)
 
+    _register_rekey(sub)
+
     stats = sub.add_parser("stats", help="counts of credentials, accepted, rejected, replayed, "
                            "locked", description="Print the store's counters.")
     _common(stats)
     stats.set_defaults(handler=_cmd_stats)
+
+
+def _register_rekey(sub: argparse._SubParsersAction[Any]) -> None:
+    rekey = sub.add_parser(
+        "rekey", help="re-seal every credential under a new data key (verifying goes on)",
+        description="Re-seal every credential under a new data key, derived from the same key "
+        "source with a new salt, in batches, while other verifiers keep verifying; an "
+        "interrupted rekey is resumed by running it again.")
+    _common(rekey)
+    rekey.add_argument("--batch", type=int, default=500, metavar="N",
+                       help="credentials per transaction (default 500)")
+    rekey.add_argument("--pause", type=float, default=0.0, metavar="S",
+                       help="seconds to wait between batches (default 0)")
+    rekey.set_defaults(handler=_cmd_rekey)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -137,6 +153,12 @@ def _common(p: argparse.ArgumentParser) -> None:
                       help="environment variable holding the key material (hex or base64)")
     keys.add_argument("--passphrase", action="store_true",
                       help=f"derive the key from a passphrase (prompted, or ${_PASSPHRASE_ENV})")
+    keys.add_argument("--vault", metavar="FILE",
+                      help="the key held in a vault, unlocked at start-up (see --vault-unlock)")
+    p.add_argument("--vault-unlock", choices=("passphrase", "fido2", "token"),
+                   default="passphrase",
+                   help="what opens the --vault: passphrase (default), fido2 or token")
+    p.add_argument("--reader", metavar="NAME", help="reader of the vault's key or token")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -144,6 +166,12 @@ def _provider(args: argparse.Namespace) -> KeyProvider:
     from ..verifier import EnvKey, KeyFile, PassphraseKey
     from ..verifier.keyprovider import DEFAULT_ENV_VAR
 
+    if getattr(args, "vault", None):  # the service's key options have no --vault
+        from ..vault import VaultKey
+        from .vault_cmds import Resources
+
+        with Resources() as res:
+            return VaultKey.open(args.vault, res.unlocker(args.vault_unlock, args.reader))
     if args.key_file:
         return KeyFile(args.key_file)
     if args.key_env:
@@ -157,8 +185,8 @@ def _provider(args: argparse.Namespace) -> KeyProvider:
         return PassphraseKey(phrase)
     if os.environ.get(DEFAULT_ENV_VAR):
         return EnvKey(DEFAULT_ENV_VAR)
-    raise CLIError(f"give the data key: --key-file FILE, --key-env VAR or --passphrase "
-                   f"(or set ${DEFAULT_ENV_VAR})")
+    raise CLIError(f"give the data key: --key-file FILE, --key-env VAR, --passphrase or "
+                   f"--vault FILE (or set ${DEFAULT_ENV_VAR})")
 
 
 class _StderrWarnings(logging.Handler):
@@ -324,6 +352,19 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
         print_json({"user": args.user, "unlocked": True})
     else:
         print(f"unlocked {args.user}")
+    return EXIT_OK
+
+
+def _cmd_rekey(args: argparse.Namespace) -> int:
+    with _open(args) as v:
+        report = v.rekey(batch=args.batch, pause=args.pause)
+    if args.json:
+        print_json({"generation": report.generation, "resealed": report.resealed,
+                    "unreadable": report.unreadable, "passes": report.passes})
+    else:
+        print(f"re-sealed {report.resealed} credential(s) under data key generation "
+              f"{report.generation} in {report.passes} pass(es)"
+              + (f"; {report.unreadable} could not be opened" if report.unreadable else ""))
     return EXIT_OK
 
 

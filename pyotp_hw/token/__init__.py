@@ -13,7 +13,8 @@ pcscd with the virtual token, for tests and demos). Inside: :mod:`.tlv` and :mod
 (codecs), :mod:`.connection` (the ``transmit`` abstraction with chaining), :mod:`.pcsc`
 (pyscard, the ``token`` extra, imported lazily), :mod:`.oath` (the YKOATH session) with
 :mod:`.model` (its values), :mod:`.status` (status words to errors) and :mod:`.access` (the
-password and PIN schemes), and :mod:`.discovery` (readers). Names are exact here; the command
+password and PIN schemes), :mod:`.discovery` (readers), and :mod:`.keystore` (access keys
+remembered per device id, as ykman remembers them). Names are exact here; the command
 line searches. The session logs its commands (never their data) on the ``pyotp_hw.token``
 logger at DEBUG level.
 """
@@ -30,6 +31,7 @@ from .errors import (
     CredentialExists,
     ForeignCredential,
     InvalidCredential,
+    KeyStoreError,
     MultipleTokensFound,
     NoOathApplet,
     NoPasswordSet,
@@ -54,6 +56,7 @@ from .errors import (
     TouchTimeout,
     WrongPassword,
 )
+from .keystore import RememberedKeys, default_key_file
 from .model import Code, Credential, CredentialData, JsonScalar, TokenInfo
 from .oath import OathSession, TimeLike
 from .ykoath import CredentialType, Digest, OathType
@@ -77,6 +80,8 @@ __all__ = [
     "Digest",
     "AccessKind",
     "derive_key",
+    "RememberedKeys",
+    "default_key_file",
     "TokenError",
     "PcscUnavailable",
     "NoReaderFound",
@@ -105,5 +110,6 @@ __all__ = [
     "InvalidCredential",
     "StateFileError",
     "StateProtectionMismatch",
+    "KeyStoreError",
     "RigError",
 ]

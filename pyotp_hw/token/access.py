@@ -100,11 +100,20 @@ class PasswordAccess(AccessScheme):
         self._challenge = answer.challenge
         self._version = answer.version
 
+    def access_key(self, secret: str) -> bytes:
+        """The access key ``secret`` gives on this token (derived with its salt)."""
+        if self._salt is None:
+            raise ProtocolError("the token sent no salt to derive a password key from")
+        return derive_key(secret, self._salt)
+
     def unlock(self, port: Port, secret: str) -> None:
-        """VALIDATE: answer the card's challenge, then check its answer to ours."""
-        if self._salt is None or self._challenge is None:
-            raise ProtocolError("the token asks for a password but sent no salt or challenge")
-        key = derive_key(secret, self._salt)
+        """VALIDATE with the key the password gives."""
+        self.unlock_key(port, self.access_key(secret))
+
+    def unlock_key(self, port: Port, key: bytes) -> None:
+        """VALIDATE: answer the card's challenge with ``key``, then check its answer to ours."""
+        if self._challenge is None:
+            raise ProtocolError("the token asks for a password but sent no challenge")
         host_challenge = os.urandom(CHALLENGE_LENGTH)
         body = tlv.encode(TAG.RESPONSE, _hmac_sha1(key, self._challenge)) + tlv.encode(
             TAG.CHALLENGE, host_challenge
@@ -126,9 +135,7 @@ class PasswordAccess(AccessScheme):
     def set_password(self, port: Port, new: str, current: str | None) -> None:
         """SET CODE with the new key and a proof of it; a card without it gets its PIN set."""
         self._unlock_first(port, current)
-        if self._salt is None:
-            raise ProtocolError("the token sent no salt to derive a password key from")
-        key = derive_key(new, self._salt)
+        key = self.access_key(new)
         challenge = os.urandom(CHALLENGE_LENGTH)
         body = (
             tlv.encode(TAG.KEY, bytes([OATH_TOTP | ALGORITHMS["sha1"]]) + key)

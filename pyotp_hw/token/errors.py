@@ -41,6 +41,7 @@ __all__ = [
     "InvalidCredential",
     "StateFileError",
     "StateProtectionMismatch",
+    "KeyStoreError",
     "RigError",
 ]
 
@@ -74,13 +75,21 @@ class ReaderNotFound(NoTokenFound):
 class MultipleTokensFound(TokenError, LookupError):
     """Several readers hold an OATH token; the caller must choose one.
 
-    ``readers`` lists their names, in the order PC/SC gave them.
+    ``readers`` lists their names, in the order PC/SC gave them, and ``device_ids`` the device
+    id of each one's token (None where it is not known; empty when none were given).
     """
 
-    def __init__(self, readers: Sequence[str]) -> None:
+    def __init__(self, readers: Sequence[str], device_ids: Sequence[str | None] = ()) -> None:
         self.readers = list(readers)
-        names = "; ".join(repr(r) for r in self.readers)
-        super().__init__(f"{len(self.readers)} tokens found ({names}): choose one of them")
+        self.device_ids = list(device_ids)
+        super().__init__(f"{len(self.readers)} tokens found ({self.listing()}): choose one of "
+                         "them")
+
+    def listing(self) -> str:
+        """The readers, each with its token's device id where known, as one line."""
+        ids = self.device_ids or [None] * len(self.readers)
+        return "; ".join(f"{r!r} (device id {d})" if d else repr(r)
+                         for r, d in zip(self.readers, ids, strict=False))
 
 
 class TokenConnectionError(TokenError, ConnectionError):
@@ -191,6 +200,11 @@ class InvalidCredential(InvalidArgument):
 
 class StateFileError(TokenError, ValueError):
     """The virtual token's state file cannot be read (damaged, wrong passphrase, unknown format)."""
+
+
+class KeyStoreError(TokenError, ValueError):
+    """The file of remembered access keys cannot be used (damaged, readable by others, a link);
+    the message names the file and what to do, never a key."""
 
 
 class StateProtectionMismatch(StateFileError):

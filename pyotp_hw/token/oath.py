@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NoReturn
 from .._time import floor_seconds
 from ..errors import InvalidArgument, InvalidType
 from . import tlv
-from .access import AccessScheme, choose_access
+from .access import AccessScheme, PasswordAccess, choose_access
 from .apdu import SW
 from .connection import ApduChannel, Connection
 from .errors import (
@@ -256,6 +256,29 @@ class OathSession:
         value = _code_from_truncated(tlv.only(response, TAG.TRUNCATED))
         return Code(value, valid_from, valid_to)
 
+    def hmac(self, name: str | Credential, challenge: bytes) -> bytes:
+        """The full HMAC of ``challenge`` (1-64 bytes) under the credential ``name`` names.
+
+        A challenge-response: the token's key never leaves it, and the answer is not truncated
+        to a code (the vault derives key material from it). A credential that requires a touch
+        waits for one. HOTP credentials are refused (their counter would move).
+        """
+        if not isinstance(challenge, bytes) or not 1 <= len(challenge) <= 64:
+            raise InvalidArgument("a challenge must be 1 to 64 bytes")
+        credential = self.find(name)
+        if credential.oath_type != "totp":
+            raise NotSupportedByToken(
+                f"{credential.id!r} is a {credential.oath_type} credential: challenge-response "
+                "needs a TOTP-type (HMAC) credential"
+            )
+        body = tlv.encode(TAG.NAME, credential.raw_id) + tlv.encode(TAG.CHALLENGE, challenge)
+        response = self._send(Op.CALCULATE, body, p2=0x00, credential=credential,
+                              what=f"answer a challenge with {credential.label!r}")
+        full = tlv.only(response, TAG.RESPONSE)
+        if len(full) < 21:
+            raise ProtocolError("the token's HMAC answer is too short")
+        return bytes(full[1:])
+
     # --- CALCULATE ALL ------------------------------------------------------------------------
 
     def calculate_all(self, for_time: TimeLike = None) -> dict[Credential, Code | None]:
@@ -434,6 +457,38 @@ class OathSession:
             return
         with self._guessing():
             self._access.unlock(self._port, password)
+
+    def access_key(self, password: str) -> bytes:
+        """The 16-byte access key ``password`` gives on this token (what VALIDATE proves).
+
+        A key is as good as the password for this token (and only this one, until a reset):
+        keep it as a secret. Raises :class:`NotSupportedByToken` for a token with a PIN, which
+        takes the PIN itself.
+        """
+        return self._password_access().access_key(_text(password, "the password"))
+
+    def unlock_with_key(self, key: bytes) -> None:
+        """Unlock the token with an access key from :meth:`access_key` (a remembered one).
+
+        Raises :class:`WrongPassword` when the key is not this token's (its password changed,
+        or it was reset), :class:`NotSupportedByToken` for a token with a PIN.
+        """
+        if not isinstance(key, (bytes, bytearray)) or len(key) != 16:
+            raise InvalidArgument("an access key is 16 bytes")
+        access = self._password_access()
+        if not access.locked:
+            if not access.password_set:
+                raise NoPasswordSet("the token has no password set")
+            return
+        with self._guessing():
+            access.unlock_key(self._port, bytes(key))
+
+    def _password_access(self) -> PasswordAccess:
+        if not isinstance(self._access, PasswordAccess):
+            raise NotSupportedByToken(
+                "this token takes its PIN itself: there is no access key to derive or remember"
+            )
+        return self._access
 
     def set_password(self, password: str, *, current: str | None = None) -> None:
         """Set (or change) the token's password; ``current`` unlocks it first when needed.

@@ -18,7 +18,6 @@ stats) is small enough to live here.
 from __future__ import annotations
 
 import datetime as _dt
-import secrets as _secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace as _replace
@@ -33,16 +32,15 @@ from .events import EventCallback, EventHub
 from .gate import Gate
 from .inputs import check_labels, check_state, check_user, seconds
 from .keyprovider import KeyProvider, as_provider
+from .keyring import DataKeyRing
 from .policy import Policy
 from .records import CredentialInfo, Event, EventKind, Result
+from .rekey import RekeyReport, rekey
 from .resync import Resync
-from .sealing import Sealer
 from .seeds import SeedKeys
 from .stores import Store, open_store
 
 __all__ = ["Verifier"]
-
-_SALT_BYTES = 16
 
 When = float | _dt.datetime | None
 """A time argument: seconds since the epoch, an aware datetime, or None for the clock."""
@@ -73,10 +71,7 @@ class Verifier:
         self._clock = clock
         provider = as_provider(key)
         store.migrate(create=create)
-        salt = bytes.fromhex(store.init_meta({"salt": _secrets.token_hex(_SALT_BYTES)})["salt"])
-        self._sealer = Sealer(provider.data_key(salt))
-        check = store.init_meta({"key_check": self._sealer.key_check().hex()})["key_check"]
-        self._sealer.verify_key_check(bytes.fromhex(check))
+        self._sealer = DataKeyRing(store, provider)
         self._seeds = SeedKeys(self._sealer, cache_size)
         self._cache = self._seeds.cache
         self._hub = EventHub()
@@ -146,6 +141,12 @@ class Verifier:
 
     def __repr__(self) -> str:
         return f"<Verifier {self.store.url}>"
+
+    @staticmethod
+    def check_user(user: object) -> str:
+        """``user`` as this verifier takes user ids (a str of 1 to 255 characters, without
+        NUL); raises InvalidType or InvalidArgument (naming no value) otherwise."""
+        return check_user(user)
 
     def _time(self, now: object) -> float:
         return seconds(now, self._clock)
@@ -281,6 +282,12 @@ class Verifier:
         return self._enroller.begin(user, self._time(now), issuer=issuer, name=name,
                                     digits=digits, digest=digest, interval=interval)
 
+    def pending_enrollment(self, user: str, now: When = None) -> Enrollment | None:
+        """The user's pending enrollment (to show its QR code again), or None when there is
+        none or it expired. The URI holds the secret: show it only to the user, never log it."""
+        check_user(user)
+        return self._enroller.pending(user, self._time(now))
+
     def confirm_enrollment(
         self,
         user: str,
@@ -349,6 +356,18 @@ class Verifier:
         if not self.store.unlock(user, events, now=t, max_gap=self.policy.max_clock_jump):
             raise NotEnrolled(f"user {user!r} has no credential")
         self._hub.deliver(events)
+
+    def rekey(self, *, batch: int = 500, pause: float = 0.0,
+              progress: Callable[[RekeyReport], None] | None = None) -> RekeyReport:
+        """Re-seal every credential under a new data key while verification goes on.
+
+        The new key comes from this verifier's key provider with a new salt, so every verifier
+        of the store derives it too. Resumes an unfinished rekey. See :mod:`.rekey`.
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 100_000:
+            raise InvalidArgument("batch must be an int from 1 to 100000")
+        return rekey(self.store, self._sealer, batch=batch, pause=float(pause),
+                     progress=progress)
 
     def credential(self, user: str, state: str = "active") -> CredentialInfo | None:
         """What is stored for the user (everything but the seed), or None; ``state`` is

@@ -306,6 +306,24 @@ class Enroller:
         self._hub.deliver(events)
         return Enrollment(user, uri, expires)
 
+    def pending(self, user: str, t: float) -> Enrollment | None:
+        """The user's unexpired pending enrollment, its URI rebuilt from the sealed seed (so
+        that any process sharing the store can show its QR code again), or None."""
+        row = self._store.get(user, "pending")
+        if row is None or (row.expires_at is not None and row.expires_at <= t):
+            return None
+        from ..uri import build
+        from .sealing import credential_aad
+
+        aad = credential_aad(row.user, row.kind, row.digest, row.digits, row.period, row.t0)
+        secret = self._seeds.sealer.open_into(row.sealed, aad)
+        try:
+            uri = build("totp", bytes(secret), account=row.account or user, issuer=row.issuer,
+                        digest=row.digest, digits=row.digits, period=row.period)
+        finally:
+            secret[:] = bytes(len(secret))
+        return Enrollment(user, uri, row.expires_at if row.expires_at is not None else t)
+
     def confirm(self, user: str, code: str, t: float, *, current_code: str | None,
                 reauthenticated: bool) -> Result:
         """See :meth:`Verifier.confirm_enrollment` (``user`` checked)."""

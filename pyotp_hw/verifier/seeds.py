@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from ..bulk import KeyTable
 from .errors import WrongKey
 from .keycache import KeyCache, Segment
+from .keyring import DataKeyRing
 from .records import Kind, Params
 from .sealing import Sealer, credential_aad
 
@@ -27,7 +28,7 @@ log = logging.getLogger("pyotp_hw.verifier")
 class SeedKeys:
     """The data key's sealer and the cache of opened seeds."""
 
-    def __init__(self, sealer: Sealer, capacity: int) -> None:
+    def __init__(self, sealer: Sealer | DataKeyRing, capacity: int) -> None:
         self.sealer = sealer
         self.cache = KeyCache(capacity=capacity)
 
@@ -70,14 +71,29 @@ class SeedKeys:
         opened: list[bytearray] = []
         params: list[Params] = []
         keep: list[int] = []
+        failed: list[int] = []
         for j in idx:
-            row = rows[j]
             try:
-                opened.append(self._open(row))
+                opened.append(self._open(rows[j]))
             except WrongKey:
-                log.warning("credential %d cannot be decrypted", row.id)
+                failed.append(j)
                 continue
-            params.append(row)
+            params.append(rows[j])
+            keep.append(j)
+        # A rekey may have added a key generation since: learn it (once per batch) and retry.
+        # Retried even when this refresh added nothing: another thread may just have added it.
+        retry = failed if failed and isinstance(self.sealer, DataKeyRing) else []
+        if retry and isinstance(self.sealer, DataKeyRing):
+            self.sealer.refresh(force=True)
+        for j in failed:
+            try:
+                if j not in retry:
+                    raise WrongKey("a single data key")
+                opened.append(self._open(rows[j]))
+            except WrongKey:
+                log.warning("credential %d cannot be decrypted", rows[j].id)
+                continue
+            params.append(rows[j])
             keep.append(j)
         if not keep:
             return []

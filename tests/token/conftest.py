@@ -21,7 +21,7 @@ import pytest
 from pyotp_hw.token.oath import OathSession
 from pyotp_hw.token.virtual import TouchPolicy, VirtualCard, make_card
 
-from .helpers import YKMAN
+from .helpers import YKMAN, Run
 
 
 @pytest.fixture
@@ -33,6 +33,20 @@ def make_virtual() -> Callable[..., VirtualCard]:
         return make_card(**kwargs)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private XDG_CONFIG_HOME for each test (remembered token keys), inherited by children."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    return config
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """The command line, called in-process (see :class:`.helpers.Run`)."""
+    return Run(capsys)
 
 
 @pytest.fixture

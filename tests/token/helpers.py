@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from pyotp_hw.token.virtual import MemoryStore, OathApplet, VirtualCard
 
@@ -14,6 +17,26 @@ YKMAN = ROOT / ".venv" / "bin" / "ykman"
 # Secrets of at least 112 bits, so that pyotp (the oracle) accepts them.
 SECRET_B32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 OTHER_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
+class Run:
+    """Call the CLI in-process and capture its exit status, stdout and stderr."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        from pyotp_hw.cli import main
+
+        self.capsys.readouterr()
+        status = main(list(args))
+        out, err = self.capsys.readouterr()
+        return status, out, err
+
+    def json(self, *args: str) -> Any:
+        status, out, err = self(*args, "--json")
+        assert status == 0, err
+        return json.loads(out)
 
 
 class Recorder:

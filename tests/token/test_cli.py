@@ -18,38 +18,14 @@ from typing import Any
 import pyotp
 import pytest
 
-from pyotp_hw.cli import main
 from pyotp_hw.token import open_token
 from pyotp_hw.uri import build, parse
 
-from .helpers import OTHER_B32, SECRET_B32
+from .helpers import OTHER_B32, SECRET_B32, Run
 
 pytestmark = pytest.mark.pcsc
 
 URI = build("totp", SECRET_B32, account="alice@example.com", issuer="Example")
-
-
-class Run:
-    """Call the CLI in-process and capture its exit status, stdout and stderr."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        status = main(list(args))
-        out, err = self.capsys.readouterr()
-        return status, out, err
-
-    def json(self, *args: str) -> Any:
-        status, out, err = self(*args, "--json")
-        assert status == 0, err
-        return json.loads(out)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(capsys)
 
 
 def _totp_window(secret: str, action: Callable[[], Any], **kwargs: Any) -> tuple[Any, set[str]]:
@@ -61,7 +37,9 @@ def _totp_window(secret: str, action: Callable[[], Any], **kwargs: Any) -> tuple
 
 def test_readers_list_info(run: Run, rig: Any, token: Any) -> None:
     readers = run.json("token", "readers")
-    assert {"reader": rig.reader(0), "card": True, "oath": True, "busy": False} in readers
+    device_id = run.json("token", "info")["device_id"]
+    assert {"reader": rig.reader(0), "card": True, "oath": True, "busy": False,
+            "device_id": device_id} in readers
     assert run.json("token", "list") == []
     info = run.json("token", "info")
     assert info["version"] == "5.7.2" and info["accounts"] == 0 and not info["password_set"]
@@ -83,7 +61,7 @@ def test_add_prints_the_code_to_confirm(run: Run, token: Any) -> None:
     # The same account again: refused, nothing changed.
     status, _, err = run("token", "add", build("totp", OTHER_B32, account="alice@example.com",
                                                issuer="Example"))
-    assert status == 2 and "already on the token" in err and "--overwrite" in err
+    assert status == 2 and "already on the token" in err and "--force" in err
     assert run.json("token", "code", "alice", "--time", "59")["code"] == pyotp.TOTP(
         SECRET_B32).at(59)
     added = run.json("token", "add", "--overwrite", build(

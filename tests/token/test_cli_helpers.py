@@ -8,9 +8,11 @@ from collections.abc import Callable
 
 import pyotp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyotp_hw.cli._common import EXIT_BAD_INPUT, EXIT_NO_TOKEN, error_message, exit_code_for
-from pyotp_hw.cli.token_session import calculate_with_prompt, search
+from pyotp_hw.cli.token_session import calculate_with_prompt, ordered, search
 from pyotp_hw.errors import InvalidArgument
 from pyotp_hw.token import (
     Credential,
@@ -28,6 +30,7 @@ from pyotp_hw.token import (
 )
 from pyotp_hw.token.virtual import TouchPolicy, VirtualCard
 
+from ..typed_errors import fuzz
 from .helpers import SECRET_B32
 
 
@@ -45,19 +48,57 @@ CREDS = [cred("60/GitHub:alice", "alice", "GitHub", 60), cred("GitLab:alice", "a
     [
         ("60/GitHub:alice", ["60/GitHub:alice"]),  # the full id
         ("GitHub:alice", ["60/GitHub:alice"]),  # issuer and name
-        ("Site:me", ["Site:me"]),  # an exact name wins over the names it is part of
+        ("Site:me", ["Site:me"]),  # a full id wins over the ids it is part of
         ("alice", ["60/GitHub:alice", "GitLab:alice"]),  # every account of that name
         ("bob", ["Mail:bob"]),
         ("gitlab:ALICE", ["GitLab:alice"]),  # letter case does not matter
         ("hub", ["60/GitHub:alice"]),  # a part of the name
         ("ali", ["60/GitHub:alice", "GitLab:alice"]),  # every match, as ykman lists them
-        ("SITE:ME", ["Site:me"]),
+        ("SITE:ME", ["Site:me", "Site:meet"]),  # not a full id: a part of two
         ("site", ["Site:me", "Site:meet"]),
         ("nothing", []),
     ],
 )
 def test_search_finds_what_ykman_would(query: str, found: list[str]) -> None:
     assert [c.id for c in search(CREDS, query)] == found
+
+
+# ykman's own search and yubikit's own order are the oracle, over generated ids and queries.
+_ID_TEXT = st.text(alphabet="aAbB:/_ 0é", min_size=1, max_size=8)
+_IDS = st.lists(st.tuples(st.sampled_from(["totp", "hotp"]), st.sampled_from(["", "60/", "7/"]),
+                          st.sampled_from(["", "_hidden:", "Ab:", "ab:", "B:"]), _ID_TEXT),
+                min_size=0, max_size=8)
+
+
+@fuzz
+@given(entries=_IDS, query=st.text(alphabet="aAbB:/_ 0é6", max_size=4),
+       show_hidden=st.booleans(), pick=st.integers(min_value=0, max_value=7))
+def test_search_and_order_are_ykmans(entries: list[tuple[str, str, str, str]], query: str,
+                                     show_hidden: bool, pick: int) -> None:
+    from ykman._cli.oath import _search
+    from yubikit.oath import OATH_TYPE, _parse_cred_id
+    from yubikit.oath import Credential as YkCredential
+
+    from pyotp_hw.token.model import credential_from_id
+
+    ours, theirs, seen = [], [], set()
+    for kind, period, issuer, name in entries:
+        raw = f"{period if kind == 'totp' else ''}{issuer}{name}".encode()
+        if raw in seen or (kind == "totp" and re.match(rb"0+/", raw)):
+            # One deliberate difference: "0/x" has no period here (a TOTP of 0 s is not one),
+            # so it is named and sorted by its whole text; yubikit reads a period of 0.
+            continue
+        seen.add(raw)
+        ours.append(credential_from_id(raw, "totp" if kind == "totp" else "hotp", "dev"))
+        oath_type = OATH_TYPE.TOTP if kind == "totp" else OATH_TYPE.HOTP
+        their_issuer, their_name, their_period = _parse_cred_id(raw, oath_type)
+        theirs.append(YkCredential("dev", raw, their_issuer, their_name, oath_type,
+                                   their_period, None))
+    if ours and pick < len(ours) and pick % 2:
+        query = ours[pick].id  # a full id now and then
+    assert [c.id for c in ordered(search(ours, query, show_hidden=show_hidden))] == [
+        c.id.decode() for c in sorted(_search(theirs, query, show_hidden))]
+    assert [c.id for c in ordered(ours)] == [c.id.decode() for c in sorted(theirs)]
 
 
 # --- the touch prompt (moved from the library's session) ----------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ...errors import MissingExtra
+from ...sealing import NONCE_BYTES, Aead, SealFormatError, SealOpenFailed, require
 from ..errors import StateFileError, StateProtectionMismatch
 
 __all__ = [
@@ -175,17 +175,8 @@ class MemoryStore:
         self.state = state.copy()
 
 
-_NONCE_BYTES = 12
-
-
-def _aesgcm() -> Any:
-    try:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    except ImportError:
-        raise MissingExtra(
-            "a sealed virtual-token state file", "token", "cryptography"
-        ) from None
-    return AESGCM
+def _aead(key: bytes) -> Aead:
+    return Aead(key, feature="a sealed virtual-token state file", extra="token")
 
 
 class PassphraseSealer:
@@ -201,7 +192,7 @@ class PassphraseSealer:
         self._passphrase = passphrase.encode("utf-8")
         self._salt: bytes | None = None
         self._key: bytes | None = None
-        self._aesgcm = _aesgcm()
+        require("a sealed virtual-token state file", "token")
 
     def __repr__(self) -> str:
         return "PassphraseSealer(<passphrase hidden>)"
@@ -218,7 +209,6 @@ class PassphraseSealer:
         """Return the sealed document (header fields and ciphertext)."""
         salt = self._salt or secrets.token_bytes(16)
         key = self._derive(salt)
-        nonce = secrets.token_bytes(_NONCE_BYTES)
         header = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -226,7 +216,8 @@ class PassphraseSealer:
             "kdf": {"name": "scrypt", "salt": _b64(salt), **_SCRYPT},
         }
         aad = json.dumps(header, sort_keys=True).encode("utf-8")
-        ciphertext = self._aesgcm(key).encrypt(nonce, plaintext, aad)
+        sealed = _aead(key).seal(plaintext, aad)
+        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         return {**header, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
 
     def open(self, document: dict[str, Any]) -> bytes:
@@ -240,15 +231,13 @@ class PassphraseSealer:
         header = {k: document.get(k) for k in ("format", "version", "protection", "kdf")}
         aad = json.dumps(header, sort_keys=True).encode("utf-8")
         nonce = _unb64(document.get("nonce"), "the nonce")
-        if len(nonce) != _NONCE_BYTES:
+        if len(nonce) != NONCE_BYTES:
             raise StateFileError(f"state file: the nonce is {len(nonce)} bytes, not "
-                                 f"{_NONCE_BYTES}: the file was changed")
+                                 f"{NONCE_BYTES}: the file was changed")
         ciphertext = _unb64(document.get("ciphertext"), "the ciphertext")
-        from cryptography.exceptions import InvalidTag
-
         try:
-            return bytes(self._aesgcm(self._derive(salt)).decrypt(nonce, ciphertext, aad))
-        except InvalidTag:  # only a failed authentication: anything else is not the passphrase
+            return _aead(self._derive(salt)).open(nonce + ciphertext, aad)
+        except (SealOpenFailed, SealFormatError):  # a failed authentication, or a cut value
             raise StateFileError(
                 "the state file cannot be opened: wrong passphrase, or the file was changed"
             ) from None

@@ -19,9 +19,9 @@ import zlib
 from collections.abc import Callable, Sequence
 
 from ...errors import InvalidArgument
-from ..errors import ReauthenticationRequired
+from ..errors import ReauthenticationRequired, StoreError
 from ..policy import Policy
-from ..records import Attempt, Credential, CredentialState, Event, State, Verdict
+from ..records import Attempt, Credential, CredentialState, Event, Params, State, Verdict
 
 __all__ = ["Store", "SCHEMA_VERSION"]
 
@@ -156,6 +156,18 @@ class Store(abc.ABC):
     def stats(self) -> dict[str, int]:
         """Counts: credentials, active, pending, locked, accepted, rejected, replayed, lockouts,
         unknown."""
+
+    # Re-sealing under a new data key (``Verifier.rekey``): stores that support it override both.
+
+    def sealed_rows(self, after: int, limit: int) -> list[Params]:
+        """Up to ``limit`` credentials (active and pending) with ``id > after``, by id."""
+        raise StoreError(f"the {type(self).__name__} cannot re-seal its credentials")
+
+    def reseal(self, updates: Sequence[tuple[int, bytes, bytes]]) -> int:
+        """For each ``(id, old, new)``: the row's sealed seed becomes ``new`` if it is still
+        ``old`` (a row replaced or removed meanwhile is left alone), in one transaction.
+        Returns how many rows changed. Nothing else of a row is written."""
+        raise StoreError(f"the {type(self).__name__} cannot re-seal its credentials")
 
     def close(self) -> None:  # noqa: B027 - optional for stores without resources
         """Release connections (the store cannot be used afterwards)."""

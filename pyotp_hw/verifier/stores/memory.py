@@ -8,7 +8,16 @@ from collections.abc import Callable, Sequence
 
 from ..errors import AlreadyEnrolled
 from ..policy import Policy
-from ..records import Attempt, Credential, CredentialState, Event, EventKind, State, Verdict
+from ..records import (
+    Attempt,
+    Credential,
+    CredentialState,
+    Event,
+    EventKind,
+    Params,
+    State,
+    Verdict,
+)
 from .base import (
     Store,
     _check_attempts,
@@ -60,6 +69,23 @@ class MemoryStore(Store):
         with self._lock:
             cid = self._by_user.get((user, state))
             return None if cid is None else dataclasses.replace(self._rows[cid])
+
+    def sealed_rows(self, after: int, limit: int) -> list[Params]:
+        """Rows by id, after ``after``."""
+        with self._lock:
+            ids = sorted(i for i in self._rows if i > after)[:limit]
+            return [self._rows[i].params for i in ids]
+
+    def reseal(self, updates: Sequence[tuple[int, bytes, bytes]]) -> int:
+        """Compare-and-set of each row's sealed seed."""
+        changed = 0
+        with self._lock:
+            for cid, old, new in updates:
+                row = self._rows.get(cid)
+                if row is not None and row.sealed == old:
+                    self._rows[cid] = dataclasses.replace(row, sealed=new)
+                    changed += 1
+        return changed
 
     def commit(
         self, attempts: Sequence[Attempt], now: float, policy: Policy
@@ -283,3 +309,4 @@ class MemoryStore(Store):
 def _step_time(t0: int, step: int, period: int) -> float:
     """The time of a stored TOTP step."""
     return t0 + float(step) * period
+

@@ -45,7 +45,9 @@ from .base import (
     unknown_buckets,
 )
 from .dbapi import C, ConnectionPool, Cursor, Param, Row, Scalar
+from .reseal import ResealMixin
 from .schema import schema_ddl
+from .service import ServiceTables
 
 __all__ = ["SQLStore", "MIGRATIONS"]
 
@@ -68,8 +70,12 @@ def _aggregate(cur: Cursor) -> Row:
     return row
 
 
-class SQLStore(Store, Generic[C]):
-    """A store over pooled DB-API connections (of type ``C``); subclasses give the dialect."""
+class SQLStore(ResealMixin, ServiceTables, Store, Generic[C]):
+    """A store over pooled DB-API connections (of type ``C``); subclasses give the dialect.
+
+    The service's tables (contacts, notice outbox, API keys) come from :class:`ServiceTables`;
+    re-sealing under a new data key (``Verifier.rekey``) from :class:`ResealMixin`.
+    """
 
     #: Column types, by abstract name, for the DDL.
     TYPES: ClassVar[dict[str, str]] = {}
@@ -295,6 +301,7 @@ class SQLStore(Store, Generic[C]):
             f"VALUES ({p('text')}, {p('text')}, {p('float')}, {p('text')})",
             [(e.user, e.kind.value, e.at, e.detail) for e in events],
         )
+        self._write_notices(cur, events)
 
     def commit(
         self, attempts: Sequence[Attempt], now: float, policy: Policy
@@ -463,9 +470,8 @@ class SQLStore(Store, Generic[C]):
                 f"accepted = accepted + 1 WHERE id = {p('int')}",
                 [step, drift, failures, delayed, locked, pending_id],
             )
-            self._insert_events(cur, events)
-            if old is not None:
-                self._insert_events(cur, replaced_events)
+            # Together, so that a replacement is one notice (see stores.service).
+            self._insert_events(cur, [*events, *replaced_events] if old is not None else events)
         return True, old
 
     def _lock_rows(self, cur: Cursor, ids: list[int]) -> None:

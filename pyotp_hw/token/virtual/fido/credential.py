@@ -15,11 +15,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ....sealing import Aead, SealFormatError, SealOpenFailed
 
 __all__ = ["Credential", "CredentialSealer", "CREDENTIAL_ID_LENGTH"]
 
@@ -63,7 +63,7 @@ class CredentialSealer:
     def __init__(self, master_key: bytes) -> None:
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=b"pyotp-hw virtual FIDO2 credential id v1").derive(master_key)
-        self._aead = AESGCM(key)
+        self._aead = Aead(key, feature="the virtual FIDO2 authenticator", extra="fido")
 
     def __repr__(self) -> str:
         return "CredentialSealer(<key hidden>)"
@@ -74,17 +74,15 @@ class CredentialSealer:
         flags = _FLAG_HMAC_SECRET if credential.hmac_secret else 0
         plaintext = (scalar + credential.cred_random_with_uv + credential.cred_random_without_uv
                      + bytes([credential.cred_protect, flags]))
-        nonce = secrets.token_bytes(_NONCE)
-        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, _VERSION + rp_id_hash)
+        return _VERSION + self._aead.seal(plaintext, _VERSION + rp_id_hash)  # nonce || ct || tag
 
     def open(self, credential_id: bytes, rp_id_hash: bytes) -> Credential | None:
         """Return the credential in ``credential_id``, or None when it is not one of ours."""
         if len(credential_id) != CREDENTIAL_ID_LENGTH or credential_id[:1] != _VERSION:
             return None
-        nonce, sealed = credential_id[1 : 1 + _NONCE], credential_id[1 + _NONCE :]
         try:
-            plaintext = self._aead.decrypt(nonce, sealed, _VERSION + rp_id_hash)
-        except InvalidTag:
+            plaintext = self._aead.open(credential_id[1:], _VERSION + rp_id_hash)
+        except (SealOpenFailed, SealFormatError):  # not ours, or for another RP
             return None
         scalar = int.from_bytes(plaintext[:32], "big")
         protect, flags = plaintext[96], plaintext[97]

@@ -1,0 +1,178 @@
+"""One AEAD for the whole package: AES-256-GCM, used by the verifier store, the virtual token's
+state files and the vault.
+
+A sealed value is ``nonce (12 bytes) || ciphertext || tag (16 bytes)``; the nonce is random for
+every seal. What a value means is bound into its associated data by the caller; a *versioned*
+value (:func:`seal_versioned`) also carries a short header in front (``magic || version``) that
+is authenticated with the ciphertext, so a value of another format or version is refused by its
+header before any decryption, and a changed header fails to open.
+
+Only a failed authentication (cryptography's ``InvalidTag``) is reported as
+:class:`SealOpenFailed` ("wrong key, or the data was changed"). Any other failure is a bug or a
+broken install and comes out as itself. Plaintext is decrypted into a ``bytearray`` that the
+caller can :func:`wipe`; on cryptography releases without ``AESGCM.decrypt_into`` (before 47) the
+streaming decryptor writes into buffers of ours instead.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .errors import InvalidArgument, MissingExtra, OTPError
+
+__all__ = [
+    "KEY_BYTES",
+    "NONCE_BYTES",
+    "TAG_BYTES",
+    "SealOpenFailed",
+    "SealFormatError",
+    "Aead",
+    "seal_versioned",
+    "open_versioned",
+    "wipe",
+    "require",
+]
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+
+
+class SealOpenFailed(OTPError):
+    """A sealed value did not authenticate: a wrong key, or the value (or its context) changed."""
+
+
+class SealFormatError(OTPError):
+    """A sealed value is not of the expected format or version, or is cut short."""
+
+
+def _aesgcm_class(feature: str, extra: str) -> Any:
+    try:
+        # Looked up at every call, so tests can stand an older AESGCM in for the real one.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise MissingExtra(feature, extra, "cryptography") from None
+    return AESGCM
+
+
+def require(feature: str, extra: str) -> None:
+    """Raise :class:`MissingExtra` now (naming ``feature`` and ``extra``) when sealing is not
+    available, for callers that must fail before their first side effect."""
+    _aesgcm_class(feature, extra)
+
+
+def _gcm_decrypt_into(key: bytes, nonce: bytes, body: bytes, aad: bytes, out: bytearray) -> None:
+    """AES-GCM decryption into ``out`` without ``decrypt_into``; raises InvalidTag."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    ciphertext, tag = body[:-TAG_BYTES], body[-TAG_BYTES:]
+    decryptor = Cipher(algorithms.AES(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(aad)
+    scratch = bytearray(len(ciphertext) + 15)  # update_into wants a block's room to spare
+    try:
+        written = decryptor.update_into(ciphertext, scratch)
+        decryptor.finalize()  # checks the tag
+        if written != len(out):  # pragma: no cover - GCM is a stream mode
+            raise RuntimeError("AES-GCM wrote an unexpected length")
+        memoryview(out)[:] = memoryview(scratch)[:written]
+    finally:
+        wipe(scratch)
+
+
+class Aead:
+    """AES-256-GCM under one 32-byte key.
+
+    ``feature`` and ``extra`` name what needs the ``cryptography`` package and the pip extra that
+    brings it, for the error raised when it is missing.
+    """
+
+    __slots__ = ("_aead", "_key")
+
+    def __init__(self, key: bytes | bytearray, *, feature: str = "AES-256-GCM sealing",
+                 extra: str = "verifier") -> None:
+        if not isinstance(key, (bytes, bytearray)) or len(key) != KEY_BYTES:
+            raise InvalidArgument(f"an AES-256-GCM key must be {KEY_BYTES} bytes")
+        key = bytes(key)
+        self._aead = _aesgcm_class(feature, extra)(key)
+        # cryptography < 47 has no AESGCM.decrypt_into; opening then needs the key itself.
+        self._key = None if hasattr(self._aead, "decrypt_into") else key
+
+    def __repr__(self) -> str:
+        return "Aead(<key hidden>)"
+
+    def seal(self, plaintext: bytes | bytearray, aad: bytes) -> bytes:
+        """Encrypt ``plaintext`` with a fresh random nonce; return ``nonce || ct || tag``."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + bytes(self._aead.encrypt(nonce, bytes(plaintext), aad))
+
+    def open_into(self, sealed: bytes, aad: bytes) -> bytearray:
+        """Decrypt into a new bytearray (the caller wipes it).
+
+        Raises :class:`SealFormatError` when ``sealed`` is too short to hold a nonce and a tag,
+        :class:`SealOpenFailed` when it does not authenticate.
+        """
+        if len(sealed) < NONCE_BYTES + TAG_BYTES:
+            raise SealFormatError("a sealed value is truncated")
+        from cryptography.exceptions import InvalidTag
+
+        nonce, body = bytes(sealed[:NONCE_BYTES]), bytes(sealed[NONCE_BYTES:])
+        buf = bytearray(len(sealed) - NONCE_BYTES - TAG_BYTES)
+        try:
+            if self._key is None:
+                self._aead.decrypt_into(nonce, body, aad, buf)
+            elif buf:
+                _gcm_decrypt_into(self._key, nonce, body, aad, buf)
+            else:  # nothing to write into: the plain call returns b"" or raises InvalidTag
+                self._aead.decrypt(nonce, body, aad)
+        except BaseException as exc:
+            wipe(buf)
+            if isinstance(exc, InvalidTag):  # only a failed authentication means a wrong key
+                raise SealOpenFailed("the sealed value does not open: wrong key, or it was "
+                                     "changed") from None
+            raise
+        return buf
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes:
+        """Decrypt and return ``bytes`` (for values that are not secret key material)."""
+        buf = self.open_into(sealed, aad)
+        try:
+            return bytes(buf)
+        finally:
+            wipe(buf)
+
+
+def _header(magic: bytes, version: int) -> bytes:
+    if not magic or len(magic) > 32 or not 0 <= version <= 255:
+        raise InvalidArgument("a sealing header needs a magic of 1-32 bytes and a version 0-255")
+    return magic + bytes([version])
+
+
+def seal_versioned(aead: Aead, magic: bytes, version: int, plaintext: bytes | bytearray,
+                   aad: bytes = b"") -> bytes:
+    """Seal with a header ``magic || version`` in front, authenticated with the value."""
+    header = _header(magic, version)
+    return header + aead.seal(plaintext, header + aad)
+
+
+def open_versioned(aead: Aead, magic: bytes, version: int, sealed: bytes,
+                   aad: bytes = b"") -> bytearray:
+    """Open what :func:`seal_versioned` made; check the header first.
+
+    Raises :class:`SealFormatError` for another magic or version, :class:`SealOpenFailed` when
+    the value does not authenticate.
+    """
+    header = _header(magic, version)
+    if sealed[: len(magic)] != magic:
+        raise SealFormatError("the sealed value is not of the expected format")
+    if len(sealed) <= len(magic):
+        raise SealFormatError("the sealed value is truncated")
+    if sealed[len(magic)] != version:
+        raise SealFormatError(f"sealed format version {sealed[len(magic)]} is not supported "
+                              f"(expected {version})")
+    return aead.open_into(sealed[len(header):], header + aad)
+
+
+def wipe(buf: bytearray) -> None:
+    """Overwrite a buffer that held key material."""
+    buf[:] = bytes(len(buf))

@@ -1,0 +1,212 @@
+"""Coalescing: concurrent verify requests gathered into one :meth:`Verifier.verify_many` call.
+
+A lone request never waits: with no batch in flight it is dispatched at once. While batches are
+in flight, requests queue; when a worker thread frees up, everything queued (up to
+``max_batch``) leaves as one batch, after lingering at most ``linger`` seconds for more if the
+batch is not full and another batch is still running. So the batch size follows the load: one
+under a trickle, hundreds in a storm, each batch one state read, one C call and one commit.
+
+- The queue is bounded: a request finding ``max_queue`` codes waiting is refused
+  (:class:`Overloaded`; the HTTP layer answers 503 with ``Retry-After``).
+- Each request has a deadline. One still queued at its deadline, or whose caller went away
+  (cancelled), is dropped before dispatch and never evaluated; one already dispatched is
+  evaluated (its caller gets :class:`DeadlineExceeded` and may have used its code).
+- One bad item never fails its batch: if ``verify_many`` raises, the batch is verified again one
+  item at a time, and only the item that raises gets the exception.
+- The verification runs in worker threads, off the event loop (the C core releases the GIL).
+- Two requests for one user never both succeed: inside one batch ``verify_many`` takes them one
+  after another; across batches, threads, processes and machines the store's conditional commit
+  lets one consume the step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..verifier import Result
+from .metrics import Metrics
+from .tasks import cancel
+
+__all__ = ["Coalescer", "Overloaded", "DeadlineExceeded"]
+
+log = logging.getLogger("pyotp_hw.service")
+
+VerifyMany = Callable[[Sequence[tuple[str, str]]], list[Result]]
+
+
+class Overloaded(Exception):
+    """The queue is full: the caller should retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("verification queue is full")
+        self.retry_after = retry_after
+
+
+class DeadlineExceeded(Exception):
+    """The request's deadline passed before its answer came."""
+
+
+@dataclass(eq=False)
+class _Item:
+    user: str
+    code: str = field(repr=False)
+    deadline: float
+    future: asyncio.Future[Result]
+
+
+Outcome = Result | BaseException
+
+
+def _expire(future: asyncio.Future[Result]) -> None:
+    if not future.done():
+        future.set_exception(DeadlineExceeded())
+
+
+class Coalescer:
+    """Gathers :meth:`verify` calls of one event loop into ``verify_many`` batches."""
+
+    def __init__(self, verify_many: VerifyMany, *, max_batch: int = 256, linger: float = 0.001,
+                 max_queue: int = 4096, threads: int = 2, metrics: Metrics | None = None
+                 ) -> None:
+        self._verify_many = verify_many
+        self.max_batch = max_batch
+        self.linger = linger
+        self.max_queue = max_queue
+        self._threads = threads
+        self._metrics = metrics
+        self._queue: collections.deque[_Item] = collections.deque()
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(threads)
+        self._busy = 0
+        self._pool = concurrent.futures.ThreadPoolExecutor(threads, "pyotp-hw-verify")
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def depth(self) -> int:
+        """Codes waiting to be dispatched."""
+        return len(self._queue)
+
+    def start(self) -> None:
+        """Start the dispatching task on the running loop."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="coalescer")
+
+    async def close(self) -> None:
+        """Stop dispatching; queued requests are refused, running batches finish."""
+        self._closed = True
+        await cancel(self._task)
+        self._task = None
+        while self._queue:
+            item = self._queue.popleft()
+            if not item.future.done():
+                item.future.set_exception(Overloaded(1))
+        await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown, True)
+
+    async def verify(self, user: str, code: str, timeout: float) -> Result:
+        """Verify one code in the next batch; raises :class:`Overloaded` or
+        :class:`DeadlineExceeded`."""
+        if self._closed:
+            raise Overloaded(1)
+        if len(self._queue) >= self.max_queue:
+            raise Overloaded(max(1, round(len(self._queue) / max(self.max_batch, 1) * 0.01)))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        item = _Item(user, code, time.monotonic() + timeout, future)
+        self._queue.append(item)
+        self._wake.set()
+        # At the deadline the future is answered with DeadlineExceeded: a queued item is then
+        # dropped unevaluated, a dispatched one's answer is discarded.
+        timer = loop.call_later(timeout, _expire, future)
+        try:
+            # A caller cancelled while waiting cancels the future too: dropped if still queued.
+            return await future
+        finally:
+            timer.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                await self._slots.acquire()
+                try:
+                    if (self._busy and self.linger > 0 and len(self._queue) < self.max_batch):
+                        await asyncio.sleep(self.linger)
+                    batch = self._take()
+                    if batch:
+                        self._dispatch(batch)
+                        continue
+                except Exception:  # never let one failure stop the dispatching
+                    log.exception("the coalescer could not dispatch a batch")
+                except BaseException:
+                    self._slots.release()
+                    raise
+                self._slots.release()
+
+    def _take(self) -> list[_Item]:
+        """Up to ``max_batch`` live items from the queue (expired ones answered, cancelled
+        ones dropped)."""
+        batch: list[_Item] = []
+        now = time.monotonic()
+        queue = self._queue
+        while queue and len(batch) < self.max_batch:
+            item = queue.popleft()
+            if item.future.done():
+                continue
+            if item.deadline <= now:
+                item.future.set_exception(DeadlineExceeded())
+                continue
+            batch.append(item)
+        return batch
+
+    def _dispatch(self, batch: list[_Item]) -> None:
+        pairs = [(i.user, i.code) for i in batch]
+        loop = asyncio.get_running_loop()
+        try:
+            fut = loop.run_in_executor(self._pool, self._evaluate, pairs)
+        except RuntimeError as exc:  # the pool is shut down: answer, do not wedge
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(Overloaded(1))
+            raise RuntimeError("the verification threads are gone") from exc
+        self._busy += 1
+        if self._metrics is not None:
+            self._metrics.batch(len(batch))
+
+        def done(f: asyncio.Future[list[Outcome]]) -> None:
+            self._busy -= 1
+            self._slots.release()
+            try:
+                outcomes = f.result()
+            except BaseException as exc:  # the pool was shut down under it
+                outcomes = [exc] * len(batch)
+            for item, outcome in zip(batch, outcomes, strict=True):
+                if item.future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    item.future.set_exception(outcome)
+                else:
+                    item.future.set_result(outcome)
+
+        fut.add_done_callback(done)
+
+    def _evaluate(self, pairs: list[tuple[str, str]]) -> list[Outcome]:
+        """The batch's results; if the batch call raises, each item alone (in a worker)."""
+        try:
+            return list(self._verify_many(pairs))
+        except Exception:
+            log.warning("a batch of %d raised; verifying its items one by one", len(pairs))
+        out: list[Outcome] = []
+        for pair in pairs:
+            try:
+                out.append(self._verify_many([pair])[0])
+            except Exception as exc:
+                out.append(exc)
+        return out

@@ -1,0 +1,130 @@
+"""The service's settings: one frozen record, checked once, passed to worker processes as JSON.
+
+Nothing secret is ever part of it: the data key is named (a key file's path, an environment
+variable's name), the SMTP password by the name of the variable that holds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidArgument
+
+__all__ = ["ServiceConfig", "SmtpConfig", "CONFIG_ENV"]
+
+#: The environment variable that hands the settings to ``--workers`` processes.
+CONFIG_ENV = "PYOTP_HW_SERVICE_CONFIG"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where notices go: ``host:port``, STARTTLS, login (password from ``password_env``)."""
+
+    host: str
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    sender: str = "pyotp-hw@localhost"
+    timeout: float = 10.0
+    cafile: str | None = None  # CA certificates to trust for STARTTLS (default: the system's)
+
+    def __post_init__(self) -> None:
+        if self.username is not None and not self.starttls:
+            raise InvalidArgument("SMTP login needs STARTTLS (--smtp-starttls): the password "
+                                  "must not travel in the clear")
+        if self.password_env is not None and self.username is None:
+            raise InvalidArgument("an SMTP password needs a user name (--smtp-user)")
+
+    @classmethod
+    def parse(cls, where: str, **kwargs: Any) -> SmtpConfig:
+        """A config from ``HOST:PORT`` (and the other fields as keywords)."""
+        host, sep, port = where.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidArgument("--smtp must be HOST:PORT")
+        return cls(host.strip("[]"), int(port), **kwargs)
+
+    def password(self) -> str | None:
+        """The login password, read from its variable when the connection is made."""
+        if self.password_env is None:
+            return None
+        value = os.environ.get(self.password_env)
+        if not value:
+            raise InvalidArgument(f"${self.password_env} (the SMTP password) is not set")
+        return value
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Everything one service process needs (see ``pyotp-hw serve --help`` for each field)."""
+
+    db: str
+    key_file: str | None = None
+    key_env: str | None = None
+    passphrase_env: str | None = None
+    # Coalescing: a batch closes at max_batch codes or after linger seconds under load.
+    max_batch: int = 256
+    linger: float = 0.001
+    max_queue: int = 4096
+    batch_threads: int = 2
+    deadline: float = 5.0
+    # HTTP.
+    max_body: int = 64 * 1024
+    max_batch_items: int = 1000
+    client_rate: float = 0.0  # requests per second per API key; 0: no limit
+    key_refresh: float = 1.0
+    # Verifier policy.
+    resync_window: int = 10
+    lockout_after: int | None = None
+    # Notices.
+    smtp: SmtpConfig | None = None
+    site_name: str = "your account"
+    notify: tuple[str, ...] = ()
+    notice_poll: float = 0.5
+    retry_base: float = 5.0
+    templates_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("max_batch", 1 <= self.max_batch <= 100_000),
+            ("linger", 0.0 <= self.linger <= 1.0),
+            ("max_queue", self.max_queue >= 1),
+            ("batch_threads", 1 <= self.batch_threads <= 64),
+            ("deadline", 0.0 < self.deadline <= 600.0),
+            ("max_body", 64 <= self.max_body <= 64 * 1024 * 1024),
+            ("max_batch_items", 1 <= self.max_batch_items <= 100_000),
+            ("client_rate", self.client_rate >= 0.0),
+            ("key_refresh", 0.0 < self.key_refresh <= 3600.0),
+            ("resync_window", 0 <= self.resync_window <= 1000),
+            ("notice_poll", 0.0 < self.notice_poll <= 3600.0),
+            ("retry_base", 0.0 < self.retry_base <= 3600.0),
+        ]
+        for name, ok in checks:
+            if not ok:
+                raise InvalidArgument(f"service setting {name} is out of range")
+        if sum(x is not None for x in (self.key_file, self.key_env, self.passphrase_env)) > 1:
+            raise InvalidArgument("give one data key: a key file, a key variable or a passphrase")
+
+    def to_json(self) -> str:
+        """The settings as JSON (they hold no secret)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServiceConfig:
+        """Settings written by :meth:`to_json`."""
+        data = json.loads(text)
+        smtp = data.pop("smtp", None)
+        data["notify"] = tuple(data.get("notify", ()))
+        return cls(**data, smtp=None if smtp is None else SmtpConfig(**smtp))
+
+    @classmethod
+    def from_environment(cls) -> ServiceConfig:
+        """Settings from ``$PYOTP_HW_SERVICE_CONFIG`` (how worker processes get them)."""
+        text = os.environ.get(CONFIG_ENV)
+        if not text:
+            raise InvalidArgument(f"${CONFIG_ENV} is not set")
+        return cls.from_json(text)

@@ -1,0 +1,134 @@
+"""Strict request bodies: JSON objects with exactly the expected fields, each of its type.
+
+Every refusal is a :class:`BadRequest` naming the field (``items[3].code``), never quoting a
+value (a code or a secret could be in it). JSON is parsed strictly: duplicate keys, ``NaN`` and
+``Infinity``, and any top level but an object are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..errors import InvalidArgument, InvalidType
+from ..verifier import Verifier
+
+__all__ = ["BadRequest", "parse_json", "parse_form", "Fields", "check_user_field"]
+
+MAX_CODE_LEN = 64
+MAX_TEXT_LEN = 255
+
+
+class BadRequest(InvalidArgument):
+    """A request the service refuses with 400 (or ``status``); ``field`` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error body."""
+        out: dict[str, Any] = {"error": str(self)}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise BadRequest(f"{k}: given twice", k)
+        out[k] = v
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise BadRequest(f"{name} is not a JSON number")
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def parse_form(body: bytes) -> dict[str, Any]:
+    """An ``application/x-www-form-urlencoded`` body (each field at most once)."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=False,
+                          errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("the form body is not valid") from None
+    return _no_duplicates(pairs)
+
+
+class Fields:
+    """The fields of one object: each read once, the rest refused as unknown."""
+
+    def __init__(self, data: Mapping[str, Any], where: str = "") -> None:
+        self._data = data
+        self._where = where
+        self._seen: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return f"{self._where}.{key}" if self._where else key
+
+    def get(self, key: str, kind: type | tuple[type, ...], *, required: bool = True,
+            default: Any = None) -> Any:
+        """The field's value, of ``kind`` (bool is not an int here)."""
+        self._seen.add(key)
+        if key not in self._data:
+            if required:
+                raise BadRequest(f"{self._name(key)}: missing", self._name(key))
+            return default
+        value = self._data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds).replace("str", "string").replace(
+                "list", "array").replace("dict", "object").replace("int", "integer")
+            raise BadRequest(f"{self._name(key)}: must be a {names}", self._name(key))
+        return value
+
+    def text(self, key: str, *, required: bool = True, limit: int = MAX_TEXT_LEN) -> Any:
+        """A string field of at most ``limit`` characters."""
+        value = self.get(key, str, required=required)
+        if value is not None and len(value) > limit:
+            raise BadRequest(f"{self._name(key)}: longer than {limit} characters",
+                             self._name(key))
+        return value
+
+    def code(self, key: str = "code") -> str:
+        """A code field (its digits are the verifier's to judge: a bad code is a rejection)."""
+        value: str = self.text(key, limit=MAX_CODE_LEN)
+        return value
+
+    def user(self, key: str = "user") -> str:
+        """A user id field, checked as the verifier checks user ids."""
+        return check_user_field(self.get(key, str), self._name(key))
+
+    def done(self) -> None:
+        """Refuse any field not read."""
+        extra = sorted(set(self._data) - self._seen)
+        if extra:
+            raise BadRequest(f"{self._name(extra[0])}: unknown field", self._name(extra[0]))
+
+
+def check_user_field(user: object, name: str = "user") -> str:
+    """``user`` as the verifier accepts user ids, else :class:`BadRequest` naming ``name``."""
+    try:
+        return Verifier.check_user(user)
+    except (InvalidArgument, InvalidType) as exc:
+        raise BadRequest(f"{name}: {exc}", name) from None

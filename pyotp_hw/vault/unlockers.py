@@ -1,0 +1,116 @@
+"""What opens a vault slot: the unlocker protocol, and the passphrase unlocker.
+
+An unlocker makes a new slot (:meth:`Unlocker.enroll`: public parameters and its secret) and,
+given the vault's slots, produces the secret for those it can open (:meth:`Unlocker.secrets`).
+The secret goes through HKDF in :mod:`.slots`; the unlocker never sees the data key. The FIDO2
+and OATH-token unlockers live in :mod:`.fido` and :mod:`.oath`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from ..errors import InvalidArgument, InvalidType
+from .errors import VaultCorrupted
+from .slots import Slot, SlotSecret, b64, unb64
+
+__all__ = ["Unlocker", "Passphrase", "PASSPHRASE_KIND", "SCRYPT_DEFAULT"]
+
+PASSPHRASE_KIND = "passphrase"  # noqa: S105 - a slot kind
+#: scrypt cost of new passphrase slots: about 64 MiB and a quarter of a second.
+SCRYPT_DEFAULT = {"n": 2**16, "r": 8, "p": 1}
+_SCRYPT_BOUNDS = {"n": (2**10, 2**20), "r": (1, 32), "p": (1, 16)}
+_SCRYPT_MAX_MEMORY = 1 << 30  # a changed slot must not make an unlock allocate more than this
+
+
+class Unlocker(Protocol):
+    """Something that opens vault slots of one kind."""
+
+    kind: str
+
+    def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
+        """Public parameters of a new slot, and its secret."""
+        ...
+
+    def secrets(self, slots: Sequence[Slot]) -> Iterator[tuple[Slot, SlotSecret]]:
+        """For each of ``slots`` (all of this kind) it may open, that slot and its secret.
+
+        Raises :class:`~pyotp_hw.vault.errors.UnlockFailed` or
+        :class:`~pyotp_hw.vault.errors.UnlockerUnavailable` when it can open none, saying why.
+        """
+        ...
+
+    def mismatch(self, slot: Slot) -> str:
+        """Why this unlocker's secret did not match ``slot`` (for the error message)."""
+        ...
+
+
+def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, int, int]:
+    if params.get("kdf") != "scrypt":
+        raise VaultCorrupted(f"passphrase slot {slot_id}: unknown key derivation "
+                             f"{params.get('kdf')!r}")
+    values = []
+    for name, (low, high) in _SCRYPT_BOUNDS.items():
+        value = params.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt {name} is out of range")
+        values.append(value)
+    if values[0] & (values[0] - 1):
+        raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt n is not a power of two")
+    if 128 * values[0] * values[1] > _SCRYPT_MAX_MEMORY:
+        raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt n and r ask for more than "
+                             f"{_SCRYPT_MAX_MEMORY >> 20} MiB")
+    salt = unb64(params.get("salt"), f"passphrase slot {slot_id}'s salt")
+    if len(salt) != 16:
+        raise VaultCorrupted(f"passphrase slot {slot_id}: the salt is not 16 bytes")
+    return salt, values[0], values[1], values[2]
+
+
+class Passphrase:
+    """A passphrase, stretched with scrypt (RFC 7914); the parameters are kept in the slot.
+
+    ``n`` sets the cost of slots it enrolls (a power of two, 2**10 to 2**20); opening uses
+    the cost each slot stored.
+    """
+
+    kind = PASSPHRASE_KIND
+
+    def __init__(self, passphrase: str | bytes, *, n: int = SCRYPT_DEFAULT["n"]) -> None:
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode("utf-8")
+        if not isinstance(passphrase, bytes):
+            raise InvalidType("a passphrase must be str or bytes")
+        if not passphrase:
+            raise InvalidArgument("the passphrase is empty")
+        low, high = _SCRYPT_BOUNDS["n"]
+        if not isinstance(n, int) or n & (n - 1) or not low <= n <= high:
+            raise InvalidArgument(f"scrypt n must be a power of two from {low} to {high}")
+        self._passphrase = passphrase
+        self._n = n
+
+    def __repr__(self) -> str:
+        return "Passphrase(<hidden>)"
+
+    def _stretch(self, salt: bytes, n: int, r: int, p: int) -> SlotSecret:
+        key = hashlib.scrypt(self._passphrase, salt=salt, n=n, r=r, p=p, dklen=32,
+                             maxmem=129 * r * n + (1 << 20))
+        return SlotSecret(bytearray(key))
+
+    def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
+        """A new slot: a random 16-byte salt and this unlocker's cost."""
+        salt = secrets.token_bytes(16)
+        params = {"kdf": "scrypt", "salt": b64(salt), "n": self._n,
+                  "r": SCRYPT_DEFAULT["r"], "p": SCRYPT_DEFAULT["p"]}
+        return params, self._stretch(salt, self._n, SCRYPT_DEFAULT["r"], SCRYPT_DEFAULT["p"])
+
+    def secrets(self, slots: Sequence[Slot]) -> Iterator[tuple[Slot, SlotSecret]]:
+        """Every passphrase slot, each with the passphrase stretched by its parameters."""
+        for slot in slots:
+            yield slot, self._stretch(*_scrypt_params(slot.params, slot.id))
+
+    def mismatch(self, slot: Slot) -> str:
+        """A wrong passphrase."""
+        return f"passphrase slot {slot.id}: wrong passphrase"
