@@ -25,6 +25,7 @@ SOURCES = [
     "drivers.c",
     "dispatch.c",
     "keytable.c",
+    "onekey.c",
     "probe.c",
     "sha1_portable.c",
     "sha256_portable.c",

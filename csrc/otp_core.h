@@ -145,6 +145,30 @@ int otp_verify_hotp(const otp_kernel *k, const otp_keytable *kt, const uint32_t 
 int64_t otp_hotp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, uint64_t counter,
                      unsigned digits);
 
+/* ---- one key (csrc/onekey.c) ----
+ * The same drivers over a key given as bytes: its HMAC states are built on the stack and wiped
+ * before returning, so no heap table (allocation, mlock) is needed for a single code. */
+/* A new one-row table of `key`, scheduled by kernel k, in one call. */
+int otp_keytable_new_key(const otp_kernel *k, const uint8_t *key, size_t key_len,
+                         otp_keytable **out);
+/* The TOTP code of table row `row` at time t: step (t - t0) / interval; or a negative status
+ * (OTP_E_TIME when t < t0). */
+int64_t otp_totp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, int64_t t,
+                     int64_t t0, uint64_t interval, unsigned digits);
+/* The code of `key` at `counter`, or a negative status. */
+int64_t otp_hotp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint64_t counter,
+                     unsigned digits);
+/* otp_verify_totp for one code at time t, window steps each side, against table row 0 of kt or,
+ * when kt is NULL, against `key`. *out_step: the lowest matching step, or -1. */
+int otp_verify_totp_one(const otp_kernel *k, const otp_keytable *kt, const uint8_t *key,
+                        size_t key_len, uint32_t code, int64_t t, int64_t t0, uint64_t interval,
+                        uint32_t window, unsigned digits, int64_t *out_step);
+/* otp_verify_hotp for one code over [counter, counter + look_ahead], against row 0 of kt or,
+ * when kt is NULL, against `key`. */
+int otp_verify_hotp_one(const otp_kernel *k, const otp_keytable *kt, const uint8_t *key,
+                        size_t key_len, uint32_t code, uint64_t counter, uint32_t look_ahead,
+                        unsigned digits, uint64_t *out_counter, uint8_t *out_found);
+
 /* Index of the first negative value, or n when none. */
 size_t otp_find_negative(const int64_t *values, size_t n);
 /* One-shot hash (used by tests to check the compression functions against hashlib). */

@@ -33,9 +33,15 @@ __all__ = [
     "MAX_WINDOW",
     "MIN_DIGITS",
     "MAX_DIGITS",
+    "RAW_DIGITS",
     "Kernel",
     "Arg",
     "NativeKeyTable",
+    "hotp_code",
+    "hotp_key_code",
+    "totp_text",
+    "verify_totp_one",
+    "verify_hotp_one",
     "all_kernels",
     "kernel_for",
     "forced_kernels",
@@ -69,12 +75,18 @@ _DIGEST_NAMES = {v: k for k, v in DIGEST_IDS.items()}
 MAX_WINDOW: int = lib.OTP_MAX_WINDOW
 MIN_DIGITS: int = lib.OTP_MIN_DIGITS
 MAX_DIGITS: int = lib.OTP_MAX_DIGITS
+RAW_DIGITS: int = lib.OTP_RAW_DIGITS
+"""``digits`` value that asks the C core for the 31-bit truncated value itself."""
 _U64_MAX = (1 << 64) - 1
 _LITTLE = sys.byteorder == "little"
 
 
 def digest_id(digest: Any) -> int:
     """Return the C id of a digest given as a name ("sha1", "SHA-256") or a hashlib constructor."""
+    if type(digest) is str:
+        known = DIGEST_IDS.get(digest)
+        if known is not None:
+            return known
     name = digest
     if not isinstance(digest, str):
         name = getattr(digest, "name", None)
@@ -281,6 +293,23 @@ class NativeKeyTable:
             lib.otp_wipe(ffi.from_buffer(joined), len(joined))
 
     @classmethod
+    def of_key(cls, kernel: Any, key: bytes) -> NativeKeyTable:
+        """A one-row table of ``key`` scheduled by the C kernel pointer ``kernel``, in one call.
+
+        ``key`` must be non-empty bytes (the caller's decoded secret).
+        """
+        self = cls.__new__(cls)
+        holder = ffi.new("otp_keytable **")
+        status = lib.otp_keytable_new_key(kernel, key, len(key), holder)
+        if status == lib.OTP_E_KEY:
+            raise InvalidSecret("secret is empty")
+        check_status(status)
+        self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
+        self.digest = int(lib.otp_kernel_digest(kernel))
+        self.size = 1
+        return self
+
+    @classmethod
     def gathered(cls, parts: Sequence[tuple[NativeKeyTable, Any, int]]) -> NativeKeyTable:
         """A new table of the rows ``parts`` name, in order: ``(source, uint32 rows ptr, count)``.
 
@@ -406,6 +435,79 @@ class NativeKeyTable:
             ptr, self._ptr = self._ptr, None
         if ptr is not None:
             ffi.release(ptr)
+
+
+def _closed_or(status: int, table: NativeKeyTable | None) -> None:
+    if table is not None and table.closed:
+        raise InvalidArgument("the key table is closed")
+    check_status(status)
+
+
+def hotp_code(kernel: Any, table: NativeKeyTable, counter: int, digits: int) -> int:
+    """The code of row 0 of ``table`` at ``counter``: one C call (``digits`` 0 gives 31 bits).
+
+    ``kernel`` is a :class:`Kernel`'s ``ptr`` of the table's digest.
+    """
+    value: int = lib.otp_hotp_one(kernel, table._ptr, 0, counter, digits)
+    if value < 0:
+        _closed_or(value, table)
+    return value
+
+
+def totp_text(kernel: Any, table: NativeKeyTable, t: int, t0: int, interval: int,
+              digits: int) -> str:
+    """The zero-padded TOTP code of row 0 of ``table`` at Unix time ``t``: one C call.
+
+    Raises :class:`InvalidArgument` when ``t`` is before ``t0``.
+    """
+    value: int = lib.otp_totp_one(kernel, table._ptr, 0, t, t0, interval, digits)
+    if value < 0:
+        if value == lib.OTP_E_TIME:
+            raise InvalidArgument(f"the time is before t0 ({t0})")
+        _closed_or(value, table)
+    return str(value).zfill(digits)
+
+
+def hotp_key_code(kernel: Any, key: bytes, counter: int, digits: int) -> int:
+    """The code of ``key`` at ``counter`` without a heap table (HMAC states on the C stack)."""
+    value: int = lib.otp_hotp_key(kernel, key, len(key), counter, digits)
+    if value < 0:
+        if value == lib.OTP_E_KEY:
+            raise InvalidSecret("secret is empty")
+        check_status(value)
+    return value
+
+
+def verify_totp_one(kernel: Any, table: NativeKeyTable | None, key: bytes, code: int, t: int,
+                    t0: int, interval: int, window: int, digits: int) -> int:
+    """The lowest step within ``window`` steps of time ``t`` whose code is ``code``, or -1.
+
+    One C call against row 0 of ``table``, or against ``key`` when ``table`` is None.
+    """
+    out = ffi.new("int64_t *")
+    ptr = ffi.NULL if table is None else table.ptr
+    status = lib.otp_verify_totp_one(kernel, ptr, key, len(key), code, t, t0, interval, window,
+                                     digits, out)
+    if status:
+        _closed_or(status, table)
+    step: int = out[0]
+    return step
+
+
+def verify_hotp_one(kernel: Any, table: NativeKeyTable | None, key: bytes, code: int,
+                    counter: int, look_ahead: int, digits: int) -> int | None:
+    """The lowest counter in ``[counter, counter + look_ahead]`` whose code is ``code``, or None.
+
+    One C call against row 0 of ``table``, or against ``key`` when ``table`` is None.
+    """
+    out = ffi.new("uint64_t *")
+    found = ffi.new("uint8_t *")
+    ptr = ffi.NULL if table is None else table.ptr
+    status = lib.otp_verify_hotp_one(kernel, ptr, key, len(key), code, counter, look_ahead,
+                                     digits, out, found)
+    if status:
+        _closed_or(status, table)
+    return int(out[0]) if found[0] else None
 
 
 def entry_address(name: str) -> int:

@@ -26,6 +26,8 @@ I64_MAX: int = _numbers.TIME.hi
 def floor_seconds(value: object, name: str = "for_time", *, minimum: int = I64_MIN,
                   maximum: int = I64_MAX) -> int:
     """Whole Unix seconds (floored) of ``value``, within ``minimum .. maximum``."""
+    if type(value) is int and minimum <= value <= maximum:
+        return value  # the common case, without the general checks
     whole = _numbers.scalar(value, name, _numbers.TIME)
     if whole < minimum:
         raise InvalidArgument(f"{name} must not be negative" if minimum == 0

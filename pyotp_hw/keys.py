@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import secrets as _secrets
 
 from .errors import InvalidSecret, InvalidType
@@ -11,6 +13,8 @@ __all__ = [
     "decode_base32",
     "encode_base32",
     "decode_secret",
+    "decode_letters",
+    "secret_and_text",
     "random_base32",
     "random_secret",
 ]
@@ -26,6 +30,15 @@ _LOOKALIKES = {
     "9": "the letter G",
 }
 _IGNORED = {" ", "-", "\t", "\n", "\r"}
+# What most secrets look like: base32 letters (any case) and optional trailing padding only.
+_PLAIN = re.compile(r"[A-Za-z2-7]+=*")
+_LETTERS = re.compile(r"[A-Za-z2-7]+")
+# Already canonical and a whole number of 5-byte groups, so no trailing bits to normalise.
+_CANONICAL = re.compile(r"(?:[A-Z2-7]{8})+")
+# Base32 letters to the digits of int(..., 32), which reads 0-9 then a-v: A..Z2..7 is 0..31.
+_AS_BASE32_INT = str.maketrans(
+    BASE32_ALPHABET + BASE32_ALPHABET.lower(), "0123456789abcdefghijklmnopqrstuv" * 2
+)
 
 
 def _describe(ch: str) -> str:
@@ -46,6 +59,11 @@ def decode_base32(text: str) -> bytes:
     """
     if not isinstance(text, str):
         raise InvalidType(f"base32 secret must be str, not {type(text).__name__}")
+    if _PLAIN.fullmatch(text):
+        # The common shape, decoded at C speed; anything else (and every error) takes the loop.
+        plain = decode_letters(text.rstrip("="))
+        if plain is not None:
+            return plain
     bits = 0
     nbits = 0
     out = bytearray()
@@ -86,10 +104,22 @@ def decode_base32(text: str) -> bytes:
     return result
 
 
+def decode_letters(core: str) -> bytes | None:
+    """The key of ``core`` when it is base32 letters only (either case, no padding, spaces or
+    other characters) of a length base32 can end on; None otherwise.
+
+    Decoded as one big number; trailing bits that do not fill a byte are dropped, as
+    :func:`decode_base32` and :func:`base64.b32decode` drop them.
+    """
+    if len(core) % 8 in _IMPOSSIBLE_REMAINDERS or not _LETTERS.fullmatch(core):
+        return None
+    nbits = 5 * len(core)
+    value = int(core.translate(_AS_BASE32_INT), 32) >> (nbits % 8)
+    return value.to_bytes(nbits // 8, "big")
+
+
 def encode_base32(data: bytes, *, padding: bool = False) -> str:
     """Encode raw bytes as uppercase base32, without padding unless asked for."""
-    import base64
-
     text = base64.b32encode(bytes(data)).decode("ascii")
     return text if padding else text.rstrip("=")
 
@@ -104,6 +134,18 @@ def decode_secret(secret: str | bytes | bytearray | memoryview) -> bytes:
             raise InvalidSecret("secret is empty")
         return raw
     raise InvalidType(f"secret must be a base32 str or bytes, not {type(secret).__name__}")
+
+
+def secret_and_text(secret: str | bytes | bytearray | memoryview) -> tuple[bytes, str | None]:
+    """The key bytes of a secret and, when it is one already, its canonical base32 text.
+
+    The text (upper case, no padding) is the str given when it is in that form; None otherwise,
+    for the caller to encode only if it is asked for (``encode_base32(key)``).
+    """
+    key = decode_secret(secret)
+    if isinstance(secret, str) and _CANONICAL.fullmatch(secret):
+        return key, secret
+    return key, None
 
 
 def random_secret(nbytes: int = 20) -> bytes:

@@ -1,7 +1,10 @@
 """HOTP, TOTP and Steam objects with a pyotp-like API.
 
-A thin face over the C core: each object keeps a one-row key table (the HMAC states of its
-secret) and calls the same C entry points as :mod:`pyotp_hw.bulk`.
+A thin face over the C core, one C call per code through :mod:`pyotp_hw._native`. An object's
+first code is computed from its key with the HMAC states on the C stack (wiped there); from the
+second on it uses a one-row key table (the HMAC states of its secret, locked in memory where
+the OS allows, wiped when the object is collected), so that making an object to check one code
+costs no heap table and a long-lived object computes each code from precomputed states.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from . import _native as nat
 from . import uri as _uri
 from .codecheck import STEAM_ALPHABET, CodeCheck, parse_digits_code, parse_steam_code
 from .errors import InvalidArgument, InvalidCode, InvalidType
-from .keys import decode_secret, encode_base32
+from .keys import decode_secret, encode_base32, secret_and_text
 
 __all__ = ["OTP", "HOTP", "TOTP", "Steam", "CodeCheck", "check_code", "from_uri", "uri_fields",
            "MAX_WINDOW", "MIN_DIGITS", "MAX_DIGITS", "STEAM_ALPHABET"]
@@ -86,7 +89,8 @@ def _check_window(value: Any, name: str) -> int:
 class OTP:
     """Common state of HOTP, TOTP and Steam: the secret's key table, digits and digest."""
 
-    __slots__ = ("_digest_id", "_kernel", "_table", "digits", "issuer", "name", "secret")
+    __slots__ = ("_digest_id", "_kernel", "_key", "_secret", "_table", "_warm", "digits",
+                 "issuer", "name")
 
     def __init__(
         self,
@@ -97,14 +101,28 @@ class OTP:
         name: str | None = None,
         issuer: str | None = None,
     ) -> None:
-        key = decode_secret(secret)
+        key, text = secret_and_text(secret)
         self._digest_id = nat.digest_id(digest)
         self.digits = _check_digits(digits)
-        self.secret = encode_base32(key)
+        self._secret: str | None = text
         self.name = _check_name(name, "name")
         self.issuer = _check_name(issuer, "issuer")
-        self._table = nat.NativeKeyTable(self._digest_id, [key])
+        self._key = key
         self._kernel = nat.kernel_for(self._digest_id).ptr
+        self._table: nat.NativeKeyTable | None = None
+        self._warm = False
+
+    @property
+    def secret(self) -> str:
+        """The secret as canonical base32 (upper case, no padding)."""
+        text = self._secret
+        if text is None:
+            text = self._secret = encode_base32(self._key)
+        return text
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self._secret = value
 
     @property
     def digest(self) -> str:
@@ -113,13 +131,28 @@ class OTP:
 
     def byte_secret(self) -> bytes:
         """The raw key bytes."""
-        return decode_secret(self.secret)
+        return self._key if self._secret is None else decode_secret(self._secret)
 
     def _raw(self, counter: int, digits: int) -> int:
-        value = int(nat.lib.otp_hotp_one(self._kernel, self._table.ptr, 0, counter, digits))
-        if value < 0:
-            nat.check_status(value)
-        return value
+        table = self._table
+        if table is None:
+            table = self._cold()
+            if table is None:
+                return nat.hotp_key_code(self._kernel, self._key, counter, digits)
+        return nat.hotp_code(self._kernel, table, counter, digits)
+
+    def _cold(self) -> nat.NativeKeyTable | None:
+        """None on the first use (compute from the key); the key table, built, from the second."""
+        if not self._warm:
+            self._warm = True
+            return None
+        table = self._table = nat.NativeKeyTable.of_key(self._kernel, self._key)
+        return table
+
+    def _verify_table(self) -> nat.NativeKeyTable | None:
+        """The table for a verification, or None to verify from the key (first use)."""
+        table = self._table
+        return self._cold() if table is None else table
 
     def generate_otp(self, input: int) -> str:
         """The code for a raw counter value (pyotp compatibility)."""
@@ -200,16 +233,8 @@ class HOTP(OTP):
         return self._find(code, start, ahead) if code <= _TRUNCATION_MAX else None
 
     def _find(self, code: int, counter: int, look_ahead: int) -> int | None:
-        codes = nat.ffi.new("uint32_t[1]", [code])
-        ctr = nat.ffi.new("uint64_t[1]", [counter])
-        out = nat.ffi.new("uint64_t[1]")
-        found = nat.ffi.new("uint8_t[1]")
-        status = nat.lib.otp_verify_hotp(
-            self._kernel, self._table.ptr, nat.ffi.NULL, 0, codes, 0, ctr, 0, 1,
-            look_ahead, self.digits, 0, out, found, nat.ffi.NULL,
-        )
-        nat.check_status(status)
-        return int(out[0]) if found[0] else None
+        return nat.verify_hotp_one(self._kernel, self._verify_table(), self._key, code, counter,
+                                   look_ahead, self.digits)
 
     def provisioning_uri(
         self,
@@ -263,14 +288,21 @@ class TOTP(OTP):
         if isinstance(counter_offset, bool) or not isinstance(counter_offset, int):
             raise InvalidType("counter_offset must be an int")
         step = _check_counter(self.timecode(for_time) + counter_offset, "time step")
-        return self._format(self._raw(step, self._code_digits()))
+        return self._code(step)
 
     def now(self) -> str:
         """The current code."""
+        table = self._table
+        if table is not None:  # a warm object: the whole code in one C call
+            return nat.totp_text(self._kernel, table, int(time.time()), self.t0, self.interval,
+                                 self.digits)
+        return self._code(self._step_now())
+
+    def _step_now(self) -> int:
         t = int(time.time())
         if t < self.t0:
             raise InvalidArgument(f"the current time is before t0 ({self.t0})")
-        return self._format(self._raw((t - self.t0) // self.interval, self._code_digits()))
+        return (t - self.t0) // self.interval
 
     def verify(self, code: Any, for_time: Any = None, valid_window: int = 0) -> bool:
         """True when ``code`` matches a step within ``valid_window`` steps of ``for_time``.
@@ -301,16 +333,9 @@ class TOTP(OTP):
             return parsed
         if parsed > _TRUNCATION_MAX:
             return CodeCheck.wrong()
-        codes = nat.ffi.new("uint32_t[1]", [parsed])
-        times = nat.ffi.new("int64_t[1]", [t])
-        out = nat.ffi.new("int64_t[1]")
-        status = nat.lib.otp_verify_totp(
-            self._kernel, self._table.ptr, nat.ffi.NULL, 0, codes, 0, times, 0, 1,
-            self.t0, self.interval, window, window, self.digits, nat.ffi.NULL, 0, out,
-            nat.ffi.NULL,
-        )
-        nat.check_status(status)
-        return CodeCheck.matched(int(out[0])) if out[0] >= 0 else CodeCheck.wrong()
+        step = nat.verify_totp_one(self._kernel, self._verify_table(), self._key, parsed, t,
+                                   self.t0, self.interval, window, self.digits)
+        return CodeCheck.matched(step) if step >= 0 else CodeCheck.wrong()
 
     def _check_time(self, for_time: Any) -> int:
         t = nat.time_to_int(time.time() if for_time is None else for_time)
@@ -318,11 +343,10 @@ class TOTP(OTP):
             raise InvalidArgument(f"for_time is before t0 ({self.t0})")
         return t
 
-    def _code_digits(self) -> int:
-        return self.digits
-
-    def _format(self, value: int) -> str:
-        return str(value).zfill(self.digits)
+    def _code(self, step: int) -> str:
+        """The code shown for time step ``step``."""
+        digits = self.digits
+        return str(self._raw(step, digits)).zfill(digits)
 
     def provisioning_uri(
         self, name: str | None = None, issuer_name: str | None = None, **extra: Any
@@ -342,10 +366,15 @@ class Steam(TOTP):
         super().__init__(secret, digits=6, digest="sha1", interval=30, name=name, issuer=issuer)
         self.digits = 5
 
-    def _code_digits(self) -> int:
-        return int(nat.lib.OTP_RAW_DIGITS)
+    def now(self) -> str:
+        """The current code."""
+        return self._code(self._step_now())
 
-    def _format(self, value: int) -> str:
+    def _code(self, step: int) -> str:
+        return self._format(self._raw(step, nat.RAW_DIGITS))
+
+    @staticmethod
+    def _format(value: int) -> str:
         chars = []
         for _ in range(5):
             value, index = divmod(value, len(STEAM_ALPHABET))
@@ -366,7 +395,7 @@ class Steam(TOTP):
         # Every candidate is computed and compared in constant time; the lowest match is kept.
         for candidate in range(step + window, step - window - 1, -1):
             if 0 <= candidate <= _U64_MAX:
-                expected = self._format(self._raw(candidate, self._code_digits()))
+                expected = self._code(candidate)
                 if hmac.compare_digest(expected, parsed):
                     matched = candidate
         return CodeCheck.wrong() if matched is None else CodeCheck.matched(matched)

@@ -11,7 +11,6 @@ package with one such defect planted, to show that it would catch each.
 from __future__ import annotations
 
 import ast
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,24 +243,9 @@ def test_every_module_has_a_floor() -> None:
         floor_of(module)
 
 
-# What the code still breaks, to be mended (issue 11); the list may only shrink: a new break fails,
-# and so does a mended one left on the list.
-KNOWN_BREAKS = {
-    "pyotp_hw.otp uses nat.ffi",
-    "pyotp_hw.otp uses nat.lib",
-}
-
-
-def _without_lines(problems: list[str]) -> set[str]:
-    return {re.sub(r":\d+ ", " ", p) for p in problems}
-
-
 def test_the_package_keeps_its_floors() -> None:
-    problems = _without_lines(check(PACKAGE_ROOT))
-    new = sorted(problems - KNOWN_BREAKS)
-    assert not new, "\n".join(new)
-    mended = sorted(KNOWN_BREAKS - problems)
-    assert not mended, "mended, take off KNOWN_BREAKS: " + "; ".join(mended)
+    problems = check(PACKAGE_ROOT)
+    assert not problems, "\n".join(problems)
 
 
 # ------------------------------------------------------------------ the checker catches each

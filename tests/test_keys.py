@@ -89,3 +89,21 @@ def test_random_base32_defaults_to_160_bits() -> None:
     assert len(pyotp_hw.random_secret()) == 20
     with pytest.raises(pyotp_hw.InvalidSecret):
         pyotp_hw.random_secret(8)
+
+
+@given(st.binary(min_size=1, max_size=80), st.booleans(), st.booleans())
+def test_plain_base32_decodes_as_base64_does(key: bytes, lower: bool, padded: bool) -> None:
+    # The fast path (letters and trailing padding only) against the standard library.
+    text = base64.b32encode(key).decode("ascii")
+    text = text if padded else text.rstrip("=")
+    assert decode_base32(text.lower() if lower else text) == key
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=1, max_size=40))
+def test_trailing_bits_are_dropped_as_base64_drops_them(text: str) -> None:
+    # Any letters, even with non-zero bits after the last whole byte.
+    if len(text) % 8 in (1, 3, 6):
+        with pytest.raises(pyotp_hw.InvalidSecret, match="cannot end a base32 string"):
+            decode_base32(text)
+        return
+    assert decode_base32(text) == base64.b32decode(text + "=" * (-len(text) % 8))

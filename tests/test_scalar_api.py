@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import time
 from typing import Any
@@ -240,3 +241,58 @@ def test_numbers_of_thousands_of_digits_get_a_typed_error(call: Any) -> None:
     with pytest.raises(pyotp_hw.InvalidArgument) as info:
         call()
     assert len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+@pytest.mark.parametrize("key_len", [1, 20, 64, 65, 200])
+def test_first_and_later_codes_agree_with_hmac(digest: str, key_len: int) -> None:
+    # An object's first code comes from its key (states on the C stack), later ones from its
+    # key table: both must be HMAC's, for short keys and for keys longer than the block.
+    key = bytes((7 * i + key_len) % 256 for i in range(key_len))
+    t = 1_700_000_000
+    first = pyotp_hw.TOTP(key, digest=digest)
+    assert first.at(t) == oracle.totp(key, t, digest=digest)
+    assert [first.at(t + 30 * i) for i in range(3)] == [
+        oracle.totp(key, t + 30 * i, digest=digest) for i in range(3)
+    ]
+    code = oracle.totp(key, t + 30, digest=digest)
+    fresh = pyotp_hw.TOTP(key, digest=digest)
+    assert fresh.check(code, t, 1).step == (t + 30) // 30
+    assert fresh.check(code, t, 1).step == (t + 30) // 30
+    assert not pyotp_hw.TOTP(key, digest=digest).verify(code, t, 0)
+    counter_code = oracle.hotp(key, 9, digest=digest)
+    for _ in range(2):
+        hotp = pyotp_hw.HOTP(key, digest=digest)
+        assert hotp.check(counter_code, 5, look_ahead=4).step == 9
+        assert hotp.check(counter_code, 5, look_ahead=4).step == 9
+        assert hotp.at(9) == counter_code
+
+
+def test_secret_text_is_canonical_however_it_was_given() -> None:
+    key = bytes(range(1, 21))
+    canonical = base64.b32encode(key).decode("ascii").rstrip("=")
+    for given_as in (key, canonical, canonical.lower(), canonical + "====", " ".join(canonical)):
+        otp = pyotp_hw.TOTP(given_as)
+        assert otp.secret == canonical
+        assert otp.byte_secret() == key
+        assert canonical not in repr(otp) and canonical.lower() not in repr(otp)
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+def test_now_on_a_warm_object_matches_hmac(digest: str) -> None:
+    # From the third call on, now() is one C call over the object's key table.
+    key = bytes(range(40, 72))
+    ours = pyotp_hw.TOTP(key, digits=8, digest=digest, interval=45, t0=1_000)
+    checked = 0
+    for _ in range(20):
+        t = int(time.time())
+        code = ours.now()
+        if int(time.time()) == t:
+            assert code == oracle.totp(key, t - 1_000, digits=8, digest=digest, period=45)
+            checked += 1
+    assert checked >= 5
+    future = pyotp_hw.TOTP(key, t0=int(time.time()) + 3_600)
+    for _ in range(3):
+        with pytest.raises(pyotp_hw.InvalidArgument, match="before t0"):
+            future.now()
+        future.at(int(time.time()) + 7_200)  # warms the object

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..errors import InvalidArgument, InvalidType
 from . import matching
@@ -23,7 +23,7 @@ from .decoy import Decoy
 from .errors import StoreError
 from .events import EventHub
 from .gate import Gate
-from .inputs import check_user, user_is_valid
+from .inputs import MAX_USER_LEN, check_user, user_is_valid
 from .policy import Policy
 from .records import (
     REJECTED,
@@ -49,6 +49,19 @@ _new_result = tuple.__new__
 _Entry = tuple[int, str, int, int]
 
 
+def _rounds(entries: list[_Entry]) -> list[list[_Entry]]:
+    """The pairs in rounds of distinct users: a user's k-th pair goes to round k."""
+    rounds: list[list[_Entry]] = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        k = seen.get(entry[1], 0)
+        seen[entry[1]] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(entry)
+    return rounds
+
+
 class BatchVerifier:
     """Verifies batches for one verifier (its store, policy, gate, keys, decoy and events)."""
 
@@ -66,34 +79,34 @@ class BatchVerifier:
         lengths = self._policy._lengths
         malformed = REJECTED[Reason.MALFORMED]
         results: list[Result | None] = []
-        rounds: list[list[_Entry]] = [[]]
-        first = rounds[0]
-        seen: dict[str, int] = {}
+        append = results.append
+        entries: list[_Entry] = []
+        add = entries.append
+        users: list[str] = []
+        add_user = users.append
         for i, item in enumerate(items):
             try:
                 user, code = item
             except (TypeError, ValueError):
                 raise InvalidArgument(f"item {i} is not a (user, code) pair") from None
-            if not user_is_valid(user):
+            # The usual user id (short ASCII text) is checked inline; others the long way.
+            if (type(user) is not str or not 0 < len(user) <= MAX_USER_LEN or "\x00" in user
+                    or not user.isascii()) and not user_is_valid(user):
                 check_user(user)
             if type(code) is not str:
                 raise InvalidType(f"code must be a str, not {type(code).__name__}")
             # Canonical form before anything is looked up (see policy.canonical_code).
             if len(code) not in lengths or not code.isascii() or not code.isdigit():
-                results.append(malformed)
+                append(malformed)
                 continue
-            results.append(None)
-            k = seen.get(user, 0)
-            seen[user] = k + 1
-            if k == 0:
-                first.append((i, user, int(code), len(code)))
-            else:
-                while len(rounds) <= k:
-                    rounds.append([])
-                rounds[k].append((i, user, int(code), len(code)))
-        for entries in rounds:
-            if entries:
-                self._round(entries, t, results)
+            append(None)
+            add((i, user, int(code), len(code)))
+            add_user(user)
+        if not entries:
+            return results  # type: ignore[return-value]  # all malformed: nothing to read
+        # Distinct users (the usual batch) make one round; repeats are spread over rounds.
+        for entries_of_round in [entries] if len(set(users)) == len(users) else _rounds(entries):
+            self._round(entries_of_round, t, results)
         return results  # type: ignore[return-value]  # every None was filled by a round
 
     def _round(self, entries: list[_Entry], t: float, results: list[Result | None]) -> None:
@@ -110,16 +123,14 @@ class BatchVerifier:
             return
         m = matching.evaluate(self._seeds, todo, t, self._policy)
         errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
-        attempts: list[Attempt] = []
-        positions: list[int] = []
-        for k, i in enumerate(where):
-            error = errors[k]
-            if error is not None:
-                results[i] = REJECTED[error]
-                continue
-            st = todo[k][0]
-            attempts.append(Attempt(st.id, st.user, steps[k], drifts[k], replays[k]))
-            positions.append(k)
+        attempts: list[Attempt]
+        positions: Sequence[int]
+        if errors.count(None) == len(errors):  # the usual batch: every code was evaluated
+            attempts = [Attempt(c[0].id, c[0].user, s, d, r)
+                        for c, s, d, r in zip(todo, steps, drifts, replays, strict=True)]
+            positions = range(len(todo))
+        else:
+            attempts, positions = self._attempts(todo, where, m, results)
         if not attempts:
             return
         try:
@@ -141,6 +152,23 @@ class BatchVerifier:
                 results[where[k]] = REJECTED[VERDICT_REASON[v]]
         if events:
             self._hub.deliver(events)
+
+    @staticmethod
+    def _attempts(todo: list[matching.Candidate], where: list[int], m: matching.Matches,
+                  results: list[Result | None]) -> tuple[list[Attempt], list[int]]:
+        """The attempts of the evaluated codes and their indices in ``todo``; the codes that
+        could not be evaluated get their refusal in ``results``."""
+        attempts: list[Attempt] = []
+        positions: list[int] = []
+        for k, i in enumerate(where):
+            error = m.error[k]
+            if error is not None:
+                results[i] = REJECTED[error]
+                continue
+            st = todo[k][0]
+            attempts.append(Attempt(st.id, st.user, m.step[k], m.drift[k], m.replay[k]))
+            positions.append(k)
+        return attempts, positions
 
     def _admit(self, entries: list[_Entry], states: dict[str, State], t: float,
                results: list[Result | None]) -> tuple[list[matching.Candidate], list[int]]:

@@ -317,6 +317,10 @@ class SQLStore(ResealMixin, ServiceTables, Store, Generic[C]):
             wins = [(a.cred_id, a.step, a.drift) for a in attempts
                     if a.step is not None and not a.replay]
             won = self._consume(cur, wins, now) if wins else set()
+            if len(won) == len(attempts):
+                # Every attempt consumed its step (ids are distinct): all accepted, no failure
+                # to count and no event, as the general path below would conclude.
+                return [Verdict.ACCEPTED] * len(attempts), events
             lost = [a.cred_id for a in attempts
                     if a.step is not None and not a.replay and a.cred_id not in won]
             # A step this worker found valid but could not consume: locked or throttled since it

@@ -1,0 +1,126 @@
+/* One key without a heap table: the scalar objects' first code, and a one-key table in one call.
+ *
+ * A heap key table costs an allocation and an mlock()/munlock() pair (tens of microseconds on
+ * some hypervisors), which dominates a per-request "make the object, check one code". These
+ * entry points build the key's HMAC states in a table on the stack, run the usual drivers over
+ * it (so every kernel, window rule and constant-time comparison is the same) and wipe it. */
+#include <string.h>
+
+#include "otp_internal.h"
+
+/* Room for one row of the widest digest: inner and outer, OTP_ROW_ALIGN lanes of 8 words of
+ * 8 bytes (kernels may read whole aligned vectors of a row's lanes). */
+#define ONE_MEM (2u * OTP_ROW_ALIGN * 8u * 8u)
+
+typedef struct {
+    otp_keytable kt;
+    _Alignas(64) unsigned char mem[ONE_MEM];
+} one_table;
+
+static int one_load(const otp_kernel *k, one_table *t, const uint8_t *key, size_t key_len)
+{
+    if (k == NULL || key == NULL) return OTP_E_NULL;
+    if (key_len == 0) return OTP_E_KEY;
+    otp_keytable *kt = &t->kt;
+    memset(kt, 0, sizeof *kt);
+    kt->digest = otp_kernel_digest(k);
+    kt->n = 1;
+    kt->stride = OTP_ROW_ALIGN;
+    kt->words = kt->digest == OTP_SHA1 ? 5 : 8;
+    kt->word_size = kt->digest == OTP_SHA512 ? 8 : 4;
+    const size_t per_table = kt->stride * kt->words * kt->word_size;
+    if (2 * per_table > sizeof t->mem) return OTP_E_COUNT;
+    kt->mem_size = 2 * per_table;
+    kt->mem = t->mem;
+    kt->inner = t->mem;
+    kt->outer = t->mem + per_table;
+    memset(t->mem, 0, kt->mem_size);
+    const uint64_t offsets[2] = {0, (uint64_t)key_len};
+    return otp_keytable_load(k, kt, 0, 1, key, key_len, offsets, 0, NULL);
+}
+
+static void one_wipe(one_table *t)
+{
+    otp_wipe(t, sizeof *t);
+}
+
+int otp_keytable_new_key(const otp_kernel *k, const uint8_t *key, size_t key_len,
+                         otp_keytable **out)
+{
+    if (out == NULL) return OTP_E_NULL;
+    *out = NULL;
+    if (k == NULL || key == NULL) return OTP_E_NULL;
+    if (key_len == 0) return OTP_E_KEY;
+    otp_keytable *kt = NULL;
+    int st = otp_keytable_new(otp_kernel_digest(k), 1, &kt);
+    if (st != OTP_OK) return st;
+    const uint64_t offsets[2] = {0, (uint64_t)key_len};
+    st = otp_keytable_load(k, kt, 0, 1, key, key_len, offsets, 0, NULL);
+    if (st != OTP_OK) {
+        otp_keytable_free(kt);
+        return st;
+    }
+    *out = kt;
+    return OTP_OK;
+}
+
+int64_t otp_totp_one(const otp_kernel *k, const otp_keytable *kt, size_t row, int64_t t,
+                     int64_t t0, uint64_t interval, unsigned digits)
+{
+    if (interval == 0) return OTP_E_INTERVAL;
+    if (t < t0) return OTP_E_TIME;
+    /* t >= t0, so the difference fits in 64 unsigned bits even when t0 is negative. */
+    const uint64_t step = ((uint64_t)t - (uint64_t)t0) / interval;
+    return otp_hotp_one(k, kt, row, step, digits);
+}
+
+int64_t otp_hotp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint64_t counter,
+                     unsigned digits)
+{
+    one_table t;
+    int st = one_load(k, &t, key, key_len);
+    const int64_t value = st == OTP_OK ? otp_hotp_one(k, &t.kt, 0, counter, digits) : st;
+    one_wipe(&t);
+    return value;
+}
+
+int otp_verify_totp_one(const otp_kernel *k, const otp_keytable *kt, const uint8_t *key,
+                        size_t key_len, uint32_t code, int64_t t, int64_t t0, uint64_t interval,
+                        uint32_t window, unsigned digits, int64_t *out_step)
+{
+    if (out_step == NULL) return OTP_E_NULL;
+    *out_step = -1;
+    if (kt != NULL) {
+        return otp_verify_totp(k, kt, NULL, 0, &code, 0, &t, 0, 1, t0, interval, window, window,
+                               digits, NULL, 0, out_step, NULL);
+    }
+    one_table one;
+    int st = one_load(k, &one, key, key_len);
+    if (st == OTP_OK) {
+        st = otp_verify_totp(k, &one.kt, NULL, 0, &code, 0, &t, 0, 1, t0, interval, window,
+                             window, digits, NULL, 0, out_step, NULL);
+    }
+    one_wipe(&one);
+    return st;
+}
+
+int otp_verify_hotp_one(const otp_kernel *k, const otp_keytable *kt, const uint8_t *key,
+                        size_t key_len, uint32_t code, uint64_t counter, uint32_t look_ahead,
+                        unsigned digits, uint64_t *out_counter, uint8_t *out_found)
+{
+    if (out_counter == NULL || out_found == NULL) return OTP_E_NULL;
+    *out_counter = UINT64_MAX;
+    *out_found = 0;
+    if (kt != NULL) {
+        return otp_verify_hotp(k, kt, NULL, 0, &code, 0, &counter, 0, 1, look_ahead, digits, 0,
+                               out_counter, out_found, NULL);
+    }
+    one_table one;
+    int st = one_load(k, &one, key, key_len);
+    if (st == OTP_OK) {
+        st = otp_verify_hotp(k, &one.kt, NULL, 0, &code, 0, &counter, 0, 1, look_ahead, digits,
+                             0, out_counter, out_found, NULL);
+    }
+    one_wipe(&one);
+    return st;
+}
