@@ -36,7 +36,7 @@ lint: venv
 	$(VENV)/bin/mypy
 
 unit: venv
-	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable tests
+	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable --durations=15 tests
 
 sanitize: venv
 	$(PY) scripts/sanitize.py
@@ -66,8 +66,9 @@ $(LOWEST)/.installed: $(STAMP) pyproject.toml setup.py scripts/lowest_constraint
 	$(LOWEST_PY) -m pip install -q --no-build-isolation -c $(LOWEST)/constraints.txt '.[test]'
 	touch $@
 
-# The core, provisioning, token and verifier suites on those versions (not the kernel matrix,
-# the oathtool comparison nor pyotp's upstream suite, which no dependency's version changes).
+# The core, provisioning, token, vault and verifier suites on those versions (not the kernel
+# matrix, the oathtool comparison nor pyotp's upstream suite, which no dependency's version
+# changes; not the HTTP service and browser suites, to keep CI within its time).
 # PYTHONSAFEPATH and --import-mode=append keep this checkout's own pyotp_hw (built by the newest
 # cffi) off the front of sys.path; the hypothesis profile "lowest" searches less (make unit
 # already ran the full search on the newest versions).
@@ -78,7 +79,8 @@ lowest: sysdeps $(LOWEST)/.installed
 	PYTHONSAFEPATH=1 HYPOTHESIS_PROFILE=lowest $(LOWEST_PY) -m pytest -q -p no:cacheprovider \
 	  --import-mode=append \
 	  --benchmark-disable -m "not slow" --ignore=tests/pyotp_suite \
-	  --ignore=tests/test_kernels.py --ignore=tests/test_oathtool_compat.py tests
+	  --ignore=tests/test_kernels.py --ignore=tests/test_oathtool_compat.py \
+	  --ignore=tests/service --ignore=tests/site tests
 
 bench: venv
 	$(PY) -m pytest bench --benchmark-only --benchmark-group-by=group --benchmark-columns=mean,ops

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,35 @@ def vectors() -> dict[str, Any]:
     """The RFC 4226 / RFC 6238 / Steam / migration known-answer vectors."""
     with open(DATA / "test-vectors.json", encoding="utf-8") as fh:
         return json.load(fh)  # type: ignore[no-any-return]
+
+
+# --- one of each per test process --------------------------------------------------------------
+# Session fixtures that the token, verifier, service and site suites share live here: defined (or
+# imported) in several conftests they would be several fixtures, and so several instances. Two
+# PC/SC rigs in one process cannot work (libpcsclite reads PCSCLITE_CSOCK_NAME once, so every
+# rig after the first is invisible to in-process pyscard), and two PostgreSQL clusters waste a
+# server.
+
+
+@pytest.fixture(scope="session")
+def rig() -> Iterator[Any]:
+    """pcscd with a private configuration and two vpcd readers, for the whole session."""
+    if os.environ.get("PYOTP_HW_SKIP_PCSC") == "1":
+        pytest.skip("PYOTP_HW_SKIP_PCSC=1")
+    from pyotp_hw.token.rig import PcscRig
+
+    with PcscRig() as r:
+        yield r
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A private PostgreSQL cluster for the session, stopped cleanly at the end."""
+    from tests.verifier.conftest import PostgresCluster
+
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

@@ -140,13 +140,23 @@ class Browser:
         self._wait_loaded(time.monotonic() + 30)
 
     def _wait_stale(self, element: Any, timeout: float = 30.0) -> None:
-        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.common.exceptions import (
+            StaleElementReferenceException,
+            WebDriverException,
+        )
 
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             try:
                 element.tag_name  # noqa: B018 - raises once the page was replaced
             except StaleElementReferenceException:
+                self._wait_loaded(end)
+                return
+            except WebDriverException as exc:
+                # Chromium 156's driver sometimes reports a replaced page's node as an inspector
+                # error instead of a stale element: the same fact in other words.
+                if "does not belong to the document" not in str(exc):
+                    raise
                 self._wait_loaded(end)
                 return
             time.sleep(0.05)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pyotp_hw.service import Client
-from tests.verifier.conftest import PostgresCluster, pg_cluster  # noqa: F401 - fixture
+from tests.verifier.conftest import PostgresCluster
 
 CLI = [sys.executable, "-m", "pyotp_hw"]
 

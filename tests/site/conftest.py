@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.token.conftest import rig  # noqa: F401 - fixture
-from tests.verifier.conftest import PostgresCluster, pg_cluster  # noqa: F401 - fixture
+from tests.verifier.conftest import PostgresCluster
 
 pytest.importorskip("selenium")
 pytest.importorskip("argon2")
@@ -33,7 +32,7 @@ def _need_chromium() -> None:
 
 
 @pytest.fixture
-def token(rig: Any) -> Iterator[Token]:  # noqa: F811 - the fixture imported above
+def token(rig: Any) -> Iterator[Token]:
     """A fresh virtual token on reader 0, used through the ``pyotp-hw`` command."""
     proc = rig.start_token(["--touch-delay", "0.05"], slot=0)
     try:

@@ -9,7 +9,6 @@ what a dead one left behind.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -63,17 +62,6 @@ def session(card: VirtualCard) -> Iterator[OathSession]:
 
 
 # --- the real PC/SC stack -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def rig() -> Iterator[Any]:
-    """pcscd with a private configuration and two vpcd readers, for the whole session."""
-    if os.environ.get("PYOTP_HW_SKIP_PCSC") == "1":
-        pytest.skip("PYOTP_HW_SKIP_PCSC=1")
-    from pyotp_hw.token.rig import PcscRig
-
-    with PcscRig() as r:
-        yield r
 
 
 @pytest.fixture

@@ -118,17 +118,6 @@ class PostgresCluster:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PostgresCluster]:
-    """A private PostgreSQL cluster for the session, stopped cleanly at the end."""
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 @pytest.fixture
 def pg_url(pg_cluster: PostgresCluster) -> str:
     """The URL of a fresh, empty database."""
