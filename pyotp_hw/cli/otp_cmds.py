@@ -129,7 +129,9 @@ def _parse_iso_time(text: str) -> int:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise CLIError(f"--time must be Unix seconds or ISO 8601, got {text!r}") from None
+        # The value is not repeated: a secret pasted into the wrong option must not be printed.
+        raise CLIError(f"--time must be Unix seconds or ISO 8601 (got {len(text)} characters "
+                       "that are neither)") from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise CLIError("--time needs a timezone (for example 2026-01-01T00:00:00Z)")
     return math.floor(when.timestamp())
