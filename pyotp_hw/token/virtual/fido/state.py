@@ -19,7 +19,6 @@ directory): a crash leaves the old or the new state.
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import json
 import os
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import StateFileError
-from ..state import FORMAT, FORMAT_VERSION, PassphraseSealer
+from ..state import FORMAT, FORMAT_VERSION, PassphraseSealer, write_atomic
 
 __all__ = ["FidoState", "FidoStore", "FidoMemoryStore", "FidoFileStore", "MAX_PIN_RETRIES",
            "STATE_SUFFIX"]
@@ -138,37 +137,6 @@ class FidoMemoryStore:
     def save(self, state: FidoState) -> None:
         """Hold a copy of ``state``."""
         self.state = state.copy()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a new 0600 file beside it, fsync, rename, fsync the dir."""
-    directory = path.parent
-    for _ in range(100):
-        tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                         0o600)
-        except FileExistsError:
-            continue
-        break
-    else:  # pragma: no cover - 100 random names taken
-        raise StateFileError(f"cannot create a temporary file beside {str(path)!r}")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class FidoFileStore:
