@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import ClassVar
@@ -119,15 +120,41 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         try:
             conn = sqlite3.connect(target, timeout=self._timeout, isolation_level=None,
                                    check_same_thread=False, uri=as_uri)
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self._sync}")
         except sqlite3.Error as exc:
             problem = str(exc)
         else:
-            return conn
+            try:
+                self._enter_wal(conn)
+                conn.execute(f"PRAGMA synchronous = {self._sync}")
+            except sqlite3.Error as exc:
+                conn.close()
+                problem = str(exc)
+            else:
+                return conn
         if not self._create and not os.path.exists(self.path):
             raise StoreNotFound(f"no verifier store at {self.url} (no such file)")
         raise StoreError(f"cannot open SQLite database {self.path!r}: {problem}")
+
+    def _enter_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the database to write-ahead logging, waiting out other first openers.
+
+        The switch needs the database to itself, and SQLite answers "database is locked" at
+        once instead of calling its busy handler when another process holds it, so processes
+        opening a new database together retry here, for as long as the store's timeout allows.
+        """
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Cursor]:
