@@ -35,8 +35,12 @@ lint: venv
 	$(VENV)/bin/ruff check pyotp_hw tests bench csrc scripts setup.py
 	$(VENV)/bin/mypy
 
+# The suite on JOBS processes (pytest-xdist; each has its own pcscd and PostgreSQL), then the
+# tests marked serial alone: they compare timings, which a neighbouring process would distort.
+JOBS ?= 2
 unit: venv
-	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable --durations=15 tests
+	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable --durations=15 -n $(JOBS) -m "not serial" tests
+	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable -m serial tests
 
 sanitize: venv
 	$(PY) scripts/sanitize.py

@@ -76,6 +76,7 @@ def _best_ratio(one: Callable[[], object], two: Callable[[], object],
 
 @needs_two_cpus
 @timing
+@pytest.mark.serial
 def test_two_threads_generate_faster_than_one() -> None:
     key = b"12345678901234567890"
     n = 8_000_000  # about 100 ms on the fastest kernel: thread start-up costs stay small
@@ -92,6 +93,7 @@ def test_two_threads_generate_faster_than_one() -> None:
 
 @needs_two_cpus
 @timing
+@pytest.mark.serial
 def test_two_threads_verify_faster_than_one() -> None:
     users = 300_000
     keys = [hashlib.sha256(b"%d" % i).digest()[:20] for i in range(users)]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from pyotp_hw.verifier import Reason
 
 from .conftest import T
@@ -30,6 +32,7 @@ def _per_call(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
+@pytest.mark.serial
 def test_unknown_and_known_users_cost_the_same_order(store_url, open_verifier) -> None:
     # No delay and no lockout within a round: every known call is a full evaluation.
     v = open_verifier(store_url, delay_after=99, lockout_after=99)
