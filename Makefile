@@ -75,14 +75,15 @@ $(LOWEST)/.installed: $(STAMP) pyproject.toml setup.py scripts/lowest_constraint
 # changes; not the HTTP service and browser suites, to keep CI within its time).
 # PYTHONSAFEPATH and --import-mode=append keep this checkout's own pyotp_hw (built by the newest
 # cffi) off the front of sys.path; the hypothesis profile "lowest" searches less (make unit
-# already ran the full search on the newest versions).
+# already ran the full search on the newest versions). The timing comparisons (serial) ran in
+# make unit: no dependency's version changes them.
 lowest: sysdeps $(LOWEST)/.installed
 	cd /tmp && PYTHONSAFEPATH=1 $(abspath $(LOWEST_PY)) -c "import pyotp_hw, sys; \
 	  assert '$(LOWEST)' in pyotp_hw.__file__, pyotp_hw.__file__"
 	$(LOWEST_PY) -m pip freeze --exclude pyotp-hw | grep -iE '^(cffi|cryptography|pyscard|fido2|psycopg|numpy|hypothesis|pytest)=='
 	PYTHONSAFEPATH=1 HYPOTHESIS_PROFILE=lowest $(LOWEST_PY) -m pytest -q -p no:cacheprovider \
-	  --import-mode=append \
-	  --benchmark-disable -m "not slow" --ignore=tests/pyotp_suite \
+	  --import-mode=append -n $(JOBS) \
+	  --benchmark-disable -m "not slow and not serial" --ignore=tests/pyotp_suite \
 	  --ignore=tests/test_kernels.py --ignore=tests/test_oathtool_compat.py \
 	  --ignore=tests/service --ignore=tests/site tests
 
