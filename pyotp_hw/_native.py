@@ -308,6 +308,9 @@ class NativeKeyTable:
             raise InvalidSecret("secret is empty")
         check_status(status)
         self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
+        self._uses = 0
+        self._closing = False
+        self._idle = threading.Condition(threading.Lock())
         self.digest = int(lib.otp_kernel_digest(kernel))
         self.size = 1
         return self
@@ -486,9 +489,12 @@ def _totp_failed(value: int, t0: int, table: NativeKeyTable | None) -> None:
 # The per-object calls below bind an object's kernel, parameters and table once, so that each
 # call passes two or three arguments to C (cffi converts each one on every call) and reads no
 # attribute but the table's pointer. That pointer is read at every call, as the other wrappers
-# do, so a closed table gives OTP_E_NULL and "the key table is closed", never a freed pointer
-# (the objects' own tables are never closed while an object holds them: they are freed as
-# garbage). Every one is immutable once made, so threads share it.
+# do, so a closed table (its pointer None, which cffi refuses with TypeError: the one argument
+# that can be refused) is "the key table is closed", never a freed pointer; the objects' own
+# tables are never closed while an object holds them, they are freed as garbage. Every one is
+# immutable once made, so threads share it.
+
+_CLOSED = "the key table is closed"
 
 
 def totp_now_call(kernel: Any, table: NativeKeyTable, t0: int, interval: int,
@@ -503,7 +509,10 @@ def totp_now_call(kernel: Any, table: NativeKeyTable, t0: int, interval: int,
     now_c = lib.otp_totp_now
 
     def now() -> str:
-        value: int = now_c(spec, table._ptr)
+        try:
+            value: int = now_c(spec, table._ptr)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
         if value < 0:
             _totp_failed(value, t0, table)
         # str().zfill() measured faster than "%06d" % value and than C writing text for
@@ -522,7 +531,10 @@ def hotp_at_call(kernel: Any, table: NativeKeyTable, digits: int) -> Callable[[i
     at_c = lib.otp_hotp_at
 
     def at(counter: int) -> str:
-        value: int = at_c(spec, table._ptr, counter)
+        try:
+            value: int = at_c(spec, table._ptr, counter)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
         if value < 0:
             _closed_or(value, table)
         return str(value).zfill(digits)
@@ -544,8 +556,11 @@ def totp_verify_call(kernel: Any, t0: int, interval: int,
     null = ffi.NULL
 
     def verify(table: NativeKeyTable | None, key: bytes, code: int, t: int, window: int) -> int:
-        ptr = null if table is None else table.ptr
-        step: int = verify_c(spec, ptr, key, len(key), code, t, window)
+        try:
+            step: int = verify_c(spec, null if table is None else table._ptr, key, len(key),
+                                 code, t, window)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
         if step < 0:
             if step == no_match:
                 return -1

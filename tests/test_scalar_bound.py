@@ -217,3 +217,22 @@ def test_the_sanitizer_build_runs_these_tests() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert "tests/test_scalar_bound.py" in module.CORE_TESTS
+
+
+def test_bound_calls_refuse_a_closed_table() -> None:
+    # The objects never close their own table (it is freed as garbage); were it closed, the
+    # bound calls read its pointer at each call and report it, as the other wrappers do.
+    totp, hotp = _warm_totp(3, 6, "sha1"), pyotp_hw.HOTP(KEY)
+    for count in range(3):
+        hotp.at(count)
+    totp.verify("000000")
+    for otp in (totp, hotp):
+        assert otp._table is not None and not otp._table.closed
+        otp._table.close()
+        assert otp._table.closed
+    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
+        totp.now()
+    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
+        totp.verify("000000")
+    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
+        hotp.at(1)
