@@ -39,7 +39,6 @@ __all__ = [
     "NativeKeyTable",
     "hotp_code",
     "hotp_key_code",
-    "totp_text",
     "totp_now_call",
     "hotp_at_call",
     "totp_verify_call",
@@ -460,20 +459,6 @@ def hotp_code(kernel: Any, table: NativeKeyTable, counter: int, digits: int) -> 
     return value
 
 
-def totp_text(kernel: Any, table: NativeKeyTable, t: int, t0: int, interval: int,
-              digits: int) -> str:
-    """The zero-padded TOTP code of row 0 of ``table`` at Unix time ``t``: one C call.
-
-    Raises :class:`InvalidArgument` when ``t`` is before ``t0``.
-    """
-    value: int = lib.otp_totp_one(kernel, table._ptr, 0, t, t0, interval, digits)
-    if value < 0:
-        if value == lib.OTP_E_TIME:
-            raise InvalidArgument(f"the time is before t0 ({t0})")
-        _closed_or(value, table)
-    return str(value).zfill(digits)
-
-
 def _scalar_spec(kernel: Any, digits: int, t0: int = 0, interval: int = 1) -> Any:
     """An ``otp_scalar`` of an object's fixed parameters (checked by the caller)."""
     return ffi.new("otp_scalar *", {"kernel": kernel, "t0": t0, "interval": interval,
@@ -501,8 +486,8 @@ def totp_now_call(kernel: Any, table: NativeKeyTable, t0: int, interval: int,
                   digits: int) -> Callable[[], str]:
     """A function returning the zero-padded TOTP code of row 0 of ``table`` now: one C call.
 
-    The C side reads the clock (the realtime clock, as ``time.time()``); code that needs a
-    chosen time computes it by :func:`totp_text`. The function raises
+    The C side reads the clock (the realtime clock, as ``time.time()``); a chosen time goes
+    through the step and :func:`hotp_code` (``TOTP.at``). The function raises
     :class:`InvalidArgument` when the current time is before ``t0``.
     """
     spec = _scalar_spec(kernel, digits, t0, interval)
