@@ -152,3 +152,17 @@ int64_t otp_verify_totp_step(const otp_scalar *s, const otp_keytable *kt, const 
     if (st != OTP_OK) return st;
     return step >= 0 ? step : OTP_NO_MATCH;
 }
+
+int64_t otp_verify_hotp_offset(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
+                               size_t key_len, uint32_t code, uint64_t counter,
+                               uint32_t look_ahead)
+{
+    if (s == NULL) return OTP_E_NULL;
+    uint64_t matched = UINT64_MAX;
+    uint8_t found = 0;
+    const int st = otp_verify_hotp_one(s->kernel, kt, key, key_len, code, counter, look_ahead,
+                                       s->digits, &matched, &found);
+    if (st != OTP_OK) return st;
+    /* A match lies in [counter, counter + look_ahead] and look_ahead < 2^32: the offset fits. */
+    return found ? (int64_t)(matched - counter) : OTP_NO_MATCH;
+}

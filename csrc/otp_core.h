@@ -34,7 +34,8 @@
 #define OTP_E_STRIDE -13
 #define OTP_E_NEGATIVE -14
 #define OTP_E_CLOCK -15
-/* Not an error: the answer of otp_verify_totp_step when no step of the window matched. */
+/* Not an error: the answer of otp_verify_totp_step and otp_verify_hotp_offset when nothing
+ * matched. */
 #define OTP_NO_MATCH -100
 
 /* Largest past or future window, and largest HOTP look-ahead, accepted by the verifiers. */
@@ -192,6 +193,12 @@ int64_t otp_hotp_at(const otp_scalar *s, const otp_keytable *kt, uint64_t counte
  * steps of time t, OTP_NO_MATCH, or a negative status. */
 int64_t otp_verify_totp_step(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
                              size_t key_len, uint32_t code, int64_t t, uint32_t window);
+/* otp_verify_hotp_one with s->digits over [counter, counter + look_ahead] (never past 2^64 - 1):
+ * the lowest matching counter's offset from `counter` (0 .. look_ahead), OTP_NO_MATCH, or a
+ * negative status. */
+int64_t otp_verify_hotp_offset(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
+                               size_t key_len, uint32_t code, uint64_t counter,
+                               uint32_t look_ahead);
 
 /* Index of the first negative value, or n when none. */
 size_t otp_find_negative(const int64_t *values, size_t n);

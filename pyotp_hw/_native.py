@@ -42,6 +42,7 @@ __all__ = [
     "totp_now_call",
     "hotp_at_call",
     "totp_verify_call",
+    "hotp_verify_call",
     "verify_totp_one",
     "verify_hotp_one",
     "all_kernels",
@@ -553,6 +554,36 @@ def totp_verify_call(kernel: Any, t0: int, interval: int,
         return step
 
     return verify
+
+
+def hotp_verify_call(kernel: Any, digits: int
+                     ) -> Callable[[NativeKeyTable | None, bytes, int, int, int], int | None]:
+    """A function ``(table, key, code, counter, look_ahead)`` -> the lowest matching counter.
+
+    It checks ``code`` against ``[counter, counter + look_ahead]`` (never past 2**64-1) in one C
+    call, against row 0 of ``table`` or, when ``table`` is None, against ``key``, and returns
+    None when nothing matches. The C call returns the match's offset from ``counter``, so no
+    output slot is allocated or shared between threads.
+    """
+    spec = _scalar_spec(kernel, digits)
+    find_c = lib.otp_verify_hotp_offset
+    no_match = lib.OTP_NO_MATCH
+    null = ffi.NULL
+
+    def find(table: NativeKeyTable | None, key: bytes, code: int, counter: int,
+             look_ahead: int) -> int | None:
+        try:
+            offset: int = find_c(spec, null if table is None else table._ptr, key, len(key),
+                                 code, counter, look_ahead)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
+        if offset < 0:
+            if offset == no_match:
+                return None
+            _closed_or(offset, table)
+        return counter + offset
+
+    return find
 
 
 def hotp_key_code(kernel: Any, key: bytes, counter: int, digits: int) -> int:

@@ -195,7 +195,7 @@ class OTP:
 class HOTP(OTP):
     """Counter-based one-time passwords (RFC 4226)."""
 
-    __slots__ = ("_at", "initial_count")
+    __slots__ = ("_at", "_find_call", "initial_count")
 
     def __init__(
         self,
@@ -210,9 +210,12 @@ class HOTP(OTP):
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self.initial_count = _check_counter(initial_count, "initial_count")
         self._at: Callable[[int], str] | None = None
+        self._find_call: Callable[[nat.NativeKeyTable | None, bytes, int, int, int],
+                                  int | None] | None = None
 
     def _unbind(self) -> None:
         self._at = None
+        self._find_call = None
 
     def at(self, count: int) -> str:
         """The zero-padded code for counter ``initial_count + count``."""
@@ -276,8 +279,15 @@ class HOTP(OTP):
         return self._find(code, start, ahead) if code <= _TRUNCATION_MAX else None
 
     def _find(self, code: int, counter: int, look_ahead: int) -> int | None:
-        return nat.verify_hotp_one(self._kernel, self._verify_table(), self._key, code, counter,
-                                   look_ahead, self._digits)
+        find = self._find_call
+        if find is not None:
+            return find(self._table, self._key, code, counter, look_ahead)
+        if self._table is None and not self._warm:
+            # The first use (a per-request object's only one): no call bound for one check.
+            return nat.verify_hotp_one(self._kernel, self._verify_table(), self._key, code,
+                                       counter, look_ahead, self._digits)
+        find = self._find_call = nat.hotp_verify_call(self._kernel, self._digits)
+        return find(self._verify_table(), self._key, code, counter, look_ahead)
 
     def provisioning_uri(
         self,

@@ -236,3 +236,33 @@ def test_bound_calls_refuse_a_closed_table() -> None:
         totp.verify("000000")
     with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
         hotp.at(1)
+
+
+@pytest.mark.parametrize("digest", DIGESTS)
+def test_bound_hotp_verify_returns_the_lowest_counter(digest: str) -> None:
+    otp = pyotp_hw.HOTP(KEY, digits=8, digest=digest, initial_count=100)
+    for _ in range(3):
+        otp.verify("00000000", 0)
+    assert otp._find_call is not None
+    for ahead in range(4):
+        code = oracle.hotp(KEY, 100 + 50 + ahead, 8, digest)
+        assert otp.check(code, 50, look_ahead=3).step == 150 + ahead
+        assert otp.check(code, 50, look_ahead=ahead).step == 150 + ahead
+        assert otp.check(code, 50, look_ahead=max(ahead - 1, 0)).step == (
+            150 if ahead == 0 else None)
+        assert otp.find(int(code), 150, 3) == 150 + ahead
+    top = (1 << 64) - 1
+    assert otp.find(int(oracle.hotp(KEY, top, 8, digest)), top - 2, 5) == top  # no wrap to 0
+    otp.digits = 6
+    assert otp._find_call is None
+    assert otp.check(oracle.hotp(KEY, 160, 6, digest), 59, look_ahead=2).step == 160
+
+
+def test_bound_hotp_verify_refuses_a_closed_table() -> None:
+    otp = pyotp_hw.HOTP(KEY)
+    for _ in range(3):
+        otp.verify("000000", 0)
+    assert otp._find_call is not None and otp._table is not None
+    otp._table.close()
+    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
+        otp.verify(oracle.hotp(KEY, 1), 1)
