@@ -5,7 +5,8 @@ and again), so that a busy moment of a shared machine hits both sides alike; per
 are CPU time of this process (``time.process_time``), which waiting for a busy CPU does not
 inflate:
 
-- ``TOTP.now()``, ``TOTP.at``, ``HOTP.at``, ``verify`` (window +-1) on a long-lived object;
+- ``TOTP.now()``, ``TOTP.at``, ``HOTP.at``, ``HOTP.verify``, ``verify`` (window +-1) on a
+  long-lived object;
 - a per-request object: ``TOTP(secret)`` alone, and ``TOTP(secret).verify(code)``, for
   ``pyotp_hw.TOTP`` and the drop-in ``pyotp_hw.pyotp.TOTP``;
 - ``verify_many`` on SQLite, one batch of ``--users`` users, against a loop that reads each
@@ -48,12 +49,14 @@ def per_call(fns: dict[str, Callable[[], object]], calls: int, rounds: int) -> d
 def scalar_rows(rounds: int) -> list[str]:
     theirs, ours, drop = pyotp.TOTP(SECRET), pyotp_hw.TOTP(SECRET), dropin.TOTP(SECRET)
     their_h, our_h = pyotp.HOTP(SECRET), pyotp_hw.HOTP(SECRET)
-    code = theirs.at(T)
+    code, hcode = theirs.at(T), their_h.at(5)
     cases: list[tuple[str, int, dict[str, Callable[[], object]]]] = [
         ("TOTP.now()", 20_000, {"pyotp": theirs.now, "hw": ours.now, "dropin": drop.now}),
         ("TOTP.at(t)", 20_000, {"pyotp": lambda: theirs.at(T), "hw": lambda: ours.at(T),
                                 "dropin": lambda: drop.at(T)}),
         ("HOTP.at(n)", 20_000, {"pyotp": lambda: their_h.at(5), "hw": lambda: our_h.at(5)}),
+        ("HOTP.verify(code, n)", 10_000, {"pyotp": lambda: their_h.verify(hcode, 5),
+                                          "hw": lambda: our_h.verify(hcode, 5)}),
         ("verify, window 1", 10_000, {
             "pyotp": lambda: theirs.verify(code, for_time=T, valid_window=1),
             "hw": lambda: ours.verify(code, T, 1),

@@ -25,6 +25,8 @@ const char *otp_strerror(int status)
     case OTP_E_KERNEL: return "the kernel does not match the key table's digest";
     case OTP_E_STRIDE: return "a stride must be 0 (broadcast) or 1 (one value per item)";
     case OTP_E_NEGATIVE: return "a value is negative";
+    case OTP_E_CLOCK: return "the system clock could not be read";
+    case OTP_NO_MATCH: return "no step matched";
     default: return "unknown error";
     }
 }

@@ -5,6 +5,7 @@
  * entry points build the key's HMAC states in a table on the stack, run the usual drivers over
  * it (so every kernel, window rule and constant-time comparison is the same) and wipe it. */
 #include <string.h>
+#include <time.h>
 
 #include "otp_internal.h"
 
@@ -123,4 +124,45 @@ int otp_verify_hotp_one(const otp_kernel *k, const otp_keytable *kt, const uint8
     }
     one_wipe(&one);
     return st;
+}
+
+int64_t otp_totp_now(const otp_scalar *s, const otp_keytable *kt)
+{
+    if (s == NULL) return OTP_E_NULL;
+    struct timespec now;
+    /* C11's clock: CLOCK_REALTIME on POSIX systems, the same clock as Python's time.time(). */
+    if (timespec_get(&now, TIME_UTC) != TIME_UTC) return OTP_E_CLOCK;
+    /* tv_nsec is never negative, so tv_sec is the time floored to whole seconds. */
+    return otp_totp_one(s->kernel, kt, 0, (int64_t)now.tv_sec, s->t0, s->interval, s->digits);
+}
+
+int64_t otp_hotp_at(const otp_scalar *s, const otp_keytable *kt, uint64_t counter)
+{
+    if (s == NULL) return OTP_E_NULL;
+    return otp_hotp_one(s->kernel, kt, 0, counter, s->digits);
+}
+
+int64_t otp_verify_totp_step(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
+                             size_t key_len, uint32_t code, int64_t t, uint32_t window)
+{
+    if (s == NULL) return OTP_E_NULL;
+    int64_t step = -1;
+    const int st = otp_verify_totp_one(s->kernel, kt, key, key_len, code, t, s->t0, s->interval,
+                                       window, s->digits, &step);
+    if (st != OTP_OK) return st;
+    return step >= 0 ? step : OTP_NO_MATCH;
+}
+
+int64_t otp_verify_hotp_offset(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
+                               size_t key_len, uint32_t code, uint64_t counter,
+                               uint32_t look_ahead)
+{
+    if (s == NULL) return OTP_E_NULL;
+    uint64_t matched = UINT64_MAX;
+    uint8_t found = 0;
+    const int st = otp_verify_hotp_one(s->kernel, kt, key, key_len, code, counter, look_ahead,
+                                       s->digits, &matched, &found);
+    if (st != OTP_OK) return st;
+    /* A match lies in [counter, counter + look_ahead] and look_ahead < 2^32: the offset fits. */
+    return found ? (int64_t)(matched - counter) : OTP_NO_MATCH;
 }

@@ -33,6 +33,10 @@
 #define OTP_E_KERNEL -12
 #define OTP_E_STRIDE -13
 #define OTP_E_NEGATIVE -14
+#define OTP_E_CLOCK -15
+/* Not an error: the answer of otp_verify_totp_step and otp_verify_hotp_offset when nothing
+ * matched. */
+#define OTP_NO_MATCH -100
 
 /* Largest past or future window, and largest HOTP look-ahead, accepted by the verifiers. */
 #define OTP_MAX_WINDOW 1000
@@ -168,6 +172,33 @@ int otp_verify_totp_one(const otp_kernel *k, const otp_keytable *kt, const uint8
 int otp_verify_hotp_one(const otp_kernel *k, const otp_keytable *kt, const uint8_t *key,
                         size_t key_len, uint32_t code, uint64_t counter, uint32_t look_ahead,
                         unsigned digits, uint64_t *out_counter, uint8_t *out_found);
+
+/* ---- the scalar objects' per-object fast paths (csrc/onekey.c) ----
+ * An object's fixed parameters, built once per object so that a call passes two or three
+ * arguments instead of six to eleven (cffi converts every argument on every call). The caller
+ * never changes a spec after building it, so threads share it read-only. */
+typedef struct {
+    const otp_kernel *kernel;
+    int64_t t0;
+    uint64_t interval;
+    unsigned digits;
+} otp_scalar;
+/* The TOTP code of row 0 of kt at the current time (C11 timespec_get, TIME_UTC: the realtime
+ * clock, whole seconds floored), or a negative status: OTP_E_TIME when the time is before
+ * s->t0, OTP_E_CLOCK when the clock cannot be read. */
+int64_t otp_totp_now(const otp_scalar *s, const otp_keytable *kt);
+/* The HOTP code of row 0 of kt at `counter` with s->digits, or a negative status. */
+int64_t otp_hotp_at(const otp_scalar *s, const otp_keytable *kt, uint64_t counter);
+/* otp_verify_totp_one with s's parameters: the lowest matching step (>= 0) within `window`
+ * steps of time t, OTP_NO_MATCH, or a negative status. */
+int64_t otp_verify_totp_step(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
+                             size_t key_len, uint32_t code, int64_t t, uint32_t window);
+/* otp_verify_hotp_one with s->digits over [counter, counter + look_ahead] (never past 2^64 - 1):
+ * the lowest matching counter's offset from `counter` (0 .. look_ahead), OTP_NO_MATCH, or a
+ * negative status. */
+int64_t otp_verify_hotp_offset(const otp_scalar *s, const otp_keytable *kt, const uint8_t *key,
+                               size_t key_len, uint32_t code, uint64_t counter,
+                               uint32_t look_ahead);
 
 /* Index of the first negative value, or n when none. */
 size_t otp_find_negative(const int64_t *values, size_t n);

@@ -18,6 +18,7 @@ MB_TARGET_BEGIN("sha,sse4.1")
 
 /* Streams in flight: two; three or four measured no faster on AMD Zen 3. */
 #define NS 2
+_Static_assert(NS == 2, "otp_sha256_trunc_shani leaves at most one code for its tail");
 
 
 
@@ -40,15 +41,17 @@ MB_TARGET_BEGIN("sha,sse4.1")
     }
 
 #define SHA256NI_GROUP(i)                                                                     \
-    if ((i) >= 4) { for (int s = 0; s < NS; s++) { SHA256NI_SCHED(s, i) } }                   \
-    for (int s = 0; s < NS; s++) { SHA256NI_R4(s, i) }
+    if ((i) >= 4) { for (int s = 0; s < ns; s++) { SHA256NI_SCHED(s, i) } }                   \
+    for (int s = 0; s < ns; s++) { SHA256NI_R4(s, i) }
 
-/* Compresses NS blocks; abef/cdgh updated, m consumed. The pair of rnds2 calls in a group
- * swaps the roles of the two registers twice, so they end in their original roles. */
-NI_INLINE void sha256ni_compress(__m128i abef[NS], __m128i cdgh[NS], __m128i m[NS][4])
+/* Compresses ns <= NS blocks (a constant at every call, so each inlined copy holds only its
+ * streams); abef/cdgh updated, m consumed. The pair of rnds2 calls in a group swaps the roles
+ * of the two registers twice, so they end in their original roles. */
+NI_INLINE void sha256ni_compress(__m128i abef[NS], __m128i cdgh[NS], __m128i m[NS][4],
+                                 const int ns)
 {
     __m128i abef0[NS], cdgh0[NS];
-    for (int s = 0; s < NS; s++) {
+    for (int s = 0; s < ns; s++) {
         abef0[s] = abef[s];
         cdgh0[s] = cdgh[s];
     }
@@ -56,7 +59,7 @@ NI_INLINE void sha256ni_compress(__m128i abef[NS], __m128i cdgh[NS], __m128i m[N
     SHA256NI_GROUP(4) SHA256NI_GROUP(5) SHA256NI_GROUP(6) SHA256NI_GROUP(7)
     SHA256NI_GROUP(8) SHA256NI_GROUP(9) SHA256NI_GROUP(10) SHA256NI_GROUP(11)
     SHA256NI_GROUP(12) SHA256NI_GROUP(13) SHA256NI_GROUP(14) SHA256NI_GROUP(15)
-    for (int s = 0; s < NS; s++) {
+    for (int s = 0; s < ns; s++) {
         abef[s] = _mm_add_epi32(abef[s], abef0[s]);
         cdgh[s] = _mm_add_epi32(cdgh[s], cdgh0[s]);
     }
@@ -111,15 +114,15 @@ NI_INLINE void sha256ni_load(const uint32_t *half, size_t stride, size_t r, __m1
     sha256ni_pack(h, abef, cdgh);
 }
 
-/* NS codes: rows r[s], counters c[s] (or, with wk != NULL, the shared inner W + K); the 31-bit
- * truncated values into out[s]. */
+/* ns codes (NS, or 1 for a lone code): rows r[s], counters c[s] (or, with wk != NULL, the
+ * shared inner W + K, ns == NS); the 31-bit truncated values into out[s]. */
 NI_INLINE void sha256ni_codes(const otp_keytable *kt, const size_t r[NS], const uint64_t c[NS],
-                              const __m128i *wk, uint32_t out[NS])
+                              const __m128i *wk, uint32_t out[NS], const int ns)
 {
     const uint32_t *inner = (const uint32_t *)kt->inner;
     const uint32_t *outer = (const uint32_t *)kt->outer;
     __m128i abef[NS], cdgh[NS], m[NS][4];
-    for (int s = 0; s < NS; s++) {
+    for (int s = 0; s < ns; s++) {
         sha256ni_load(inner, kt->stride, r[s], &abef[s], &cdgh[s]);
         /* Counter (two big-endian words), 0x80, zeros, length 576 bits. */
         if (wk != NULL) continue;
@@ -130,8 +133,8 @@ NI_INLINE void sha256ni_codes(const otp_keytable *kt, const size_t r[NS], const 
         m[s][3] = _mm_set_epi32(576, 0, 0, 0);
     }
     if (wk != NULL) sha256ni_compress_pre(abef, cdgh, wk);
-    else sha256ni_compress(abef, cdgh, m);
-    for (int s = 0; s < NS; s++) {
+    else sha256ni_compress(abef, cdgh, m, ns);
+    for (int s = 0; s < ns; s++) {
         /* Inner digest, 0x80, zeros, length 768 bits. */
         uint32_t h[8];
         sha256ni_unpack(abef[s], cdgh[s], h);
@@ -141,8 +144,8 @@ NI_INLINE void sha256ni_codes(const otp_keytable *kt, const size_t r[NS], const 
         m[s][3] = _mm_set_epi32(768, 0, 0, 0);
         sha256ni_load(outer, kt->stride, r[s], &abef[s], &cdgh[s]);
     }
-    sha256ni_compress(abef, cdgh, m);
-    for (int s = 0; s < NS; s++) {
+    sha256ni_compress(abef, cdgh, m, ns);
+    for (int s = 0; s < ns; s++) {
         uint32_t h[8];
         sha256ni_unpack(abef[s], cdgh[s], h);
         out[s] = otp_truncate_words32(h, 8);
@@ -156,20 +159,16 @@ void otp_sha256_trunc_shani(const otp_keytable *kt, const uint32_t *rows,
     for (; i + NS <= n; i += NS) {
         size_t r[NS];
         for (size_t s = 0; s < NS; s++) r[s] = rows[i + s];
-        sha256ni_codes(kt, r, counters + i, NULL, out31 + i);
+        sha256ni_codes(kt, r, counters + i, NULL, out31 + i, NS);
     }
     if (i < n) {
-        /* The last codes run beside copies of the first of them: the group costs the same. */
-        size_t r[NS];
-        uint64_t c[NS];
-        uint32_t v[NS];
-        for (size_t s = 0; s < NS; s++) {
-            const size_t j = i + s < n ? i + s : i;
-            r[s] = rows[j];
-            c[s] = counters[j];
-        }
-        sha256ni_codes(kt, r, c, NULL, v);
-        for (size_t s = 0; i + s < n; s++) out31[i + s] = v[s];
+        /* The last code (two streams: at most one is left) runs as one stream: its rounds
+         * then share the round unit with no copy of itself. */
+        const size_t r[NS] = {rows[i]};
+        const uint64_t c[NS] = {counters[i]};
+        uint32_t v[NS] = {0};
+        sha256ni_codes(kt, r, c, NULL, v, 1);
+        out31[i] = v[0];
     }
 }
 
@@ -200,7 +199,7 @@ static void sha256ni_shared(const otp_keytable *kt, const uint32_t *rows, const 
         size_t r[NS];
         uint32_t v[NS];
         for (size_t s = 0; s < NS; s++) r[s] = rows[i + s < n ? i + s : i];
-        sha256ni_codes(kt, r, unused, wk, v);
+        sha256ni_codes(kt, r, unused, wk, v, NS);
         for (size_t s = 0; s < NS && i + s < n; s++) out31[i + s] = v[s];
     }
 }
@@ -246,7 +245,7 @@ void otp_sha256_keysched_shani(otp_keytable *kt, size_t first, const uint8_t *bl
             sha256ni_block(blocks + 64 * key, s % 2 ? 0x5c : 0x36, m[s]);
             sha256ni_pack(otp_sha256_iv, &abef[s], &cdgh[s]);
         }
-        sha256ni_compress(abef, cdgh, m);
+        sha256ni_compress(abef, cdgh, m, NS);
         for (int s = 0; s < NS && i + (size_t)s / 2 < count; s++) {
             uint32_t h[8];
             sha256ni_unpack(abef[s], cdgh[s], h);

@@ -13,7 +13,7 @@ import sys
 import threading
 import warnings
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,10 @@ __all__ = [
     "NativeKeyTable",
     "hotp_code",
     "hotp_key_code",
-    "totp_text",
+    "totp_now_call",
+    "hotp_at_call",
+    "totp_verify_call",
+    "hotp_verify_call",
     "verify_totp_one",
     "verify_hotp_one",
     "all_kernels",
@@ -128,7 +131,7 @@ def check_status(
         message = f"{names[status]}: {message}"
     if status == lib.OTP_E_NOMEM:
         raise MemoryError(message)
-    if status in (lib.OTP_E_KERNEL, lib.OTP_E_NULL, lib.OTP_E_STRIDE):
+    if status in (lib.OTP_E_KERNEL, lib.OTP_E_NULL, lib.OTP_E_STRIDE, lib.OTP_E_CLOCK):
         raise NativeError(message + where)
     raise InvalidArgument(message + where)
 
@@ -305,6 +308,9 @@ class NativeKeyTable:
             raise InvalidSecret("secret is empty")
         check_status(status)
         self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
+        self._uses = 0
+        self._closing = False
+        self._idle = threading.Condition(threading.Lock())
         self.digest = int(lib.otp_kernel_digest(kernel))
         self.size = 1
         return self
@@ -454,18 +460,130 @@ def hotp_code(kernel: Any, table: NativeKeyTable, counter: int, digits: int) -> 
     return value
 
 
-def totp_text(kernel: Any, table: NativeKeyTable, t: int, t0: int, interval: int,
-              digits: int) -> str:
-    """The zero-padded TOTP code of row 0 of ``table`` at Unix time ``t``: one C call.
+def _scalar_spec(kernel: Any, digits: int, t0: int = 0, interval: int = 1) -> Any:
+    """An ``otp_scalar`` of an object's fixed parameters (checked by the caller)."""
+    return ffi.new("otp_scalar *", {"kernel": kernel, "t0": t0, "interval": interval,
+                                    "digits": digits})
 
-    Raises :class:`InvalidArgument` when ``t`` is before ``t0``.
+
+def _totp_failed(value: int, t0: int, table: NativeKeyTable | None) -> None:
+    if value == lib.OTP_E_TIME:
+        raise InvalidArgument(f"the time is before t0 ({t0})")
+    _closed_or(value, table)
+
+
+# The per-object calls below bind an object's kernel, parameters and table once, so that each
+# call passes two or three arguments to C (cffi converts each one on every call) and reads no
+# attribute but the table's pointer. That pointer is read at every call, as the other wrappers
+# do, so a closed table (its pointer None, which cffi refuses with TypeError: the one argument
+# that can be refused) is "the key table is closed", never a freed pointer; the objects' own
+# tables are never closed while an object holds them, they are freed as garbage. Every one is
+# immutable once made, so threads share it.
+
+_CLOSED = "the key table is closed"
+
+
+def totp_now_call(kernel: Any, table: NativeKeyTable, t0: int, interval: int,
+                  digits: int) -> Callable[[], str]:
+    """A function returning the zero-padded TOTP code of row 0 of ``table`` now: one C call.
+
+    The C side reads the clock (the realtime clock, as ``time.time()``); a chosen time goes
+    through the step and :func:`hotp_code` (``TOTP.at``). The function raises
+    :class:`InvalidArgument` when the current time is before ``t0``.
     """
-    value: int = lib.otp_totp_one(kernel, table._ptr, 0, t, t0, interval, digits)
-    if value < 0:
-        if value == lib.OTP_E_TIME:
-            raise InvalidArgument(f"the time is before t0 ({t0})")
-        _closed_or(value, table)
-    return str(value).zfill(digits)
+    spec = _scalar_spec(kernel, digits, t0, interval)
+    now_c = lib.otp_totp_now
+
+    def now() -> str:
+        try:
+            value: int = now_c(spec, table._ptr)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
+        if value < 0:
+            _totp_failed(value, t0, table)
+        # str().zfill() measured faster than "%06d" % value and than C writing text for
+        # ffi.string().decode() (bench/README.md, "TOTP.now() in one C call").
+        return str(value).zfill(digits)
+
+    return now
+
+
+def hotp_at_call(kernel: Any, table: NativeKeyTable, digits: int) -> Callable[[int], str]:
+    """A function returning the zero-padded HOTP code of row 0 of ``table`` at a counter.
+
+    The counter must be an int in ``[0, 2**64)``, checked by the caller.
+    """
+    spec = _scalar_spec(kernel, digits)
+    at_c = lib.otp_hotp_at
+
+    def at(counter: int) -> str:
+        try:
+            value: int = at_c(spec, table._ptr, counter)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
+        if value < 0:
+            _closed_or(value, table)
+        return str(value).zfill(digits)
+
+    return at
+
+
+def totp_verify_call(kernel: Any, t0: int, interval: int,
+                     digits: int) -> Callable[[NativeKeyTable | None, bytes, int, int, int], int]:
+    """A function ``(table, key, code, t, window)`` -> the lowest matching step, or -1.
+
+    It checks ``code`` against the steps within ``window`` of time ``t`` (``t >= t0``) in one C
+    call, against row 0 of ``table`` or, when ``table`` is None, against ``key``. The step comes
+    back as the C call's value, so no output slot is allocated or shared between threads.
+    """
+    spec = _scalar_spec(kernel, digits, t0, interval)
+    verify_c = lib.otp_verify_totp_step
+    no_match = lib.OTP_NO_MATCH
+    null = ffi.NULL
+
+    def verify(table: NativeKeyTable | None, key: bytes, code: int, t: int, window: int) -> int:
+        try:
+            step: int = verify_c(spec, null if table is None else table._ptr, key, len(key),
+                                 code, t, window)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
+        if step < 0:
+            if step == no_match:
+                return -1
+            _totp_failed(step, t0, table)
+        return step
+
+    return verify
+
+
+def hotp_verify_call(kernel: Any, digits: int
+                     ) -> Callable[[NativeKeyTable | None, bytes, int, int, int], int | None]:
+    """A function ``(table, key, code, counter, look_ahead)`` -> the lowest matching counter.
+
+    It checks ``code`` against ``[counter, counter + look_ahead]`` (never past 2**64-1) in one C
+    call, against row 0 of ``table`` or, when ``table`` is None, against ``key``, and returns
+    None when nothing matches. The C call returns the match's offset from ``counter``, so no
+    output slot is allocated or shared between threads.
+    """
+    spec = _scalar_spec(kernel, digits)
+    find_c = lib.otp_verify_hotp_offset
+    no_match = lib.OTP_NO_MATCH
+    null = ffi.NULL
+
+    def find(table: NativeKeyTable | None, key: bytes, code: int, counter: int,
+             look_ahead: int) -> int | None:
+        try:
+            offset: int = find_c(spec, null if table is None else table._ptr, key, len(key),
+                                 code, counter, look_ahead)
+        except TypeError:
+            raise InvalidArgument(_CLOSED) from None
+        if offset < 0:
+            if offset == no_match:
+                return None
+            _closed_or(offset, table)
+        return counter + offset
+
+    return find
 
 
 def hotp_key_code(kernel: Any, key: bytes, counter: int, digits: int) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import _native as nat
@@ -78,6 +78,17 @@ def _check_name(value: Any, name: str) -> str | None:
     return value
 
 
+def _check_interval(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidType("interval must be an int number of seconds")
+    if not 1 <= value < 1 << 63:
+        raise InvalidArgument(
+            f"interval must be between 1 and 2**63-1 seconds, got {_shown(value)}"
+            if value > 0 else f"interval must be at least 1 second, got {_shown(value)}"
+        )
+    return value
+
+
 def _check_window(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidType(f"{name} must be an int")
@@ -89,7 +100,7 @@ def _check_window(value: Any, name: str) -> int:
 class OTP:
     """Common state of HOTP, TOTP and Steam: the secret's key table, digits and digest."""
 
-    __slots__ = ("_digest_id", "_kernel", "_key", "_secret", "_table", "_warm", "digits",
+    __slots__ = ("_digest_id", "_digits", "_kernel", "_key", "_secret", "_table", "_warm",
                  "issuer", "name")
 
     def __init__(
@@ -103,7 +114,7 @@ class OTP:
     ) -> None:
         key, text = secret_and_text(secret)
         self._digest_id = nat.digest_id(digest)
-        self.digits = _check_digits(digits)
+        self._digits = _check_digits(digits)
         self._secret: str | None = text
         self.name = _check_name(name, "name")
         self.issuer = _check_name(issuer, "issuer")
@@ -123,6 +134,19 @@ class OTP:
     @secret.setter
     def secret(self, value: str) -> None:
         self._secret = value
+
+    @property
+    def digits(self) -> int:
+        """The number of digits of a code (a Steam code has 5 characters)."""
+        return self._digits
+
+    @digits.setter
+    def digits(self, value: int) -> None:
+        self._digits = _check_digits(value)
+        self._unbind()
+
+    def _unbind(self) -> None:
+        """Forget the C calls bound to the object's parameters, as one of them changed."""
 
     @property
     def digest(self) -> str:
@@ -156,7 +180,8 @@ class OTP:
 
     def generate_otp(self, input: int) -> str:
         """The code for a raw counter value (pyotp compatibility)."""
-        return str(self._raw(_check_counter(input, "input"), self.digits)).zfill(self.digits)
+        digits = self._digits
+        return str(self._raw(_check_counter(input, "input"), digits)).zfill(digits)
 
     def __repr__(self) -> str:
         parts = [f"digits={self.digits}", f"digest={self.digest!r}"]
@@ -170,7 +195,7 @@ class OTP:
 class HOTP(OTP):
     """Counter-based one-time passwords (RFC 4226)."""
 
-    __slots__ = ("initial_count",)
+    __slots__ = ("_at", "_find_call", "initial_count")
 
     def __init__(
         self,
@@ -184,11 +209,32 @@ class HOTP(OTP):
     ) -> None:
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self.initial_count = _check_counter(initial_count, "initial_count")
+        self._at: Callable[[int], str] | None = None
+        self._find_call: Callable[[nat.NativeKeyTable | None, bytes, int, int, int],
+                                  int | None] | None = None
+
+    def _unbind(self) -> None:
+        self._at = None
+        self._find_call = None
 
     def at(self, count: int) -> str:
         """The zero-padded code for counter ``initial_count + count``."""
+        at = self._at
+        # A warm object and a plain in-range int: one C call, the checks below inlined.
+        if at is not None and type(count) is int and 0 <= count <= _U64_MAX:
+            counter = self.initial_count + count
+            if type(counter) is int and 0 <= counter <= _U64_MAX:
+                return at(counter)
+        return self._at_slow(count)
+
+    def _at_slow(self, count: int) -> str:
         counter = _check_counter(self.initial_count + _check_counter(count, "count"), "counter")
-        return str(self._raw(counter, self.digits)).zfill(self.digits)
+        table = self._table
+        if table is not None:  # warm from here on: bind the one-call path
+            at = self._at = nat.hotp_at_call(self._kernel, table, self._digits)
+            return at(counter)
+        digits = self._digits
+        return str(self._raw(counter, digits)).zfill(digits)
 
     def verify(self, code: Any, counter: int, *, look_ahead: int = 0) -> bool:
         """True when ``code`` matches a counter in ``[counter, counter + look_ahead]``.
@@ -210,7 +256,7 @@ class HOTP(OTP):
         """
         start = _check_counter(self.initial_count + _check_counter(counter, "counter"), "counter")
         ahead = _check_window(look_ahead, "look_ahead")
-        parsed = parse_digits_code(code, self.digits)
+        parsed = parse_digits_code(code, self._digits)
         if isinstance(parsed, CodeCheck):
             return parsed
         found = self._find(parsed, start, ahead) if parsed <= _TRUNCATION_MAX else None
@@ -226,15 +272,22 @@ class HOTP(OTP):
         """
         if isinstance(code, bool) or not isinstance(code, int):
             raise InvalidType(f"code must be an int, not {type(code).__name__}")
-        if not 0 <= code < 10**self.digits:
-            raise InvalidCode(f"code must be between 0 and {10**self.digits - 1}")
+        if not 0 <= code < 10**self._digits:
+            raise InvalidCode(f"code must be between 0 and {10**self._digits - 1}")
         start = _check_counter(counter, "counter")
         ahead = _check_window(look_ahead, "look_ahead")
         return self._find(code, start, ahead) if code <= _TRUNCATION_MAX else None
 
     def _find(self, code: int, counter: int, look_ahead: int) -> int | None:
-        return nat.verify_hotp_one(self._kernel, self._verify_table(), self._key, code, counter,
-                                   look_ahead, self.digits)
+        find = self._find_call
+        if find is not None:
+            return find(self._table, self._key, code, counter, look_ahead)
+        if self._table is None and not self._warm:
+            # The first use (a per-request object's only one): no call bound for one check.
+            return nat.verify_hotp_one(self._kernel, self._verify_table(), self._key, code,
+                                       counter, look_ahead, self._digits)
+        find = self._find_call = nat.hotp_verify_call(self._kernel, self._digits)
+        return find(self._verify_table(), self._key, code, counter, look_ahead)
 
     def provisioning_uri(
         self,
@@ -251,7 +304,7 @@ class HOTP(OTP):
 class TOTP(OTP):
     """Time-based one-time passwords (RFC 6238)."""
 
-    __slots__ = ("interval", "t0")
+    __slots__ = ("_interval", "_now", "_t0", "_verify")
 
     def __init__(
         self,
@@ -264,24 +317,45 @@ class TOTP(OTP):
         name: str | None = None,
         issuer: str | None = None,
     ) -> None:
-        if isinstance(interval, bool) or not isinstance(interval, int):
-            raise InvalidType("interval must be an int number of seconds")
-        if not 1 <= interval < 1 << 63:
-            raise InvalidArgument(
-                f"interval must be between 1 and 2**63-1 seconds, got {_shown(interval)}"
-                if interval > 0 else f"interval must be at least 1 second, got {_shown(interval)}"
-            )
+        period = _check_interval(interval)
         start = nat.time_to_int(t0, "t0")
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
-        self.interval = interval
-        self.t0 = start
+        self._interval = period
+        self._t0 = start
+        self._now: Callable[[], str] | None = None
+        self._verify: Callable[[nat.NativeKeyTable | None, bytes, int, int, int], int] | None
+        self._verify = None
+
+    @property
+    def interval(self) -> int:
+        """The length of a time step in seconds."""
+        return self._interval
+
+    @interval.setter
+    def interval(self, value: int) -> None:
+        self._interval = _check_interval(value)
+        self._unbind()
+
+    @property
+    def t0(self) -> int:
+        """The Unix time (whole seconds) at which step 0 starts."""
+        return self._t0
+
+    @t0.setter
+    def t0(self, value: Any) -> None:
+        self._t0 = nat.time_to_int(value, "t0")
+        self._unbind()
+
+    def _unbind(self) -> None:
+        self._now = None
+        self._verify = None
 
     def timecode(self, for_time: Any) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
         t = nat.time_to_int(for_time)
-        if t < self.t0:
-            raise InvalidArgument(f"for_time is before t0 ({self.t0})")
-        return (t - self.t0) // self.interval
+        if t < self._t0:
+            raise InvalidArgument(f"for_time is before t0 ({self._t0})")
+        return (t - self._t0) // self._interval
 
     def at(self, for_time: Any, counter_offset: int = 0) -> str:
         """The code at ``for_time``, shifted by ``counter_offset`` steps."""
@@ -292,17 +366,24 @@ class TOTP(OTP):
 
     def now(self) -> str:
         """The current code."""
+        now = self._now
+        if now is not None:  # a warm object: one C call, which reads the clock itself
+            return now()
+        return self._now_slow()
+
+    def _now_slow(self) -> str:
         table = self._table
-        if table is not None:  # a warm object: the whole code in one C call
-            return nat.totp_text(self._kernel, table, int(time.time()), self.t0, self.interval,
-                                 self.digits)
-        return self._code(self._step_now())
+        if table is None:
+            return self._code(self._step_now())
+        now = self._now = nat.totp_now_call(self._kernel, table, self._t0, self._interval,
+                                            self._digits)
+        return now()
 
     def _step_now(self) -> int:
         t = int(time.time())
-        if t < self.t0:
-            raise InvalidArgument(f"the current time is before t0 ({self.t0})")
-        return (t - self.t0) // self.interval
+        if t < self._t0:
+            raise InvalidArgument(f"the current time is before t0 ({self._t0})")
+        return (t - self._t0) // self._interval
 
     def verify(self, code: Any, for_time: Any = None, valid_window: int = 0) -> bool:
         """True when ``code`` matches a step within ``valid_window`` steps of ``for_time``.
@@ -328,24 +409,33 @@ class TOTP(OTP):
         """
         window = _check_window(valid_window, "valid_window")
         t = self._check_time(for_time)
-        parsed = parse_digits_code(code, self.digits)
+        parsed = parse_digits_code(code, self._digits)
         if isinstance(parsed, CodeCheck):
             return parsed
         if parsed > _TRUNCATION_MAX:
             return CodeCheck.wrong()
-        step = nat.verify_totp_one(self._kernel, self._verify_table(), self._key, parsed, t,
-                                   self.t0, self.interval, window, self.digits)
+        verify = self._verify
+        if verify is not None:
+            step = verify(self._table, self._key, parsed, t, window)
+        elif self._table is None and not self._warm:
+            # The first use (a per-request object's only one): no call bound for one check.
+            step = nat.verify_totp_one(self._kernel, self._verify_table(), self._key, parsed, t,
+                                       self._t0, self._interval, window, self._digits)
+        else:
+            verify = self._verify = nat.totp_verify_call(self._kernel, self._t0, self._interval,
+                                                         self._digits)
+            step = verify(self._verify_table(), self._key, parsed, t, window)
         return CodeCheck.matched(step) if step >= 0 else CodeCheck.wrong()
 
     def _check_time(self, for_time: Any) -> int:
         t = nat.time_to_int(time.time() if for_time is None else for_time)
-        if t < self.t0:
-            raise InvalidArgument(f"for_time is before t0 ({self.t0})")
+        if t < self._t0:
+            raise InvalidArgument(f"for_time is before t0 ({self._t0})")
         return t
 
     def _code(self, step: int) -> str:
         """The code shown for time step ``step``."""
-        digits = self.digits
+        digits = self._digits
         return str(self._raw(step, digits)).zfill(digits)
 
     def provisioning_uri(
@@ -364,7 +454,7 @@ class Steam(TOTP):
         self, secret: str | bytes, *, name: str | None = None, issuer: str | None = None
     ) -> None:
         super().__init__(secret, digits=6, digest="sha1", interval=30, name=name, issuer=issuer)
-        self.digits = 5
+        self._digits = 5
 
     def now(self) -> str:
         """The current code."""

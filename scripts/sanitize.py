@@ -21,6 +21,7 @@ CORE_TESTS = [
     "tests/test_properties.py",
     "tests/test_bulk.py",
     "tests/test_scalar_api.py",
+    "tests/test_scalar_bound.py",
     "tests/test_keys.py",
     "tests/test_kernels.py",
     "tests/test_threads.py",
