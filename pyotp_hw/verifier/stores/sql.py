@@ -4,11 +4,21 @@ Dialects differ in three places, supplied by subclasses: placeholders (``?`` or 
 how a batch of rows enters a statement (``json_each`` or ``unnest`` of arrays) and the names of a
 few functions. Every batch statement is one round trip whatever the batch size.
 
+A verification round (:meth:`SQLStore.verify_round`) is one write transaction: it reads the
+round's states, lets the verifier decide (gate, decoy, C core: no store writes), then counts the
+unknown users, records the events and commits the attempts, so a lone verification costs one
+BEGIN/COMMIT. SQLite holds the database's write lock from ``BEGIN IMMEDIATE`` on; PostgreSQL reads
+the rows ``FOR UPDATE`` in id order, so the state decided on is the state written and concurrent
+rounds lock in one order.
+
 Consumption is atomic because the database evaluates the condition ``last_step < :s`` (and "not
 locked, not in its delay") on the current row while it writes it: SQLite holds the write lock for
 the whole transaction (``BEGIN IMMEDIATE``), PostgreSQL re-checks the condition on the newest row
 version after waiting for a concurrent writer (READ COMMITTED update semantics). The row count,
-read back through ``RETURNING``, says which steps this worker actually consumed.
+read back through ``RETURNING``, says which steps this worker actually consumed. Inside a round
+the rows are held from the read on, so the condition only confirms what was read; it is what
+keeps :meth:`SQLStore.commit` (whose attempts were evaluated on an earlier read) and any
+two-transaction round safe.
 """
 
 # Statements are assembled from fixed fragments: placeholders, column names and the dialect's
