@@ -241,3 +241,22 @@ def test_a_write_that_fails_takes_the_whole_round_with_it(db_url, open_verifier,
     assert v.stats()["unknown"] == 0
     sql_execute(db_url, drop)
     assert v.verify("alice", code, now=T).ok  # the step was not consumed
+
+
+def test_a_store_that_cannot_write_answers_alike_for_known_and_unknown_users(
+        tmp_path, open_verifier) -> None:
+    # The round starts by taking the write lock, so a store that cannot be written refuses every
+    # code the same way before reading anything: the answer does not tell who is enrolled.
+    path = tmp_path / "v.db"
+    v = open_verifier(f"sqlite:///{path}?timeout=0.2")
+    v.enroll("alice", SECRET, now=T)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        results = v.verify_many([("alice", wrong_code(SECRET, T)), ("nobody", "123456")], now=T)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert [r.reason for r in results] == [Reason.STORE, Reason.STORE]
+    assert v.credential("alice").failures == 0  # type: ignore[union-attr]
+    assert v.verify("nobody", "123456", now=T).reason is Reason.NO_CREDENTIAL
