@@ -22,7 +22,7 @@ from pyotp_hw.verifier import Reason, Verifier
 from pyotp_hw.verifier.records import Decision, State
 from pyotp_hw.verifier.stores import Store
 
-from .conftest import SECRET, T
+from .conftest import SECRET, T, wait_for
 from .helpers import new_secret, sql_execute, totp, wrong_code
 
 Counter = Callable[[Callable[[], object]], int]
@@ -260,3 +260,61 @@ def test_a_store_that_cannot_write_answers_alike_for_known_and_unknown_users(
     assert [r.reason for r in results] == [Reason.STORE, Reason.STORE]
     assert v.credential("alice").failures == 0  # type: ignore[union-attr]
     assert v.verify("nobody", "123456", now=T).reason is Reason.NO_CREDENTIAL
+
+
+@pytest.mark.postgres
+def test_a_round_that_loses_a_deadlock_decides_again(pg_cluster, pg_url, key) -> None:
+    # PostgreSQL rolls back a transaction that loses a deadlock; the store retries the whole
+    # round, reading and deciding again. Another worker, waiting for bob's row while the first
+    # try holds it, locks bob out before the second try reads him: only the second decision is
+    # the right one, and only it may be committed.
+    import threading
+
+    import psycopg
+
+    from pyotp_hw.verifier import Policy
+    from pyotp_hw.verifier.stores.postgres import PostgresStore
+
+    db = pg_url.rsplit("/", 1)[1]
+    other = Verifier.open(pg_url, key=key, lockout_after=1)
+    decisions: list[Decision] = []
+    theirs: list[Any] = []
+
+    def waiting_for_a_row_lock() -> bool:
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
+            row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                                "AND wait_event_type = 'Lock'", [db]).fetchone()
+        return row is not None and row[0] == 1
+
+    class LosesOnce(PostgresStore):
+        def verify_round(self, users, decide, now, policy):  # type: ignore[no-untyped-def]
+            def counted(states: dict[str, State]) -> Decision:
+                decisions.append(decide(states))
+                return decisions[-1]
+            return super().verify_round(users, counted, now, policy)
+
+        def _apply(self, cur, attempts, now, policy):  # type: ignore[no-untyped-def]
+            if len(decisions) == 1:
+                worker.start()
+                assert wait_for(waiting_for_a_row_lock)
+                raise psycopg.errors.DeadlockDetected("deadlock detected (injected)")
+            return super()._apply(cur, attempts, now, policy)
+
+    worker = threading.Thread(target=lambda: theirs.append(
+        other.verify("bob", wrong_code(SECRET, T), now=T)))
+    v = Verifier(LosesOnce(pg_url), key, policy=Policy(lockout_after=1))
+    try:
+        v.enroll_many([("alice", SECRET), ("bob", SECRET)], now=T)
+        code = totp(SECRET, T)
+        results = v.verify_many([("alice", code), ("bob", code), ("nobody", "123456")], now=T)
+        worker.join(timeout=30)
+        assert [r.reason for r in theirs] == [Reason.INVALID]
+        assert [len(d.attempts) for d in decisions] == [2, 1]  # bob was locked the second time
+        assert [r.reason for r in results] == [Reason.OK, Reason.LOCKED, Reason.NO_CREDENTIAL]
+        assert v.stats()["unknown"] == 1  # counted once: the first try was rolled back
+        alice, bob = v.credential("alice"), v.credential("bob")
+        assert alice is not None and bob is not None
+        assert (alice.accepted, bob.accepted, bob.failures) == (1, 0, 1)
+    finally:
+        v.close()
+        other.close()
