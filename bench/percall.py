@@ -10,7 +10,9 @@ inflate:
 - a per-request object: ``TOTP(secret)`` alone, and ``TOTP(secret).verify(code)``, for
   ``pyotp_hw.TOTP`` and the drop-in ``pyotp_hw.pyotp.TOTP``;
 - ``verify_many`` on SQLite, one batch of ``--users`` users, against a loop that reads each
-  user's state, verifies with pyotp and consumes the step in its own transaction.
+  user's state, verifies with pyotp and consumes the step in its own transaction;
+- ``Verifier.verify`` on SQLite, one code per call (a lone request: one store transaction), for
+  a twentieth of those users, each with a new valid code.
 
 Run:  python bench/percall.py [--rounds N] [--users N]
 """
@@ -81,7 +83,7 @@ def scalar_rows(rounds: int) -> list[str]:
     return rows
 
 
-def verifier_row(users: int, rounds: int) -> str:
+def verifier_rows(users: int, rounds: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         verifier = Verifier.open(f"sqlite:///{tmp}/verifier.db", key=os.urandom(32))
         names = [f"user{i:05d}" for i in range(users)]
@@ -89,7 +91,7 @@ def verifier_row(users: int, rounds: int) -> str:
         verifier.enroll_many(list(secrets.items()), now=T)
         totps = {u: pyotp.TOTP(s) for u, s in secrets.items()}
         now = T
-        bulk = bulk_cpu = loop = float("inf")
+        bulk = bulk_cpu = loop = lone = lone_cpu = float("inf")
         loop_users = names[: max(1, users // 20)]
         for r in range(rounds + 1):
             now += 30
@@ -105,10 +107,20 @@ def verifier_row(users: int, rounds: int) -> str:
             accepted = _pyotp_loop(verifier, loop_users, secrets, totps, now)
             loop = min(loop, (time.perf_counter() - start) / len(loop_users))
             assert accepted == len(loop_users)
+            now += 30
+            codes = [(u, totps[u].at(now)) for u in loop_users]
+            start, cpu = time.perf_counter(), time.process_time()
+            accepted = sum(verifier.verify(u, code, now=now).ok for u, code in codes)
+            if r:  # as for the batch, the first round warms up
+                lone = min(lone, (time.perf_counter() - start) / len(loop_users))
+                lone_cpu = min(lone_cpu, (time.process_time() - cpu) / len(loop_users))
+            assert accepted == len(loop_users)
         verifier.close()
-    return (f"verify_many, SQLite, {users:,} users: {bulk * 1e6:.2f} us/user wall, "
+    return [f"verify_many, SQLite, {users:,} users: {bulk * 1e6:.2f} us/user wall, "
             f"{bulk_cpu * 1e6:.2f} us/user CPU; pyotp + sqlite loop {loop * 1e6:.1f} us/user "
-            f"wall ({loop / bulk:.1f}x)")
+            f"wall ({loop / bulk:.1f}x)",
+            f"verify, SQLite, one code per call, {len(loop_users):,} users: {lone * 1e6:.0f} "
+            f"us/call wall, {lone_cpu * 1e6:.0f} us/call CPU"]
 
 
 def _pyotp_loop(verifier: Verifier, users: list[str], secrets: dict[str, str],
@@ -141,7 +153,8 @@ def main() -> None:
     args = parser.parse_args()
     for row in scalar_rows(args.rounds):
         print(row, flush=True)
-    print(verifier_row(args.users, max(1, args.rounds // 2)), flush=True)
+    for row in verifier_rows(args.users, max(1, args.rounds // 2)):
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

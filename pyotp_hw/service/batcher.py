@@ -4,7 +4,7 @@ A lone request never waits: with no batch in flight it is dispatched at once. Wh
 in flight, requests queue; when a worker thread frees up, everything queued (up to
 ``max_batch``) leaves as one batch, after lingering at most ``linger`` seconds for more if the
 batch is not full and another batch is still running. So the batch size follows the load: one
-under a trickle, hundreds in a storm, each batch one state read, one C call and one commit.
+under a trickle, hundreds in a storm, each batch one store transaction: state read, C call, commit.
 
 - The queue is bounded: a request finding ``max_queue`` codes waiting is refused
   (:class:`Overloaded`; the HTTP layer answers 503 with ``Retry-After``).

@@ -10,7 +10,7 @@ A site moving its users to an authenticator app::
     show(enrollment.qr())                                  # pending until confirmed
     v.confirm_enrollment("alice", code_from_her_app)       # Result(ok=True, ...)
     v.verify("alice", next_code).ok                        # True once, then a replay
-    v.verify_many([("alice", c1), ("bob", c2)])            # one read, one C call, one commit
+    v.verify_many([("alice", c1), ("bob", c2)])            # one transaction: read, C call, commit
 
 Stores: ``memory:`` (one process), ``sqlite:///path`` (the embedded default; WAL, safe across
 processes) and ``postgresql://user@host:port/db`` (several machines; the ``postgres`` extra).

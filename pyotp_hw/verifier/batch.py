@@ -1,15 +1,18 @@
-"""One batch of ``(user, code)`` pairs: read once, match in the C core, commit once.
+"""One batch of ``(user, code)`` pairs: one store round per batch, the C core in it.
 
 1. each code is checked for canonical form (exact length, ASCII digits) before anything is
    looked up, so malformed input never reaches a cache, counter or rate limit;
 2. a user appearing several times is handled in rounds, as if the pairs came one after another;
-3. each round reads its credentials in one store round trip (sealed seeds included) and passes
-   them through the :class:`~pyotp_hw.verifier.gate.Gate`; a user without a credential gets the
-   :class:`~pyotp_hw.verifier.decoy.Decoy`;
-4. the :mod:`~pyotp_hw.verifier.matching` engine compares the codes in the C core;
-5. the store consumes every matched step and counts every failure in one atomic transaction,
-   which refuses a step another worker consumed first. If that write fails, every code of the
-   round is rejected (fail closed).
+3. each round is one :meth:`Store.verify_round <pyotp_hw.verifier.stores.Store.verify_round>`:
+   on the SQL stores one write transaction that reads the round's credentials in one round trip
+   (sealed seeds included) and keeps them from other writers until it commits;
+4. inside it, the round's ``decide`` passes the states through the
+   :class:`~pyotp_hw.verifier.gate.Gate` (a user without a credential gets the
+   :class:`~pyotp_hw.verifier.decoy.Decoy`) and the :mod:`~pyotp_hw.verifier.matching` engine
+   compares the codes in the C core, writing nothing;
+5. the same transaction consumes every matched step, counts every failure and every unknown
+   user's attempt, and records the events, refusing a step another worker consumed first. If
+   the transaction fails, every code it would have evaluated is rejected (fail closed).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from .records import (
     REJECTED,
     VERDICT_REASON,
     Attempt,
+    Decision,
+    Event,
     Reason,
     Result,
     State,
@@ -110,36 +115,54 @@ class BatchVerifier:
         return results  # type: ignore[return-value]  # every None was filled by a round
 
     def _round(self, entries: list[_Entry], t: float, results: list[Result | None]) -> None:
-        """Verify pairs of distinct users: one read, the gate, the C core, one commit."""
+        """Verify pairs of distinct users in one store round: read, the gate and the C core
+        decide, commit (one transaction on the SQL stores)."""
+        policy = self._policy
+        # What the latest call of decide left: (todo, where, positions, steps, clock events).
+        decided: list[tuple[list[matching.Candidate], list[int], Sequence[int],
+                            list[int | None], list[Event]]] = []
+
+        def decide(states: dict[str, State]) -> Decision:
+            if decided:  # the store retries the round: decide afresh on what it read again
+                decided.clear()
+                for e in entries:
+                    results[e[0]] = None
+            clock: list[Event] = []
+            todo, where, unknown = self._admit(entries, states, t, results, clock)
+            attempts: list[Attempt] = []
+            positions: Sequence[int] = ()
+            steps: list[int | None] = []
+            if todo:
+                m = matching.evaluate(self._seeds, todo, t, policy)
+                errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
+                if errors.count(None) == len(errors):  # the usual batch: every code evaluated
+                    attempts = [Attempt(c[0].id, c[0].user, s, d, r)
+                                for c, s, d, r in zip(todo, steps, drifts, replays, strict=True)]
+                    positions = range(len(todo))
+                else:
+                    attempts, positions = self._attempts(todo, where, m, results)
+            decided.append((todo, where, positions, steps, clock))
+            return Decision(attempts, unknown, clock)
+
         try:
-            states = self._store.load_states([e[1] for e in entries])
+            verdicts, events = self._store.verify_round([e[1] for e in entries], decide, t,
+                                                        policy)
         except StoreError as exc:
-            log.warning("verification failed closed: cannot read the store: %s", exc)
-            for e in entries:
-                results[e[0]] = REJECTED[Reason.STORE]
-            return
-        todo, where = self._admit(entries, states, t, results)
-        if not todo:
-            return
-        m = matching.evaluate(self._seeds, todo, t, self._policy)
-        errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
-        attempts: list[Attempt]
-        positions: Sequence[int]
-        if errors.count(None) == len(errors):  # the usual batch: every code was evaluated
-            attempts = [Attempt(c[0].id, c[0].user, s, d, r)
-                        for c, s, d, r in zip(todo, steps, drifts, replays, strict=True)]
-            positions = range(len(todo))
-        else:
-            attempts, positions = self._attempts(todo, where, m, results)
-        if not attempts:
-            return
-        try:
-            verdicts, events = self._store.commit(attempts, t, self._policy)
-        except StoreError as exc:
+            if not decided:
+                log.warning("verification failed closed: cannot read the store: %s", exc)
+                for e in entries:
+                    results[e[0]] = REJECTED[Reason.STORE]
+                return
+            _, where, positions, _, clock = decided[0]
             log.warning("verification failed closed: cannot write the store: %s", exc)
             for k in positions:
                 results[where[k]] = REJECTED[Reason.STORE]
+            if clock:
+                self._hub.deliver(clock)
             return
+        todo, where, positions, steps, clock = decided[0]
+        if clock:
+            self._hub.deliver(clock)
         accepted = Verdict.ACCEPTED
         ok = Reason.OK
         for k, v in zip(positions, verdicts, strict=True):
@@ -171,9 +194,11 @@ class BatchVerifier:
         return attempts, positions
 
     def _admit(self, entries: list[_Entry], states: dict[str, State], t: float,
-               results: list[Result | None]) -> tuple[list[matching.Candidate], list[int]]:
-        """The candidates the gate lets through and their positions; refusals go to
-        ``results`` (and users without a credential to the decoy)."""
+               results: list[Result | None], clock_events: list[Event]
+               ) -> tuple[list[matching.Candidate], list[int], list[str]]:
+        """The candidates the gate lets through, their positions, and the users without a
+        credential whose attempts the round counts; refusals go to ``results`` (their ``clock``
+        events to ``clock_events``) and users without a credential through the decoy."""
         todo: list[matching.Candidate] = []
         where: list[int] = []
         far: list[tuple[int, State, int, int]] = []
@@ -196,7 +221,8 @@ class BatchVerifier:
             else:
                 results[i] = REJECTED[refusal]
         if far:
-            refusals = self._gate.clock_refusals([st for _, st, _, _ in far], t)
+            refusals = self._gate.clock_refusals([st for _, st, _, _ in far], t,
+                                                    clock_events)
             for (i, st, value, length), refusal in zip(far, refusals, strict=True):
                 if refusal is None:
                     todo.append((st, value, length))
@@ -205,4 +231,5 @@ class BatchVerifier:
                     results[i] = REJECTED[refusal]
         if unknown and self._policy.mask_unknown_users:
             self._decoy.run(unknown, t)
-        return todo, where
+            return todo, where, [user for user, _, _ in unknown]
+        return todo, where, []

@@ -1,14 +1,15 @@
 """The verifier's facade: :class:`Verifier` ties the store, the policy and the parts together.
 
 Every verification goes the same way, for one code or ten thousand (:mod:`.batch`): canonical
-input first; the batch's credentials read in one store round trip; the :mod:`.gate` (lock,
-delay, clock: a TOTP credential whose stored step lies further than ``policy.max_clock_jump``
-from ``now`` is refused unevaluated), a :mod:`.decoy` verification for users without a
-credential; the :mod:`.matching` engine in the C core (every code of the window computed
-whatever matches, over keys cached in key tables by :mod:`.seeds`; a cached key serves only the
-row it was decrypted from); one atomic commit that consumes every matched step and counts every
-failure, refusing a step another worker consumed first (if that write fails, every code of the
-batch is rejected: fail closed).
+input first; then one store transaction on the SQL stores (``Store.verify_round``) that reads the
+batch's credentials in one round trip, holds them while the :mod:`.gate` (lock, delay, clock: a
+TOTP credential whose stored step lies further than ``policy.max_clock_jump`` from ``now`` is
+refused unevaluated), a :mod:`.decoy` verification for users without a credential and the
+:mod:`.matching` engine in the C core decide (every code of the window computed whatever
+matches, over keys cached in key tables by :mod:`.seeds`; a cached key serves only the row it
+was decrypted from), and commits atomically: every matched step consumed and every failure
+counted, refusing a step another worker consumed first (if the transaction fails, every code of
+the batch is rejected: fail closed).
 
 :mod:`.enrollment` enrolls, confirms and replaces credentials, :mod:`.resync` resynchronises
 them, :mod:`.events` hands recorded events to callbacks; administration (disable, remove, unlock,
@@ -76,7 +77,7 @@ class Verifier:
         self._cache = self._seeds.cache
         self._hub = EventHub()
         self._gate = Gate(store, self.policy, self._hub, self._seeds)
-        self._decoy = Decoy(store, self.policy)
+        self._decoy = Decoy(self.policy)
         self._batch = BatchVerifier(store, self.policy, self._gate, self._seeds, self._decoy,
                                     self._hub)
         self._resync = Resync(store, self.policy, self._gate, self._seeds, self._hub)

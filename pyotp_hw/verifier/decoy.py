@@ -1,14 +1,14 @@
 """The decoy: a user without a credential costs what a known user's wrong code costs.
 
 With ``policy.mask_unknown_users`` (the default), codes of unknown users are run through the same
-two C calls as a wrong code (over a decoy key: SHA-1, 30 s, the code's length) and counted in one
-store write, so response times do not tell who is enrolled. The answer stays
+two C calls as a wrong code (over a decoy key: SHA-1, 30 s, the code's length) and counted in the
+store write of the verification round (``Decision.unknown``, see ``Store.verify_round``), as a
+wrong code's failure is, so response times do not tell who is enrolled. The answer stays
 ``Reason.NO_CREDENTIAL`` whatever happens here.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from array import array
@@ -16,26 +16,22 @@ from collections.abc import Sequence
 
 from .. import bulk
 from ..keys import random_secret
-from .errors import StoreError
 from .policy import Policy
-from .stores import Store
 
 __all__ = ["Decoy"]
-
-log = logging.getLogger("pyotp_hw.verifier")
 
 
 class Decoy:
     """The decoy key (made on first use, wiped by :meth:`close`) and the decoy work."""
 
-    def __init__(self, store: Store, policy: Policy) -> None:
-        self._store = store
+    def __init__(self, policy: Policy) -> None:
         self._policy = policy
         self._keys: bulk.KeyTable | None = None
         self._lock = threading.Lock()
 
     def run(self, unknown: Sequence[tuple[str, int, int]], t: float) -> None:
-        """Spend on each ``(user, code value, code length)`` the work of a wrong code."""
+        """Spend on each ``(user, code value, code length)`` the C work of a wrong code (the
+        caller counts them in its store write)."""
         t_int = math.floor(t)
         if t_int >= 0:
             table = self._table()
@@ -51,10 +47,6 @@ class Decoy:
                                  digits=length, last_steps=array("q", [-1]) * n, rows=rows)
                 bulk.verify_totp(table, codes, times, interval=30, t0=0, window=window,
                                  digits=length, rows=rows)
-        try:
-            self._store.count_unknown([user for user, _, _ in unknown])
-        except StoreError as exc:
-            log.warning("could not count attempts for unknown users: %s", exc)
 
     def _table(self) -> bulk.KeyTable:
         with self._lock:

@@ -57,9 +57,13 @@ class Gate:
             return Reason.CLOCK
         return None
 
-    def clock_refusals(self, far: Sequence[State], t: float) -> list[Reason | None]:
+    def clock_refusals(self, far: Sequence[State], t: float, record: list[Event] | None = None
+                       ) -> list[Reason | None]:
         """For TOTP states whose stored step lies more than ``max_clock_jump`` from ``t``:
         ``Reason.CLOCK`` (recording a ``clock`` event), or None to evaluate the code after all.
+
+        With ``record`` the ``clock`` events are appended to it instead, for the caller to store
+        and deliver (a verification round stores them in its own transaction).
 
         Behind the stored step, ``t`` is always refused: every code there would be a replay, and
         only a clock that jumped (now or when the step was stored) gets there. Ahead of it, the
@@ -93,6 +97,9 @@ class Gate:
         if events:
             log.warning("refused %d verification(s) at a time far from the last use (%s); "
                         "check the server clock", len(events), events[0].detail)
+            if record is not None:
+                record.extend(events)
+                return out
             try:
                 self._store.add_events(events)
             except StoreError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -20,6 +21,7 @@ __all__ = [
     "State",
     "CredentialInfo",
     "Attempt",
+    "Decision",
     "Verdict",
     "HOTP_BIAS",
     "to_stored_counter",
@@ -299,3 +301,16 @@ class Attempt:
     step: int | None
     drift: int = 0
     replay: bool = False
+
+
+class Decision(NamedTuple):
+    """What a verification round decided from the states it read (see ``Store.verify_round``).
+
+    ``attempts`` are committed as by ``Store.commit``; ``unknown`` names the users without a
+    credential whose attempts are counted (the decoy's write, as by ``Store.count_unknown``);
+    ``events`` are recorded with them (the gate's ``clock`` refusals).
+    """
+
+    attempts: Sequence[Attempt]
+    unknown: Sequence[str] = ()
+    events: Sequence[Event] = ()

@@ -20,7 +20,15 @@ ATOMIC_CONDITION = "AND (c.last_step IS NULL OR c.last_step < b.step) "
 
 class _NonAtomic:
     """Consumes a step without re-checking the stored one: it trusts the state it read before
-    evaluating the code (check-then-act), which is the bug the checklist's line 6 forbids."""
+    evaluating the code (check-then-act), which is the bug the checklist's line 6 forbids.
+
+    Its verification rounds read the state in a transaction of their own (``Store``'s default
+    ``verify_round``): the real store's round holds the rows from the read to the commit, which
+    alone would hide the missing re-check from the harness.
+    """
+
+    def verify_round(self, users: Any, decide: Any, now: float, policy: Any) -> Any:
+        return Store.verify_round(self, users, decide, now, policy)  # type: ignore[arg-type]
 
     def _consume_sql(self) -> tuple[str, Any]:
         sql, names = super()._consume_sql()  # type: ignore[misc]

@@ -8,7 +8,9 @@ atomically, across threads, processes and machines sharing the database:
   trip;
 - :meth:`Store.commit` consumes every accepted step with a conditional write
   (``last_step < :s`` and not locked, not in its delay) and counts every failure with an atomic
-  increment, in one transaction, telling for each attempt what actually happened.
+  increment, in one transaction, telling for each attempt what actually happened;
+- :meth:`Store.verify_round` does both around the verifier's decision: the SQL stores read, let
+  the caller decide and commit in one write transaction, other stores compose the two methods.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from collections.abc import Callable, Sequence
 from ...errors import InvalidArgument
 from ..errors import ReauthenticationRequired, StoreError
 from ..policy import Policy
-from ..records import Attempt, Credential, CredentialState, Event, Params, State, Verdict
+from ..records import (
+    Attempt,
+    Credential,
+    CredentialState,
+    Decision,
+    Event,
+    Params,
+    State,
+    Verdict,
+)
 
 __all__ = ["Store", "SCHEMA_VERSION"]
 
@@ -67,6 +78,33 @@ class Store(abc.ABC):
         ``policy.lockout_after``, unless it was already locked or in its delay. Replays and
         lockouts are recorded as events, which are returned.
         """
+
+    def verify_round(
+        self, users: Sequence[str], decide: Callable[[dict[str, State]], Decision], now: float,
+        policy: Policy,
+    ) -> tuple[list[Verdict], list[Event]]:
+        """Read the states of ``users``, call ``decide(states)``, store what it decided.
+
+        ``states`` is what :meth:`load_states` returns; ``decide`` is pure computation (it may
+        read the store, never write it) and may be called more than once when a store retries
+        the round. Its :class:`~pyotp_hw.verifier.records.Decision` is stored as by
+        :meth:`count_unknown`, :meth:`add_events` and :meth:`commit`, whose verdicts and events
+        for the decision's attempts are returned. If ``decide`` raises, the exception propagates.
+
+        This default takes one transaction per step, the state read included, and is safe
+        because :meth:`commit` re-checks every step it consumes. The SQL stores override it to
+        do everything in one write transaction that holds the rows from the read to the commit
+        (so the state ``decide`` sees is the one written) and writes nothing unless all of it
+        is written.
+        """
+        decision = decide(self.load_states(users))
+        if decision.unknown:
+            self.count_unknown(decision.unknown)
+        if decision.events:
+            self.add_events(decision.events)
+        if not decision.attempts:
+            return [], []
+        return self.commit(decision.attempts, now, policy)
 
     @abc.abstractmethod
     def put_active(

@@ -6,8 +6,10 @@ carry ``***`` instead (see :mod:`.redact`). Each thread gets its
 own connection (autocommit outside explicit transactions). Consumption is a conditional
 ``UPDATE ... WHERE last_step < :s`` under READ COMMITTED: a second writer of the same row waits
 for the first and then re-checks the condition against the row the first one committed, so only
-one of them consumes a step. A transaction that loses a deadlock to another batch is rolled back
-whole and retried.
+one of them consumes a step. A verification round reads its rows ``FOR UPDATE`` in id order in
+the transaction that writes them, so a concurrent round for the same user waits and then reads
+the state the first one committed. A transaction that loses a deadlock to another batch is
+rolled back whole and retried.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from urllib.parse import urlsplit
 from ...errors import MissingExtra
 from ..errors import InvalidStoreURL, StoreError
 from ..policy import Policy
-from ..records import Attempt, Credential, Event, Verdict
+from ..records import Attempt, Credential, Decision, Event, State, Verdict
 from .dbapi import Cursor, Param, Row, Scalar
 from .redact import redact_url, scrub
 from .sql import SQLStore
@@ -144,6 +146,13 @@ class PostgresStore(SQLStore["psycopg.Connection[Row]"]):
                ) -> tuple[list[Verdict], list[Event]]:
         """As :meth:`SQLStore.commit`, retried when it loses a deadlock."""
         return _retrying(lambda: super(PostgresStore, self).commit(attempts, now, policy))
+
+    def verify_round(self, users: Sequence[str], decide: Callable[[dict[str, State]], Decision],
+                     now: float, policy: Policy) -> tuple[list[Verdict], list[Event]]:
+        """As :meth:`SQLStore.verify_round`, retried (``decide`` included) when it loses a
+        deadlock."""
+        return _retrying(
+            lambda: super(PostgresStore, self).verify_round(users, decide, now, policy))
 
     def promote(self, pending_id: int, step: int, drift: int, now: float,
                 events: Sequence[Event], replaced_events: Sequence[Event] = (),

@@ -4,11 +4,21 @@ Dialects differ in three places, supplied by subclasses: placeholders (``?`` or 
 how a batch of rows enters a statement (``json_each`` or ``unnest`` of arrays) and the names of a
 few functions. Every batch statement is one round trip whatever the batch size.
 
+A verification round (:meth:`SQLStore.verify_round`) is one write transaction: it reads the
+round's states, lets the verifier decide (gate, decoy, C core: no store writes), then counts the
+unknown users, records the events and commits the attempts, so a lone verification costs one
+BEGIN/COMMIT. SQLite holds the database's write lock from ``BEGIN IMMEDIATE`` on; PostgreSQL reads
+the rows ``FOR UPDATE`` in id order, so the state decided on is the state written and concurrent
+rounds lock in one order.
+
 Consumption is atomic because the database evaluates the condition ``last_step < :s`` (and "not
 locked, not in its delay") on the current row while it writes it: SQLite holds the write lock for
 the whole transaction (``BEGIN IMMEDIATE``), PostgreSQL re-checks the condition on the newest row
 version after waiting for a concurrent writer (READ COMMITTED update semantics). The row count,
-read back through ``RETURNING``, says which steps this worker actually consumed.
+read back through ``RETURNING``, says which steps this worker actually consumed. Inside a round
+the rows are held from the read on, so the condition only confirms what was read; it is what
+keeps :meth:`SQLStore.commit` (whose attempts were evaluated on an earlier read) and any
+two-transaction round safe.
 """
 
 # Statements are assembled from fixed fragments: placeholders, column names and the dialect's
@@ -29,6 +39,7 @@ from ..records import (
     Attempt,
     Credential,
     CredentialState,
+    Decision,
     Event,
     EventKind,
     State,
@@ -308,62 +319,92 @@ class SQLStore(ResealMixin, ServiceTables, Store, Generic[C]):
     ) -> tuple[list[Verdict], list[Event]]:
         """Consume, count failures, record events: one transaction."""
         _check_attempts(attempts)
-        verdicts = [Verdict.FAILED] * len(attempts)
-        events: list[Event] = []
         if not attempts:
-            return verdicts, events
+            return [], []
         with self._tx() as cur:
             self._lock_rows(cur, sorted(a.cred_id for a in attempts))
-            wins = [(a.cred_id, a.step, a.drift) for a in attempts
-                    if a.step is not None and not a.replay]
-            won = self._consume(cur, wins, now) if wins else set()
-            if len(won) == len(attempts):
-                # Every attempt consumed its step (ids are distinct): all accepted, no failure
-                # to count and no event, as the general path below would conclude.
-                return [Verdict.ACCEPTED] * len(attempts), events
-            lost = [a.cred_id for a in attempts
-                    if a.step is not None and not a.replay and a.cred_id not in won]
-            # A step this worker found valid but could not consume: locked or throttled since it
-            # was read, or consumed by another worker first (then it is a replay).
-            lost_state = self._states(cur, lost) if lost else {}
-            failing: list[tuple[int, int]] = []
-            for i, a in enumerate(attempts):
-                if a.cred_id in won:
-                    verdicts[i] = Verdict.ACCEPTED
+            return self._apply(cur, attempts, now, policy)
+
+    def _apply(self, cur: Cursor, attempts: Sequence[Attempt], now: float, policy: Policy
+               ) -> tuple[list[Verdict], list[Event]]:
+        """The commit logic, inside the caller's transaction (the rows' locks already held)."""
+        verdicts = [Verdict.FAILED] * len(attempts)
+        events: list[Event] = []
+        wins = [(a.cred_id, a.step, a.drift) for a in attempts
+                if a.step is not None and not a.replay]
+        won = self._consume(cur, wins, now) if wins else set()
+        if len(won) == len(attempts):
+            # Every attempt consumed its step (ids are distinct): all accepted, no failure
+            # to count and no event, as the general path below would conclude.
+            return [Verdict.ACCEPTED] * len(attempts), events
+        lost = [a.cred_id for a in attempts
+                if a.step is not None and not a.replay and a.cred_id not in won]
+        # A step this worker found valid but could not consume: locked or throttled since it
+        # was read, or consumed by another worker first (then it is a replay).
+        lost_state = self._states(cur, lost) if lost else {}
+        failing: list[tuple[int, int]] = []
+        for i, a in enumerate(attempts):
+            if a.cred_id in won:
+                verdicts[i] = Verdict.ACCEPTED
+                continue
+            replay = a.replay or a.step is not None
+            if a.cred_id in lost_state:
+                locked_at, next_allowed = lost_state[a.cred_id]
+                if locked_at is not None:
+                    verdicts[i] = Verdict.LOCKED
                     continue
-                replay = a.replay or a.step is not None
-                if a.cred_id in lost_state:
-                    locked_at, next_allowed = lost_state[a.cred_id]
-                    if locked_at is not None:
-                        verdicts[i] = Verdict.LOCKED
-                        continue
-                    if next_allowed > now:
-                        verdicts[i] = Verdict.THROTTLED
-                        continue
-                verdicts[i] = Verdict.REPLAY if replay else Verdict.FAILED
-                failing.append((a.cred_id, int(replay)))
-            counted = {r[0]: r for r in self._count_failures(cur, failing, now, policy)} \
-                if failing else {}
-            uncounted = [cid for cid, _ in failing if cid not in counted]
-            uncounted_state = self._states(cur, uncounted) if uncounted else {}
-            for i, a in enumerate(attempts):
-                if verdicts[i] not in (Verdict.FAILED, Verdict.REPLAY):
+                if next_allowed > now:
+                    verdicts[i] = Verdict.THROTTLED
                     continue
-                row = counted.get(a.cred_id)
-                if row is None:
-                    if a.cred_id not in uncounted_state:
-                        verdicts[i] = Verdict.GONE
-                        continue
-                    locked_at, _ = uncounted_state[a.cred_id]
-                    verdicts[i] = Verdict.THROTTLED if locked_at is None else Verdict.LOCKED
+            verdicts[i] = Verdict.REPLAY if replay else Verdict.FAILED
+            failing.append((a.cred_id, int(replay)))
+        counted = {r[0]: r for r in self._count_failures(cur, failing, now, policy)} \
+            if failing else {}
+        uncounted = [cid for cid, _ in failing if cid not in counted]
+        uncounted_state = self._states(cur, uncounted) if uncounted else {}
+        for i, a in enumerate(attempts):
+            if verdicts[i] not in (Verdict.FAILED, Verdict.REPLAY):
+                continue
+            row = counted.get(a.cred_id)
+            if row is None:
+                if a.cred_id not in uncounted_state:
+                    verdicts[i] = Verdict.GONE
                     continue
-                _, user, failures, locked_at = row
-                if verdicts[i] is Verdict.REPLAY:
-                    events.append(Event(EventKind.REPLAY, user, now))
-                if locked_at is not None and failures >= policy.lockout_after:
-                    events.append(Event(EventKind.LOCKED, user, now, f"{failures} failures"))
-            self._insert_events(cur, events)
+                locked_at, _ = uncounted_state[a.cred_id]
+                verdicts[i] = Verdict.THROTTLED if locked_at is None else Verdict.LOCKED
+                continue
+            _, user, failures, locked_at = row
+            if verdicts[i] is Verdict.REPLAY:
+                events.append(Event(EventKind.REPLAY, user, now))
+            if locked_at is not None and failures >= policy.lockout_after:
+                events.append(Event(EventKind.LOCKED, user, now, f"{failures} failures"))
+        self._insert_events(cur, events)
         return verdicts, events
+
+    def verify_round(
+        self, users: Sequence[str], decide: Callable[[dict[str, State]], Decision], now: float,
+        policy: Policy,
+    ) -> tuple[list[Verdict], list[Event]]:
+        """Read, decide, commit: one write transaction.
+
+        The transaction is a write one from its start (SQLite: ``BEGIN IMMEDIATE``, the
+        database's write lock; PostgreSQL: the rows read ``FOR UPDATE``, in id order so that
+        concurrent rounds cannot deadlock), so no other writer changes the rows between the
+        read and the commit. The commit's conditional writes stay as in :meth:`commit`.
+        """
+        cond, params = self._in_list("user_id", list(users), "text")
+        lock = self._lock_clause()
+        with self._tx() as cur:
+            cur.execute(f"SELECT {_STATE_COLS} FROM otp_credentials "
+                        f"WHERE state = 'active' AND {cond}"
+                        + (f" ORDER BY id {lock}" if lock else ""), params)
+            new = tuple.__new__  # as in load_states
+            attempts, unknown, events = decide({r[1]: new(State, r) for r in cur.fetchall()})
+            _check_attempts(attempts)
+            if unknown:
+                self._count_unknown(cur, unknown)
+            self._insert_events(cur, events)
+            return self._apply(cur, attempts, now, policy) if attempts else ([], [])
 
     # ------------------------------------------------------------------ administration
 
@@ -528,14 +569,18 @@ class SQLStore(ResealMixin, ServiceTables, Store, Generic[C]):
         """One upsert per bucket."""
         if not users:
             return
-        p = self._p
         with self._tx() as cur:
-            cur.executemany(
-                f"INSERT INTO otp_meta (name, value) VALUES ({p('text')}, {p('text')}) "
-                "ON CONFLICT (name) DO UPDATE SET value = "
-                f"CAST(CAST(otp_meta.value AS BIGINT) + {p('int')} AS TEXT)",
-                [(name, str(n), n) for name, n in sorted(unknown_buckets(users).items())],
-            )
+            self._count_unknown(cur, users)
+
+    def _count_unknown(self, cur: Cursor, users: Sequence[str]) -> None:
+        # Buckets in name order: concurrent transactions lock them in the same order.
+        p = self._p
+        cur.executemany(
+            f"INSERT INTO otp_meta (name, value) VALUES ({p('text')}, {p('text')}) "
+            "ON CONFLICT (name) DO UPDATE SET value = "
+            f"CAST(CAST(otp_meta.value AS BIGINT) + {p('int')} AS TEXT)",
+            [(name, str(n), n) for name, n in sorted(unknown_buckets(users).items())],
+        )
 
     def latest_use(self) -> float | None:
         """One aggregate over the active TOTP rows."""
