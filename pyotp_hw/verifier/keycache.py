@@ -18,7 +18,8 @@ segments of one digest (several digests, or a ``max_segments`` below the tiers n
 smallest segments of one digest are merged instead, which may copy more; segments of different
 digests are never merged, and only when no two segments share a digest is one evicted. The
 merged-away segments are retired: closed (wiped) at once, or when the last batch using them
-releases them. The merge copies under the cache lock.
+releases them. The merge copies under the cache lock; if it fails (no memory for the new
+table), the least recently used segment is evicted instead.
 
 Entries are found by credential id but a hit must prove it belongs to the row just read: the
 cached :class:`~pyotp_hw.verifier.records.Params` (user, parameters and sealed seed) must equal
@@ -36,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from ..bulk import KeyTable
+from ..errors import OTPError
 from .records import Params
 from .sealing import wipe
 
@@ -170,10 +172,13 @@ class KeyCache:
             self._evict_one()
         while len(self._segments) > self.max_segments:
             group = self._to_merge()
-            if group:
-                self._merge(group)
-            else:
-                self._evict_one()
+            try:
+                if group:
+                    self._merge(group)
+                    continue
+            except OTPError:
+                pass  # nothing changed (no memory for the copy, say): evict as before instead
+            self._evict_one()
 
     def _evict_one(self) -> None:
         victim = next(iter(self._segments.values()))

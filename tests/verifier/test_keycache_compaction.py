@@ -155,3 +155,19 @@ def test_digests_are_never_merged_together(gathered) -> None:
     finally:
         cache.release(pinned)
     cache.clear()
+
+
+def test_a_failed_merge_evicts_instead(monkeypatch) -> None:
+    from pyotp_hw.errors import NativeError
+
+    def failing(cls, parts):  # type: ignore[no-untyped-def]
+        raise NativeError("out of memory")
+
+    monkeypatch.setattr(KeyTable, "gather", classmethod(failing))
+    cache = KeyCache(capacity=1000, max_segments=3)
+    segs = [cache.add("sha1", [_params(i)], [bytearray(new_secret())]) for i in range(6)]
+    assert cache.segments == 3 and len(cache) == 3
+    assert all(s.doomed and not s.table.closed for s in segs[:3])  # evicted, still pinned
+    cache.release(segs)
+    assert all(s.table.closed for s in segs[:3]) and not any(s.table.closed for s in segs[3:])
+    cache.clear()
