@@ -11,8 +11,8 @@ one-key segments, and evicting those would keep only ``max_segments`` keys. Comp
 tiered (LSM-style): a segment's tier is ``floor(log2(live rows))``; the lowest tier holding two
 or more segments of one digest is merged, with every lower tier of that digest, into one new
 segment by :meth:`~pyotp_hw.bulk.KeyTable.gather` (a C-side copy of the HMAC states of the live
-rows; no key is decrypted or seen by Python again). The merged segment holds at least twice the
-rows of the largest tier merged, so each copy raises a key's tier and a key is copied at most
+rows; no key is decrypted or seen by Python again). Merging tier ``t`` makes a segment of at
+least ``2 ** (t + 1)`` rows, so each copy raises a key's tier and a key is copied at most
 about ``log2(capacity)`` times (17 at 100,000), barring forgotten rows. When no tier holds two
 segments of one digest (several digests, or a ``max_segments`` below the tiers needed), the two
 smallest segments of one digest are merged instead, which may copy more; segments of different
