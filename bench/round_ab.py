@@ -4,8 +4,9 @@ The same verifier alternates chunks of lone verifications between the SQL store'
 decide and commit in one transaction) and the base class's round (``load_states``, then
 ``commit``: two transactions, what every verification took before the round was one), so a busy
 moment of a shared machine hits both alike. Every call carries a new valid code of one of
-``--users`` users; with at most 16 users their keys stay cached (the key cache keeps 16
-segments), with more every call decrypts its user's seed. Figures are CPU time of this process
+``--users`` users; their keys stay cached (up to the key cache's capacity, 100,000: past 16
+segments it compacts them). Before the compaction, with more than 16 users every call decrypted
+its user's seed (``bench/keycache_ab.py`` compares the two). Figures are CPU time of this process
 (``time.process_time``) and wall time per call, best and median of the chunks.
 
 Run:  python bench/round_ab.py [--users N] [--chunks N] [--steps N] [--sync normal|full]

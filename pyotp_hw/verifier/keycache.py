@@ -3,25 +3,41 @@
 Seeds are decrypted for a batch's cache misses, loaded straight into one new
 :class:`~pyotp_hw.bulk.KeyTable` (a *segment*), and the decrypted buffers wiped. Later batches
 address those keys by row (``rows=`` of the bulk calls) without decrypting again. Segments are
-evicted least recently used first once the cache holds more than ``capacity`` keys or
-``max_segments`` segments; an evicted segment is closed (its C memory wiped) as soon as no batch
-is using it.
+evicted least recently used first once the cache holds more than ``capacity`` keys; an evicted
+segment is closed (its C memory wiped) as soon as no batch is using it.
+
+More than ``max_segments`` segments are *compacted*, not evicted: lone verifications make
+one-key segments, and evicting those would keep only ``max_segments`` keys. Compaction is size
+tiered (LSM-style): a segment's tier is ``floor(log2(live rows))``; the lowest tier holding two
+or more segments of one digest is merged, with every lower tier of that digest, into one new
+segment by :meth:`~pyotp_hw.bulk.KeyTable.gather` (a C-side copy of the HMAC states of the live
+rows; no key is decrypted or seen by Python again). Merging tier ``t`` makes a segment of at
+least ``2 ** (t + 1)`` rows, so each copy raises a key's tier and a key is copied at most
+about ``log2(capacity)`` times (17 at 100,000), barring forgotten rows. When no tier holds two
+segments of one digest (several digests, or a ``max_segments`` below the tiers needed), the two
+smallest segments of one digest are merged instead, which may copy more; segments of different
+digests are never merged, and only when no two segments share a digest is one evicted. The
+merged-away segments are retired: closed (wiped) at once, or when the last batch using them
+releases them. The merge copies under the cache lock; if it fails (no memory for the new
+table), the least recently used segment is evicted instead.
 
 Entries are found by credential id but a hit must prove it belongs to the row just read: the
 cached :class:`~pyotp_hw.verifier.records.Params` (user, parameters and sealed seed) must equal
 the row's. Ids alone prove nothing: restoring a backup rewinds the id sequence, and someone with
 write access can swap two rows' ids. A row that does not match is a miss: its own seed is
-decrypted and replaces the stale entry.
+decrypted and replaces the stale entry. Merged rows keep the Params they were decrypted for.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 
 from ..bulk import KeyTable
+from ..errors import OTPError
 from .records import Params
 from .sealing import wipe
 
@@ -152,13 +168,75 @@ class KeyCache:
         seg.table.close()
 
     def _evict(self) -> None:
-        while len(self._where) > self.capacity or len(self._segments) > self.max_segments:
-            victim = next(iter(self._segments.values()), None)
-            if victim is None:
-                return
-            for cid in victim.ids:
+        while len(self._where) > self.capacity and self._segments:
+            self._evict_one()
+        while len(self._segments) > self.max_segments:
+            group = self._to_merge()
+            try:
+                if group:
+                    self._merge(group)
+                    continue
+            except OTPError:
+                pass  # nothing changed (no memory for the copy, say): evict as before instead
+            self._evict_one()
+
+    def _evict_one(self) -> None:
+        victim = next(iter(self._segments.values()))
+        for cid in victim.ids:
+            hit = self._where.get(cid)
+            if hit is not None and hit[0] is victim:
+                del self._where[cid]
+        victim.live = 0
+        self._retire(victim)
+
+    def _to_merge(self) -> list[Segment]:
+        """The segments of one digest to merge next (see the module docstring), or none."""
+        by_digest: dict[str, list[Segment]] = {}
+        for seg in self._segments.values():
+            by_digest.setdefault(seg.digest, []).append(seg)
+        best: tuple[int, list[Segment]] | None = None
+        pair: tuple[int, list[Segment]] | None = None
+        for segs in by_digest.values():
+            if len(segs) < 2:
+                continue
+            segs.sort(key=lambda s: s.live)
+            tiers = [s.live.bit_length() - 1 for s in segs]
+            for k in range(1, len(segs)):
+                if tiers[k] == tiers[k - 1]:
+                    top = tiers[k]
+                    if best is None or top < best[0]:
+                        best = (top, [s for s, t in zip(segs, tiers, strict=True) if t <= top])
+                    break
+            size = segs[0].live + segs[1].live
+            if pair is None or size < pair[0]:
+                pair = (size, segs[:2])
+        if best is not None:
+            return best[1]
+        return [] if pair is None else pair[1]
+
+    def _merge(self, group: list[Segment]) -> None:
+        """Copy the live rows of ``group`` (one digest) into one new segment and retire them."""
+        parts: list[tuple[KeyTable, array[int]]] = []
+        moved: list[Params] = []
+        for seg in group:
+            rows = array("I")
+            for row, cid in enumerate(seg.ids):
                 hit = self._where.get(cid)
-                if hit is not None and hit[0] is victim:
-                    del self._where[cid]
-            victim.live = 0
-            self._retire(victim)
+                if hit is not None and hit[0] is seg and hit[1] == row:
+                    rows.append(row)
+                    moved.append(hit[2])
+            parts.append((seg.table, rows))
+        table = KeyTable.gather([part for part in parts if part[1]])
+        merged = Segment(table, group[0].digest, [p.id for p in moved], next(self._serial))
+        for row, p in enumerate(moved):
+            self._where[p.id] = (merged, row, p)
+        # The merged segment takes the place of its most recently used part in the LRU order.
+        members = {seg.serial for seg in group}
+        order = list(self._segments)
+        last = max(i for i, serial in enumerate(order) if serial in members)
+        self._segments[merged.serial] = merged
+        for serial in order[last + 1:]:
+            self._segments.move_to_end(serial)
+        for seg in group:
+            seg.live = 0
+            self._retire(seg)
