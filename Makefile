@@ -82,7 +82,7 @@ lowest: sysdeps $(LOWEST)/.installed
 	  assert '$(LOWEST)' in pyotp_hw.__file__, pyotp_hw.__file__"
 	$(LOWEST_PY) -m pip freeze --exclude pyotp-hw | grep -iE '^(cffi|cryptography|pyscard|fido2|psycopg|numpy|hypothesis|pytest)=='
 	PYTHONSAFEPATH=1 HYPOTHESIS_PROFILE=lowest $(LOWEST_PY) -m pytest -q -p no:cacheprovider \
-	  --import-mode=append -n $(JOBS) \
+	  --import-mode=append -n $(JOBS) --durations=10 \
 	  --benchmark-disable -m "not slow and not serial" --ignore=tests/pyotp_suite \
 	  --ignore=tests/test_kernels.py --ignore=tests/test_oathtool_compat.py \
 	  --ignore=tests/service --ignore=tests/site tests
@@ -90,7 +90,14 @@ lowest: sysdeps $(LOWEST)/.installed
 bench: venv
 	$(PY) -m pytest bench --benchmark-only --benchmark-group-by=group --benchmark-columns=mean,ops
 
-test: lint unit kernels sanitize bench-guard lowest
+# Each step in turn, with the seconds it took (CI's time budget is read from these lines).
+TEST_STEPS := venv lint unit kernels sanitize bench-guard lowest
+test:
+	@for step in $(TEST_STEPS); do \
+	  started=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || exit 1; \
+	  echo "== make $$step: $$(( $$(date +%s) - started )) s"; \
+	done
 
 clean:
 	rm -rf build build-asan $(VENV) $(LOWEST) *.egg-info pyotp_hw/_core*.so pyotp_hw/_core.c
