@@ -43,7 +43,7 @@ unit: venv
 	$(PY) -m pytest -q -p no:cacheprovider --benchmark-disable -m serial tests
 
 sanitize: venv
-	$(PY) scripts/sanitize.py
+	JOBS=$(JOBS) $(PY) scripts/sanitize.py
 
 bench-guard: venv
 	$(PY) -m pytest -q -p no:cacheprovider bench/test_throughput_guard.py bench/test_bench_cli.py

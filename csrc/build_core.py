@@ -4,6 +4,7 @@ Used by setup.py (``cffi_modules``) and by scripts/sanitize.py. Not installed wi
 Environment:
   PYOTP_HW_STRICT=1     warnings are errors (CI and `make test` set it)
   PYOTP_HW_SANITIZE=1   build with AddressSanitizer and UndefinedBehaviorSanitizer
+  PYOTP_HW_BUILD_JOBS=N compile N sources at a time (default: the CPUs this process may use)
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from cffi import FFI
 
@@ -70,6 +73,51 @@ def link_flags() -> list[str]:
         return ["-fsanitize=address,undefined"]
     return []
 
+
+def _compile_sources_in_parallel() -> None:
+    """Let the build compile the module's sources side by side.
+
+    setuptools compiles an extension's sources one after another; the kernels (one file per
+    instruction set, the sanitizer build especially) then take minutes of one CPU while the
+    others idle. This wraps the compiler's ``compile`` with the same steps as setuptools' own
+    (set up, then ``_compile`` per object), run on a thread pool: each ``_compile`` spawns one
+    compiler process. Where those private steps are missing, the build stays serial.
+    """
+    try:
+        from distutils.ccompiler import CCompiler
+    except ImportError:  # pragma: no cover - setuptools always provides distutils
+        return
+    serial = CCompiler.compile
+    if getattr(serial, "_pyotp_hw_parallel", False):
+        return
+    if not all(hasattr(CCompiler, name) for name in ("_setup_compile", "_get_cc_args",
+                                                      "_compile")):
+        return  # pragma: no cover - an unknown setuptools: keep its own loop
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    jobs = int(os.environ.get("PYOTP_HW_BUILD_JOBS", "0")) or (
+        len(usable) if usable else os.cpu_count() or 1)
+
+    def compile_all(self: Any, sources: Any, output_dir: Any = None, macros: Any = None,
+                    include_dirs: Any = None, debug: Any = False, extra_preargs: Any = None,
+                    extra_postargs: Any = None, depends: Any = None) -> Any:
+        if jobs <= 1 or len(sources) <= 1:
+            return serial(self, sources, output_dir, macros, include_dirs, debug,
+                          extra_preargs, extra_postargs, depends)
+        macros, objects, extra_postargs, pp_opts, build = self._setup_compile(
+            output_dir, macros, include_dirs, sources, depends, extra_postargs)
+        cc_args = self._get_cc_args(pp_opts, debug, extra_preargs)
+        todo = [(obj, *build[obj]) for obj in objects if obj in build]
+        with ThreadPoolExecutor(jobs) as pool:
+            # list(): the first compile error is raised here, as the serial loop would.
+            list(pool.map(lambda job: self._compile(job[0], job[1], job[2], cc_args,
+                                                    extra_postargs, pp_opts), todo))
+        return objects
+
+    compile_all._pyotp_hw_parallel = True  # type: ignore[attr-defined]
+    CCompiler.compile = compile_all  # type: ignore[method-assign]
+
+
+_compile_sources_in_parallel()
 
 ffibuilder = FFI()
 ffibuilder.cdef(_cdef_text())

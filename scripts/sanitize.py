@@ -85,6 +85,10 @@ def run_tests(extra: list[str]) -> int:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
            "--import-mode=append", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
            *[str(ROOT / t) for t in CORE_TESTS], *extra]
+    # On JOBS processes, as make unit (each inherits the preloaded runtimes). The timing tests
+    # (marked serial) skip themselves under a sanitizer, so none needs a CPU to itself here.
+    if not any(arg.startswith("-n") for arg in extra):
+        cmd += ["-n", os.environ.get("JOBS", "2")]
     return subprocess.run(cmd, env=env, cwd=OUT).returncode
 
 
