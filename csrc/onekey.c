@@ -126,6 +126,49 @@ int otp_verify_hotp_one(const otp_kernel *k, const otp_keytable *kt, const uint8
     return st;
 }
 
+int otp_verify_totp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint32_t code,
+                        int64_t t, int64_t t0, uint64_t interval, uint32_t past, uint32_t future,
+                        unsigned digits, int64_t last_step, int64_t *out_steps)
+{
+    if (out_steps == NULL) return OTP_E_NULL;
+    out_steps[0] = -1;
+    out_steps[1] = -1;
+    one_table one;
+    int st = one_load(k, &one, key, key_len);
+    /* Both windows always: a code that matches, a replay and a wrong code cost the same. */
+    if (st == OTP_OK) {
+        st = otp_verify_totp(k, &one.kt, NULL, 0, &code, 0, &t, 0, 1, t0, interval, past,
+                             future, digits, &last_step, 0, &out_steps[0], NULL);
+    }
+    if (st == OTP_OK) {
+        st = otp_verify_totp(k, &one.kt, NULL, 0, &code, 0, &t, 0, 1, t0, interval, past,
+                             future, digits, NULL, 0, &out_steps[1], NULL);
+    }
+    one_wipe(&one);
+    return st;
+}
+
+int otp_verify_hotp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint32_t code,
+                        uint64_t counter, uint64_t replay_from, uint32_t look_ahead,
+                        unsigned digits, uint64_t *out_counters, uint8_t *out_found)
+{
+    if (out_counters == NULL || out_found == NULL) return OTP_E_NULL;
+    out_counters[0] = out_counters[1] = UINT64_MAX;
+    out_found[0] = out_found[1] = 0;
+    one_table one;
+    int st = one_load(k, &one, key, key_len);
+    if (st == OTP_OK) {
+        st = otp_verify_hotp(k, &one.kt, NULL, 0, &code, 0, &counter, 0, 1, look_ahead, digits,
+                             0, &out_counters[0], &out_found[0], NULL);
+    }
+    if (st == OTP_OK) {
+        st = otp_verify_hotp(k, &one.kt, NULL, 0, &code, 0, &replay_from, 0, 1, look_ahead,
+                             digits, 0, &out_counters[1], &out_found[1], NULL);
+    }
+    one_wipe(&one);
+    return st;
+}
+
 int64_t otp_totp_now(const otp_scalar *s, const otp_keytable *kt)
 {
     if (s == NULL) return OTP_E_NULL;

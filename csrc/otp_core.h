@@ -173,6 +173,20 @@ int otp_verify_hotp_one(const otp_kernel *k, const otp_keytable *kt, const uint8
                         size_t key_len, uint32_t code, uint64_t counter, uint32_t look_ahead,
                         unsigned digits, uint64_t *out_counter, uint8_t *out_found);
 
+/* The verifier's check of one code against one key, without a heap table: otp_verify_totp at
+ * time t with a (past, future) window. out_steps[0]: the lowest matching step above last_step
+ * (-1: no step used yet), or -1; out_steps[1]: the lowest matching step of the window whether
+ * used or not (a replay when only this one is found), or -1. Both are always computed. */
+int otp_verify_totp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint32_t code,
+                        int64_t t, int64_t t0, uint64_t interval, uint32_t past, uint32_t future,
+                        unsigned digits, int64_t last_step, int64_t *out_steps);
+/* The same for HOTP: slot 0 over [counter, counter + look_ahead], slot 1 over [replay_from,
+ * replay_from + look_ahead]; out_counters[i] the lowest matching counter (UINT64_MAX if none),
+ * out_found[i] whether one matched. Both are always computed. */
+int otp_verify_hotp_key(const otp_kernel *k, const uint8_t *key, size_t key_len, uint32_t code,
+                        uint64_t counter, uint64_t replay_from, uint32_t look_ahead,
+                        unsigned digits, uint64_t *out_counters, uint8_t *out_found);
+
 /* ---- the scalar objects' per-object fast paths (csrc/onekey.c) ----
  * An object's fixed parameters, built once per object so that a call passes two or three
  * arguments instead of six to eleven (cffi converts every argument on every call). The caller

@@ -45,6 +45,8 @@ __all__ = [
     "hotp_verify_call",
     "verify_totp_one",
     "verify_hotp_one",
+    "verify_totp_key",
+    "verify_hotp_key",
     "all_kernels",
     "kernel_for",
     "forced_kernels",
@@ -626,6 +628,44 @@ def verify_hotp_one(kernel: Any, table: NativeKeyTable | None, key: bytes, code:
     if status:
         _closed_or(status, table)
     return int(out[0]) if found[0] else None
+
+
+def verify_totp_key(kernel: Any, key: bytes | bytearray, code: int, t: int, t0: int,
+                    interval: int, past: int, future: int, digits: int, last_step: int
+                    ) -> tuple[int, int]:
+    """One TOTP code against ``key`` (HMAC states on the C stack, wiped): the lowest step of the
+    ``(past, future)`` window around time ``t`` above ``last_step`` (-1: none used) whose code it
+    is, and the lowest step of the window whose code it is, used or not; -1 where none is.
+
+    Both are computed whatever matches, so a match, a replay and a wrong code cost the same.
+    """
+    out = ffi.new("int64_t[2]")
+    status = lib.otp_verify_totp_key(kernel, ffi.from_buffer(key), len(key), code, t, t0,
+                                     interval, past, future, digits, last_step, out)
+    if status:
+        if status == lib.OTP_E_KEY:
+            raise InvalidSecret("secret is empty")
+        check_status(status)
+    return int(out[0]), int(out[1])
+
+
+def verify_hotp_key(kernel: Any, key: bytes | bytearray, code: int, counter: int,
+                    replay_from: int, look_ahead: int, digits: int
+                    ) -> tuple[int | None, int | None]:
+    """One HOTP code against ``key``: the lowest matching counter in ``[counter, counter +
+    look_ahead]`` and in ``[replay_from, replay_from + look_ahead]``, None where none matches.
+
+    Both ranges are computed whatever matches.
+    """
+    out = ffi.new("uint64_t[2]")
+    found = ffi.new("uint8_t[2]")
+    status = lib.otp_verify_hotp_key(kernel, ffi.from_buffer(key), len(key), code, counter,
+                                     replay_from, look_ahead, digits, out, found)
+    if status:
+        if status == lib.OTP_E_KEY:
+            raise InvalidSecret("secret is empty")
+        check_status(status)
+    return (int(out[0]) if found[0] else None), (int(out[1]) if found[1] else None)
 
 
 def entry_address(name: str) -> int:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import _native as nat
-from .errors import InvalidArgument, InvalidType
+from .errors import InvalidArgument, InvalidSecret, InvalidType
 from .keys import decode_secret
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "totp",
     "verify_totp",
     "verify_hotp",
+    "verify_totp_key",
+    "verify_hotp_key",
     "implementations",
     "kernel_name",
 ]
@@ -474,3 +476,49 @@ def verify_hotp(
 
         _run(call, n, threads)
         return result
+
+
+def _one_key(key: Any) -> bytes | bytearray:
+    if not isinstance(key, (bytes, bytearray)):
+        raise InvalidType(f"key must be bytes or a bytearray, not {type(key).__name__}")
+    if not key:
+        raise InvalidSecret("secret is empty")
+    return key
+
+
+def verify_totp_key(key: bytes | bytearray, code: int, for_time: int, *, interval: int = 30,
+                    t0: int = 0, window: int | tuple[int, int] = 1, digits: int = 6,
+                    digest: Any = "sha1", last_step: int = -1) -> tuple[int, int]:
+    """Verify one TOTP code against one raw key, without a :class:`KeyTable`.
+
+    For a lone code (a request of one sign-in) a key table's allocation costs more than the
+    check. Returns ``(step, seen)``: the matched step above ``last_step`` (-1 for "none used
+    yet") or -1, and the lowest step of the window whose code it is, used or not, or -1 (so
+    ``step == -1 and seen >= 0`` is a replay). The C core computes both windows whatever
+    matches and compares in constant time; the key's HMAC states live on its stack and are
+    wiped before it returns.
+    """
+    past, future = _window(window)
+    kernel = nat.kernel_for(nat.digest_id(digest)).ptr
+    return nat.verify_totp_key(
+        kernel, _one_key(key), nat.int_option(code, "code", 0, 0xFFFF_FFFF),
+        nat.time_to_int(for_time, "for_time"), _t0(t0), _interval(interval), past, future,
+        _digits(digits), nat.int_option(last_step, "last_step", -1, (1 << 63) - 1))
+
+
+def verify_hotp_key(key: bytes | bytearray, code: int, counter: int, *, look_ahead: int = 0,
+                    digits: int = 6, digest: Any = "sha1", replay_from: int = 0
+                    ) -> tuple[int | None, int | None]:
+    """Verify one HOTP code against one raw key, without a :class:`KeyTable`.
+
+    Returns the lowest matching counter in ``[counter, counter + look_ahead]`` and the lowest
+    in ``[replay_from, replay_from + look_ahead]`` (None where none matches); both ranges are
+    computed whatever matches, as by :func:`verify_totp_key`.
+    """
+    u64 = (1 << 64) - 1
+    kernel = nat.kernel_for(nat.digest_id(digest)).ptr
+    return nat.verify_hotp_key(
+        kernel, _one_key(key), nat.int_option(code, "code", 0, 0xFFFF_FFFF),
+        nat.int_option(counter, "counter", 0, u64),
+        nat.int_option(replay_from, "replay_from", 0, u64),
+        nat.int_option(look_ahead, "look_ahead", 0, nat.MAX_WINDOW), _digits(digits))

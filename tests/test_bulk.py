@@ -7,6 +7,8 @@ from array import array
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pyotp_hw
 from pyotp_hw import bulk
@@ -251,3 +253,64 @@ def test_bytearray_secrets_are_not_copied_so_callers_can_wipe_them() -> None:
     with bulk.KeyTable([secret]) as table:
         secret[:] = bytes(len(secret))  # the caller wipes its copy; the table keeps working
         assert list(bulk.hotp(table, range(3))) == RFC_CODES[:3]
+
+
+# ---- one code against one raw key (the verifier's small rounds)
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+@given(key=st.binary(min_size=1, max_size=200), offset=st.integers(-4, 4),
+       last=st.integers(-1, 6), digits=st.integers(6, 10))
+@settings(max_examples=60, deadline=None)
+def test_verify_totp_key_against_hmac(digest: str, key: bytes, offset: int, last: int,
+                                      digits: int) -> None:
+    t, period = 1_000_000 + 7, 30
+    now = t // period
+    code = int(oracle.totp(key, t + offset * period, digits=digits, digest=digest))
+    step, seen = bulk.verify_totp_key(bytearray(key), code, t, window=(2, 3), digits=digits,
+                                      digest=digest, last_step=now + last - 3 if last >= 0
+                                      else -1)
+    # Which steps of the window [now - 2, now + 3] carry this code (collisions included).
+    carrying = [s for s in range(now - 2, now + 4)
+                if int(oracle.hotp(key, s, digits=digits, digest=digest)) == code]
+    floor = now + last - 3 if last >= 0 else -1
+    above = [s for s in carrying if s > floor]
+    assert step == (above[0] if above else -1)
+    assert seen == (carrying[0] if carrying else -1)
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+@given(key=st.binary(min_size=1, max_size=200), counter=st.integers(0, 12),
+       start=st.integers(0, 8), look=st.integers(0, 4))
+@settings(max_examples=60, deadline=None)
+def test_verify_hotp_key_against_hmac(digest: str, key: bytes, counter: int, start: int,
+                                      look: int) -> None:
+    code = int(oracle.hotp(key, counter, digest=digest))
+    found, old = bulk.verify_hotp_key(key, code, start, look_ahead=look, digest=digest,
+                                      replay_from=max(0, start - 1 - look))
+
+    def lowest(lo: int) -> int | None:
+        hits = [c for c in range(lo, lo + look + 1)
+                if int(oracle.hotp(key, c, digest=digest)) == code]
+        return hits[0] if hits else None
+
+    assert found == lowest(start)
+    assert old == lowest(max(0, start - 1 - look))
+
+
+def test_one_key_checks_refuse_bad_arguments() -> None:
+    key = b"12345678901234567890"
+    with pytest.raises(pyotp_hw.InvalidSecret):
+        bulk.verify_totp_key(b"", 123456, 0)
+    with pytest.raises(pyotp_hw.InvalidSecret):
+        bulk.verify_hotp_key(bytearray(), 123456, 0)
+    with pytest.raises(pyotp_hw.InvalidType):
+        bulk.verify_totp_key("GEZDGNBV", 123456, 0)  # type: ignore[arg-type]
+    for bad in ({"window": (0, 1001)}, {"digits": 11}, {"interval": 0}, {"last_step": -2}):
+        with pytest.raises(pyotp_hw.InvalidArgument):
+            bulk.verify_totp_key(key, 123456, 59, **bad)  # type: ignore[arg-type]
+    with pytest.raises(pyotp_hw.InvalidArgument):
+        bulk.verify_hotp_key(key, 123456, 1 << 64)
+    with pytest.raises(pyotp_hw.InvalidArgument):
+        bulk.verify_hotp_key(key, 123456, 0, look_ahead=-1)
+    with pytest.raises(pyotp_hw.OTPError):
+        bulk.verify_totp_key(key, 123456, 10, t0=20)  # before t0: no step

@@ -6,8 +6,10 @@ address those keys by row (``rows=`` of the bulk calls) without decrypting again
 evicted least recently used first once the cache holds more than ``capacity`` keys; an evicted
 segment is closed (its C memory wiped) as soon as no batch is using it.
 
-More than ``max_segments`` segments are *compacted*, not evicted: lone verifications make
-one-key segments, and evicting those would keep only ``max_segments`` keys. Compaction is size
+More than ``max_segments`` segments are *compacted*, not evicted: small batches make small
+segments, and evicting those would keep only ``max_segments`` of them. (A round of at most
+:data:`~pyotp_hw.verifier.matching.SMALL_ROUND` codes does not use the cache: decrypting its
+seeds again costs less than a key table.) Compaction is size
 tiered (LSM-style): a segment's tier is ``floor(log2(live rows))``; the lowest tier holding two
 or more segments of one digest is merged, with every lower tier of that digest, into one new
 segment by :meth:`~pyotp_hw.bulk.KeyTable.gather` (a C-side copy of the HMAC states of the live

@@ -11,7 +11,9 @@ It reads no store and decides nothing: the store's commit makes a match stick. C
 by kind and parameters, one bulk call per group (:func:`pyotp_hw.bulk.verify_totp` /
 :func:`~pyotp_hw.bulk.verify_hotp`), which computes every code of the window whatever matches;
 every code that fails takes a second call of the same size to tell a replay from a wrong code,
-so both cost the same.
+so both cost the same. A round of a few codes (a sign-in at a time) skips key tables and the
+cache: each seed is decrypted and checked in one C call that computes both windows
+(:func:`match_each`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .records import Params, Reason, State, from_stored_counter, to_stored_count
 if TYPE_CHECKING:
     from .seeds import SeedKeys
 
-__all__ = ["Candidate", "KeySlot", "Matches", "match", "evaluate"]
+__all__ = ["Candidate", "KeySlot", "Matches", "match", "match_each", "evaluate", "SMALL_ROUND"]
 
 KeySlot = tuple[bulk.KeyTable, int]
 """Where a credential's key is: a key table and the row in it."""
@@ -61,11 +63,81 @@ class Matches:
         self.error: list[Reason | None] = [None] * n
 
 
+SMALL_ROUND = 4
+"""Rounds of at most this many codes take :func:`match_each`: no key table, no cache."""
+
+
 def evaluate(seeds: SeedKeys, items: Sequence[Candidate], t: float, policy: Policy) -> Matches:
-    """:func:`match` over the keys of the candidates' credentials (decrypted where not cached)."""
+    """The matches of the candidates: :func:`match_each` on freshly decrypted seeds for a round
+    of at most :data:`SMALL_ROUND` codes (a sign-in at a time), else :func:`match` over the
+    cached key tables (decrypting the misses into the cache)."""
     new = tuple.__new__  # State.params without a property call per code
-    with seeds.slots([new(Params, st[:8]) for st, _, _ in items]) as slots:
+    params = [new(Params, st[:8]) for st, _, _ in items]
+    if len(items) <= SMALL_ROUND:
+        with seeds.opened(params) as keys:
+            return match_each(items, keys, t, policy)
+    with seeds.slots(params) as slots:
         return match(items, slots, t, policy)
+
+
+def match_each(items: Sequence[Candidate], keys: Sequence[bytearray | None], t: float,
+               policy: Policy) -> Matches:
+    """:func:`match` for a few codes, one C call per code against its raw key
+    (:func:`pyotp_hw.bulk.verify_totp_key` / :func:`~pyotp_hw.bulk.verify_hotp_key`).
+
+    The same windows, floors, drift and replay rules as :func:`match`, and the same C drivers,
+    so a match, a replay and a wrong code cost the same here too; a test checks that both give
+    the same answers.
+    """
+    out = Matches(len(items))
+    t_int = math.floor(t)
+    window = (policy.past, policy.future)
+    max_drift, look = policy.max_drift, policy.look_ahead
+    for j, key in enumerate(keys):
+        st, value, length = items[j]
+        if key is None:
+            out.error[j] = Reason.UNREADABLE
+            continue
+        if st.digits != length:
+            out.error[j] = Reason.MALFORMED
+            continue
+        if st.kind == "totp":
+            period, t0 = st.period, st.t0
+            if t_int < t0:
+                out.error[j] = Reason.OUT_OF_RANGE
+                continue
+            at = t_int
+            if st.drift and max_drift:
+                at += min(max(st.drift, -max_drift), max_drift) * period
+                if not t0 <= at <= I64_MAX:
+                    out.error[j] = Reason.OUT_OF_RANGE
+                    continue
+            step, seen = bulk.verify_totp_key(
+                key, value, at, interval=period, t0=t0, window=window, digits=st.digits,
+                digest=st.digest, last_step=-1 if st.last_step is None else st.last_step)
+            if step >= 0:
+                out.step[j] = step
+                out.drift[j] = step - (t_int - t0) // period
+            else:
+                out.replay[j] = seen >= 0
+            continue
+        nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
+        if nxt > U64_MAX:
+            out.error[j] = Reason.OUT_OF_RANGE
+            continue
+        if nxt + look > I64_MAX:
+            with bulk.KeyTable([key], digest=st.digest) as table:
+                _match_hotp_high((table, 0), nxt, value, st.digits, out, j, look)
+            continue
+        # Replays: the look-ahead's width just below the next counter, as in _verify_hotp.
+        found, old = bulk.verify_hotp_key(key, value, nxt, look_ahead=look, digits=st.digits,
+                                          digest=st.digest, replay_from=max(0, nxt - 1 - look))
+        if found is not None:
+            out.step[j] = to_stored_counter(found)
+            out.drift[j] = found - nxt
+        else:
+            out.replay[j] = old is not None and old < nxt
+    return out
 
 
 def match(items: Sequence[Candidate], slots: Sequence[KeySlot | None], t: float,

@@ -18,7 +18,7 @@ from .errors import WrongKey
 from .keycache import KeyCache, Segment
 from .keyring import DataKeyRing
 from .records import Kind, Params
-from .sealing import Sealer, credential_aad
+from .sealing import Sealer, credential_aad, wipe
 
 __all__ = ["SeedKeys"]
 
@@ -65,40 +65,62 @@ class SeedKeys:
         finally:
             self.cache.release(pinned)
 
+    @contextmanager
+    def opened(self, rows: Sequence[Params]) -> Iterator[list[bytearray | None]]:
+        """Each row's seed, decrypted (None where it cannot be, which is logged) and wiped when
+        the block ends; the cache is neither read nor filled.
+
+        For rounds of a few codes: a key table costs an allocation and a memory lock, and a
+        cached row a bulk call's set-up, each far more than decrypting the seed again.
+        """
+        keys: list[bytearray | None] = [None] * len(rows)
+        try:
+            for j, seed in self._open_each(range(len(rows)), rows):
+                keys[j] = seed
+            yield keys
+        finally:
+            for buf in keys:
+                if buf is not None:
+                    wipe(buf)
+
+    def _open_each(self, idx: Sequence[int], rows: Sequence[Params]
+                   ) -> list[tuple[int, bytearray]]:
+        """``(j, seed)`` for each ``j`` in ``idx`` whose seed opens; the others are logged."""
+        opened: list[tuple[int, bytearray]] = []
+        failed: list[int] = []
+        try:
+            for j in idx:
+                try:
+                    opened.append((j, self._open(rows[j])))
+                except WrongKey:
+                    failed.append(j)
+            # A rekey may have added a key generation since: learn it (once per batch) and
+            # retry. Retried even when this refresh added nothing: another thread may just
+            # have added it.
+            retry = bool(failed) and isinstance(self.sealer, DataKeyRing)
+            if retry and isinstance(self.sealer, DataKeyRing):
+                self.sealer.refresh(force=True)
+            for j in failed:
+                try:
+                    if not retry:
+                        raise WrongKey("a single data key")
+                    opened.append((j, self._open(rows[j])))
+                except WrongKey:
+                    log.warning("credential %d cannot be decrypted", rows[j].id)
+        except BaseException:
+            for _, buf in opened:
+                wipe(buf)
+            raise
+        return opened
+
     def _decrypt(self, digest: str, idx: list[int], rows: Sequence[Params],
                  slots: list[tuple[KeyTable, int] | None]) -> list[Segment]:
         """Open the seeds of ``rows[j]`` for ``j`` in ``idx`` into one new cached segment."""
-        opened: list[bytearray] = []
-        params: list[Params] = []
-        keep: list[int] = []
-        failed: list[int] = []
-        for j in idx:
-            try:
-                opened.append(self._open(rows[j]))
-            except WrongKey:
-                failed.append(j)
-                continue
-            params.append(rows[j])
-            keep.append(j)
-        # A rekey may have added a key generation since: learn it (once per batch) and retry.
-        # Retried even when this refresh added nothing: another thread may just have added it.
-        retry = failed if failed and isinstance(self.sealer, DataKeyRing) else []
-        if retry and isinstance(self.sealer, DataKeyRing):
-            self.sealer.refresh(force=True)
-        for j in failed:
-            try:
-                if j not in retry:
-                    raise WrongKey("a single data key")
-                opened.append(self._open(rows[j]))
-            except WrongKey:
-                log.warning("credential %d cannot be decrypted", rows[j].id)
-                continue
-            params.append(rows[j])
-            keep.append(j)
-        if not keep:
+        opened = self._open_each(idx, rows)
+        if not opened:
             return []
-        seg = self.cache.add(digest, params, opened)
-        for r, j in enumerate(keep):
+        seg = self.cache.add(digest, [rows[j] for j, _ in opened], [buf for _, buf in opened])
+        for r, (j, _) in enumerate(opened):
             slots[j] = (seg.table, r)
         return [seg]
 

@@ -1,5 +1,6 @@
 """The key cache compacts its segments instead of evicting keys while it holds fewer than
-``capacity``: lone verifications over many users stop decrypting their seeds again."""
+``capacity``: small batches over many users stop decrypting their seeds again. (A round of
+at most ``SMALL_ROUND`` codes does not use the cache at all.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pyotp_hw import bulk
 from pyotp_hw.bulk import KeyTable
 from pyotp_hw.verifier.keycache import KeyCache
 from pyotp_hw.verifier.keyring import DataKeyRing
+from pyotp_hw.verifier.matching import SMALL_ROUND
 from pyotp_hw.verifier.records import Params
 
 from .. import oracle
@@ -47,31 +49,59 @@ def _code(cache: KeyCache, p: Params, t: int) -> int:
         cache.release(pinned)
 
 
-def test_lone_verifications_over_many_users_stop_decrypting(
-    tmp_path, open_verifier, monkeypatch, gathered
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[bytearray]:
+    """Every seed buffer the data key opened."""
+    buffers: list[bytearray] = []
+    real = DataKeyRing.open_into
+
+    def counting(self, sealed, aad):  # type: ignore[no-untyped-def]
+        buffers.append(real(self, sealed, aad))
+        return buffers[-1]
+
+    monkeypatch.setattr(DataKeyRing, "open_into", counting)
+    return buffers
+
+
+def test_small_batches_over_many_users_stop_decrypting(
+    tmp_path, open_verifier, opened, gathered
 ) -> None:
     v = open_verifier(f"sqlite:///{tmp_path}/v.db")
     secrets = {f"user{i:03d}": new_secret() for i in range(200)}
     v.enroll_many(list(secrets.items()), now=T)
-    opened: list[int] = []
-    real = DataKeyRing.open_into
-
-    def counting(self, sealed, aad):  # type: ignore[no-untyped-def]
-        opened.append(1)
-        return real(self, sealed, aad)
-
-    monkeypatch.setattr(DataKeyRing, "open_into", counting)
-    for user, secret in secrets.items():
-        assert v.verify(user, totp(secret, T), now=T).ok
+    users = list(secrets)
+    size = SMALL_ROUND + 1  # the smallest batch that goes through the cache
+    batches = [users[i:i + size] for i in range(0, len(users), size)]
+    for batch in batches:
+        assert all(r.ok for r in v.verify_many([(u, totp(secrets[u], T)) for u in batch],
+                                               now=T))
         assert v._cache.segments <= v._cache.max_segments
     assert len(opened) == 200
     now = T + 30
-    for user, secret in secrets.items():
-        assert v.verify(user, totp(secret, now), now=now).ok
+    for batch in batches:
+        assert all(r.ok for r in v.verify_many([(u, totp(secrets[u], now)) for u in batch],
+                                               now=now))
     assert len(opened) == 200  # the second pass decrypted nothing
     assert len(v._cache) == 200 and v._cache.segments <= v._cache.max_segments
     # Each key copied O(log n) times, not once per later add.
     assert sum(gathered) <= 200 * math.log2(200)
+
+
+def test_lone_verifications_decrypt_each_time_and_keep_nothing(
+    tmp_path, open_verifier, opened
+) -> None:
+    # A sign-in at a time: decrypting the seed again costs less than a key table; the opened
+    # seed is wiped as soon as its code is checked, and nothing stays in the cache.
+    v = open_verifier(f"sqlite:///{tmp_path}/v.db")
+    secret = new_secret()
+    v.enroll("alice", secret, now=T)
+    for k in range(3):
+        at = T + 30 * k
+        assert v.verify("alice", totp(secret, at), now=at).ok
+        assert not v.verify("alice", totp(secret, at), now=at).ok  # the replay is refused
+    assert len(opened) == 6
+    assert all(buf == bytearray(len(buf)) for buf in opened)
+    assert len(v._cache) == 0 and v._cache.segments == 0
 
 
 def test_copies_stay_n_log_n(gathered) -> None:

@@ -21,6 +21,7 @@ from pyotp_hw.verifier import (
     Verifier,
     WrongKey,
 )
+from pyotp_hw.verifier.matching import SMALL_ROUND
 
 from .conftest import T
 from .helpers import new_secret, totp
@@ -178,16 +179,17 @@ def test_reprs_hide_keys_and_secrets() -> None:
 
 
 def test_key_tables_are_wiped_when_evicted(open_verifier) -> None:
-    v = open_verifier("memory:", cache_size=4)
-    secrets = {f"u{i}": new_secret() for i in range(12)}
+    n = SMALL_ROUND + 1  # a batch that goes through the key cache
+    v = open_verifier("memory:", cache_size=n)
+    secrets = {f"u{i}": new_secret() for i in range(3 * n)}
     v.enroll_many(list(secrets.items()), now=T)
     users = list(secrets)
-    v.verify_many([(u, totp(secrets[u], T)) for u in users[:4]], now=T)
+    v.verify_many([(u, totp(secrets[u], T)) for u in users[:n]], now=T)
     (first,) = list(v._cache._segments.values())
-    assert not first.table.closed and len(v._cache) == 4
-    v.verify_many([(u, totp(secrets[u], T)) for u in users[4:8]], now=T)
+    assert not first.table.closed and len(v._cache) == n
+    v.verify_many([(u, totp(secrets[u], T)) for u in users[n:2 * n]], now=T)
     assert first.table.closed  # evicted: its C memory wiped and freed
-    assert len(v._cache) == 4
+    assert len(v._cache) == n
     # Evicted users still verify: their seeds are decrypted again from the store.
     assert v.verify(users[0], totp(secrets[users[0]], T + 30), now=T + 30).ok
     tables = [s.table for s in v._cache._segments.values()]

@@ -7,6 +7,7 @@ import pytest
 from pyotp_hw import bulk
 from pyotp_hw.errors import InvalidArgument
 from pyotp_hw.verifier import Policy, Reason
+from pyotp_hw.verifier.matching import SMALL_ROUND
 
 from .conftest import SECRET, T
 from .helpers import hotp, step_of, totp, wrong_code
@@ -65,11 +66,43 @@ def test_windows_stay_small() -> None:
         Policy(look_ahead=101)
 
 
-def test_every_verification_computes_the_whole_window_in_the_c_core(open_verifier, monkeypatch
-                                                                    ) -> None:
-    # Wherever the code matches (oldest step, current, newest) or whether it matches at all, the
-    # verifier makes the same C call: the whole (past, future) window, with the used-step floor.
-    # The C kernel computes past + future + 1 codes per item and compares in constant time.
+def test_every_lone_verification_computes_the_whole_window_in_the_c_core(open_verifier,
+                                                                         monkeypatch) -> None:
+    # Wherever the code matches (oldest step, current, newest) or whether it matches at all, a
+    # lone verification makes the same C call: the whole (past, future) window with the
+    # used-step floor and, in the same call, without it (which tells a replay). The C kernel
+    # computes both windows' codes whatever matches and compares in constant time.
+    calls: list[tuple[tuple[int, int], bool]] = []
+    real = bulk.verify_totp_key
+
+    def spy(key, code, for_time, **kw):
+        calls.append((kw["window"], "last_step" in kw))
+        return real(key, code, for_time, **kw)
+
+    v = open_verifier("memory:", window=(2, 2))
+    users = [f"u{i}" for i in range(6)]
+    v.enroll_many([(u, SECRET) for u in users], now=T)
+    monkeypatch.setattr(bulk, "verify_totp_key", spy)
+    shapes = []
+    for user, offset in zip(users, [-2, 0, 2], strict=False):
+        calls.clear()
+        assert v.verify(user, totp(SECRET, T, step_offset=offset), now=T).ok
+        shapes.append(list(calls))
+    calls.clear()
+    assert not v.verify(users[3], wrong_code(SECRET, T), now=T).ok
+    shapes.append(list(calls))
+    assert v.verify(users[4], totp(SECRET, T), now=T).ok
+    calls.clear()
+    assert v.verify(users[4], totp(SECRET, T), now=T).reason is Reason.REPLAY
+    shapes.append(list(calls))
+    assert shapes == [[((2, 2), True)]] * 5
+
+
+def test_every_batch_computes_the_whole_window_in_the_c_core(open_verifier, monkeypatch
+                                                             ) -> None:
+    # The same for a batch (more than SMALL_ROUND codes): one bulk call over the whole window
+    # with the used-step floor wherever the codes match; failures take a second call of the
+    # same window without the floor, for wrong codes and replays alike.
     calls: list[tuple[int, tuple[int, int], bool]] = []
     real = bulk.verify_totp
 
@@ -77,24 +110,25 @@ def test_every_verification_computes_the_whole_window_in_the_c_core(open_verifie
         calls.append((len(codes), kw["window"], kw.get("last_steps") is not None))
         return real(keys, codes, for_time, **kw)
 
+    n = SMALL_ROUND + 1
     v = open_verifier("memory:", window=(2, 2))
-    users = [f"u{i}" for i in range(6)]
-    v.enroll_many([(u, SECRET) for u in users], now=T)
-    v.verify(users[5], "000000" if totp(SECRET, T) != "000000" else "111111", now=T)  # warm
+    groups = [[f"g{g}u{i}" for i in range(n)] for g in range(5)]
+    v.enroll_many([(u, SECRET) for group in groups for u in group], now=T)
     monkeypatch.setattr(bulk, "verify_totp", spy)
     shapes = []
-    for user, offset in zip(users, [-2, 0, 2], strict=False):
+    for group, offset in zip(groups, [-2, 0, 2], strict=False):
         calls.clear()
-        assert v.verify(user, totp(SECRET, T, step_offset=offset), now=T).ok
+        assert all(r.ok for r in v.verify_many(
+            [(u, totp(SECRET, T, step_offset=offset)) for u in group], now=T))
         shapes.append(list(calls))
-    assert shapes[0] == shapes[1] == shapes[2] == [(1, (2, 2), True)]
+    assert shapes[0] == shapes[1] == shapes[2] == [(n, (2, 2), True)]
     calls.clear()
-    assert not v.verify(users[3], wrong_code(SECRET, T), now=T).ok
+    assert not any(r.ok for r in v.verify_many([(u, wrong_code(SECRET, T)) for u in groups[3]],
+                                               now=T))
     wrong = list(calls)
+    assert all(r.ok for r in v.verify_many([(u, totp(SECRET, T)) for u in groups[4]], now=T))
     calls.clear()
-    assert v.verify(users[4], totp(SECRET, T), now=T).ok
-    calls.clear()
-    assert v.verify(users[4], totp(SECRET, T), now=T).reason is Reason.REPLAY
+    assert all(r.reason is Reason.REPLAY
+               for r in v.verify_many([(u, totp(SECRET, T)) for u in groups[4]], now=T))
     replay = list(calls)
-    # A wrong code and a replay take the same two calls (the second classifies the failure).
-    assert wrong == replay == [(1, (2, 2), True), (1, (2, 2), False)]
+    assert wrong == replay == [(n, (2, 2), True), (n, (2, 2), False)]
