@@ -1,9 +1,10 @@
 """Coalescing: concurrent verify requests gathered into one :meth:`Verifier.verify_many` call.
 
-A lone request never waits: with no batch in flight it is dispatched at once. While batches are
-in flight, requests queue; when a worker thread frees up, everything queued (up to
-``max_batch``) leaves as one batch, after lingering at most ``linger`` seconds for more if the
-batch is not full and another batch is still running. So the batch size follows the load: one
+A lone request never waits: with a worker thread free and nothing queued it is handed to the
+worker at once, from the request's own coroutine. While batches are in flight, requests queue;
+when a worker thread frees up, everything queued (up to ``max_batch``) leaves as one batch,
+after lingering at most ``linger`` seconds for more if the batch is not full and another batch
+is still running. So the batch size follows the load: one
 under a trickle, hundreds in a storm, each batch one store transaction: state read, C call, commit.
 
 - The queue is bounded: a request finding ``max_queue`` codes waiting is refused
@@ -13,7 +14,9 @@ under a trickle, hundreds in a storm, each batch one store transaction: state re
   evaluated (its caller gets :class:`DeadlineExceeded` and may have used its code).
 - One bad item never fails its batch: if ``verify_many`` raises, the batch is verified again one
   item at a time, and only the item that raises gets the exception.
-- The verification runs in worker threads, off the event loop (the C core releases the GIL).
+- The verification runs in worker threads, off the event loop (the C core releases the GIL):
+  each takes batches from a queue and answers them on the loop with one
+  ``call_soon_threadsafe``, without the futures of an executor in between.
 - Two requests for one user never both succeed: inside one batch ``verify_many`` takes them one
   after another; across batches, threads, processes and machines the store's conditional commit
   lets one consume the step.
@@ -23,8 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -82,9 +86,13 @@ class Coalescer:
         self._metrics = metrics
         self._queue: collections.deque[_Item] = collections.deque()
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(threads)
-        self._busy = 0
-        self._pool = concurrent.futures.ThreadPoolExecutor(threads, "pyotp-hw-verify")
+        # Worker threads free to take a batch; read and written on the event loop only.
+        self._free = threads
+        # Batches for the worker threads: (items, pairs), or None to stop one.
+        self._jobs: queue.SimpleQueue[tuple[list[_Item], list[tuple[str, str]]] | None] = (
+            queue.SimpleQueue())
+        self._workers: list[threading.Thread] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -94,9 +102,15 @@ class Coalescer:
         return len(self._queue)
 
     def start(self) -> None:
-        """Start the dispatching task on the running loop."""
+        """Start the worker threads and the dispatching task on the running loop."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="coalescer")
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._run(), name="coalescer")
+            for n in range(self._threads):
+                worker = threading.Thread(target=self._work, name=f"pyotp-hw-verify_{n}",
+                                          daemon=True)
+                worker.start()
+                self._workers.append(worker)
 
     async def close(self) -> None:
         """Stop dispatching; queued requests are refused, running batches finish."""
@@ -107,7 +121,15 @@ class Coalescer:
             item = self._queue.popleft()
             if not item.future.done():
                 item.future.set_exception(Overloaded(1))
-        await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown, True)
+        for _ in self._workers:
+            self._jobs.put(None)
+        workers, self._workers = self._workers, []
+
+        def join_all() -> None:
+            for worker in workers:
+                worker.join()
+
+        await asyncio.get_running_loop().run_in_executor(None, join_all)
 
     async def verify(self, user: str, code: str, timeout: float) -> Result:
         """Verify one code in the next batch; raises :class:`Overloaded` or
@@ -119,8 +141,13 @@ class Coalescer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()
         item = _Item(user, code, time.monotonic() + timeout, future)
-        self._queue.append(item)
-        self._wake.set()
+        if self._free and not self._queue and self._task is not None:
+            # A lone request never waits: a worker is free, so it goes now, without a turn of
+            # the dispatching task.
+            self._dispatch([item])
+        else:
+            self._queue.append(item)
+            self._wake.set()
         # At the deadline the future is answered with DeadlineExceeded: a queued item is then
         # dropped unevaluated, a dispatched one's answer is discarded.
         timer = loop.call_later(timeout, _expire, future)
@@ -134,30 +161,25 @@ class Coalescer:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                await self._slots.acquire()
+            while self._queue and self._free:
                 try:
-                    if (self._busy and self.linger > 0 and len(self._queue) < self.max_batch):
+                    busy = self._free < self._threads
+                    if busy and self.linger > 0 and len(self._queue) < self.max_batch:
                         await asyncio.sleep(self.linger)
                     batch = self._take()
                     if batch:
                         self._dispatch(batch)
-                        continue
                 except Exception:  # never let one failure stop the dispatching
                     log.exception("the coalescer could not dispatch a batch")
-                except BaseException:
-                    self._slots.release()
-                    raise
-                self._slots.release()
 
     def _take(self) -> list[_Item]:
         """Up to ``max_batch`` live items from the queue (expired ones answered, cancelled
         ones dropped)."""
         batch: list[_Item] = []
         now = time.monotonic()
-        queue = self._queue
-        while queue and len(batch) < self.max_batch:
-            item = queue.popleft()
+        waiting = self._queue
+        while waiting and len(batch) < self.max_batch:
+            item = waiting.popleft()
             if item.future.done():
                 continue
             if item.deadline <= now:
@@ -167,35 +189,42 @@ class Coalescer:
         return batch
 
     def _dispatch(self, batch: list[_Item]) -> None:
-        pairs = [(i.user, i.code) for i in batch]
-        loop = asyncio.get_running_loop()
-        try:
-            fut = loop.run_in_executor(self._pool, self._evaluate, pairs)
-        except RuntimeError as exc:  # the pool is shut down: answer, do not wedge
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(Overloaded(1))
-            raise RuntimeError("the verification threads are gone") from exc
-        self._busy += 1
+        """Hand a batch to a free worker thread (on the event loop; a worker must be free)."""
+        self._free -= 1
         if self._metrics is not None:
             self._metrics.batch(len(batch))
+        self._jobs.put((batch, [(i.user, i.code) for i in batch]))
 
-        def done(f: asyncio.Future[list[Outcome]]) -> None:
-            self._busy -= 1
-            self._slots.release()
+    def _work(self) -> None:
+        """A worker thread: evaluate batches, answer them on the event loop."""
+        loop = self._loop
+        assert loop is not None
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch, pairs = job
             try:
-                outcomes = f.result()
-            except BaseException as exc:  # the pool was shut down under it
+                outcomes = self._evaluate(pairs)
+            except BaseException as exc:  # answer the batch whatever happens
                 outcomes = [exc] * len(batch)
-            for item, outcome in zip(batch, outcomes, strict=True):
-                if item.future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    item.future.set_exception(outcome)
-                else:
-                    item.future.set_result(outcome)
+            try:
+                loop.call_soon_threadsafe(self._finish, batch, outcomes)
+            except RuntimeError:  # the loop is closed: nobody waits for these answers
+                return
 
-        fut.add_done_callback(done)
+    def _finish(self, batch: list[_Item], outcomes: list[Outcome]) -> None:
+        """A batch's answers, on the event loop."""
+        self._free += 1
+        if self._queue:
+            self._wake.set()
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if item.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                item.future.set_exception(outcome)
+            else:
+                item.future.set_result(outcome)
 
     def _evaluate(self, pairs: list[tuple[str, str]]) -> list[Outcome]:
         """The batch's results; if the batch call raises, each item alone (in a worker)."""

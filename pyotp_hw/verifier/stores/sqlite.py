@@ -79,11 +79,16 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 
     def _source(self, names: Sequence[tuple[str, str]], rows: Sequence[Sequence[Scalar]]
                 ) -> tuple[str, list[Param]]:
+        if len(rows) == 1:  # a lone verification: its values bound as they are
+            cols = ", ".join(f"? AS {name}" for name, _ in names)
+            return f"(SELECT {cols}) AS b", list(rows[0])
         cols = ", ".join(f"value ->> {i} AS {name}" for i, (name, _) in enumerate(names))
         return f"(SELECT {cols} FROM json_each(?)) AS b", [json.dumps(rows)]
 
     def _in_list(self, column: str, values: Sequence[Scalar], kind: str
                  ) -> tuple[str, list[Param]]:
+        if len(values) == 1:  # a lone verification: no JSON to build and to parse
+            return f"{column} = ?", [values[0]]
         return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(values))]
 
     def _least(self, a: str, b: str) -> str:
