@@ -662,3 +662,17 @@ def test_bench_shows_the_dropin_next_to_pyotp() -> None:
     results = bench.run(baselines + dropin, repeat=1)
     assert all(r.ratio_to_pyotp is not None and r.ratio_to_pyotp > 0 for r in results)
 
+
+
+@pytest.mark.parametrize("secret", ["ABC!DEFGHIJKLMNOPQRSTUVWXY", "JBSWY3DPEHPK3PX1",
+                                    "JBSWY3DP EHPK3PXP", "JBSWY3DPEHPK3PXP=="])
+def test_bad_base32_raises_what_pyotp_raises(secret: str) -> None:
+    # pyotp lets base64.b32decode's binascii.Error out; code written for it catches that.
+    import binascii
+
+    with pytest.raises(binascii.Error):
+        pyotp.TOTP(secret).now()
+    with pytest.raises(binascii.Error) as caught:
+        hw.TOTP(secret).now()
+    assert isinstance(caught.value, pyotp_hw.InvalidSecret)
+    assert secret not in str(caught.value) and secret not in repr(caught.value)

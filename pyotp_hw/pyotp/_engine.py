@@ -10,6 +10,7 @@ in this package stay as small as pyotp's.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import operator
 from collections.abc import Iterable
@@ -114,6 +115,11 @@ def check_interval(interval: Any) -> Any:
     return interval
 
 
+class Base32Error(InvalidSecret, binascii.Error):
+    """A secret that is not base32: the project's typed error, and the ``binascii.Error`` that
+    pyotp lets out of ``base64.b32decode``, so ``except binascii.Error`` keeps working."""
+
+
 def decode_secret(secret: Any, min_bits: int) -> bytes:
     """The key bytes of a base32 secret, decoded as pyotp decodes it.
 
@@ -133,7 +139,7 @@ def decode_secret(secret: Any, min_bits: int) -> bytes:
     try:
         key = base64.b32decode(padded, casefold=True)
     except ValueError:  # binascii.Error, or non-ASCII text
-        raise InvalidSecret(
+        raise Base32Error(
             "secret is not valid base32: use the letters A-Z and the digits 2-7 only "
             "(no spaces or hyphens), with '=' padding at the end or none"
         ) from None
