@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from typing import Any, Literal
 
 from ..errors import InvalidArgument, MissingExtra
@@ -115,24 +116,42 @@ class Fido2Unlocker:
 
     ``pin`` is the key's PIN (needed for slots that require UV), or a callable asked for it only
     when the key needs it (returning None cancels); ``uv`` is the choice for slots
-    this unlocker enrolls; ``on_touch`` is called when the key waits for a touch.
+    this unlocker enrolls (``"discouraged"`` when not given; a rotated slot keeps its own choice
+    unless ``uv`` is given, see :meth:`for_rotation`); ``on_touch`` is called when the key waits
+    for a touch.
     """
 
     kind = FIDO2_KIND
 
     def __init__(self, device: Any, *, pin: PinSource = None,
-                 uv: UserVerification = "discouraged", rp_id: str = DEFAULT_RP_ID,
+                 uv: UserVerification | None = None, rp_id: str = DEFAULT_RP_ID,
                  on_touch: Callable[[], None] | None = None) -> None:
-        if uv not in ("required", "discouraged"):
+        if uv not in (None, "required", "discouraged"):
             raise InvalidArgument("user verification must be 'required' or 'discouraged' "
                                   "(the secret differs with and without it)")
         if not rp_id:
             raise InvalidArgument("the RP id is empty")
         self._device = device
         self._pin = pin
-        self.uv: UserVerification = uv
+        self._uv: UserVerification | None = uv
         self.rp_id = rp_id
         self._on_touch = on_touch or (lambda: None)
+
+    @property
+    def uv(self) -> UserVerification:
+        """The UV choice of the slots this unlocker enrolls."""
+        return self._uv or "discouraged"
+
+    def for_rotation(self, params: dict[str, Any]) -> Fido2Unlocker:
+        """This unlocker to re-enroll the slot of ``params``: with the slot's own UV choice unless
+        one was given explicitly, so a rotation never drops user verification by omission (a
+        slot with credProtect 3 was enrolled with UV required, whatever its ``uv`` says)."""
+        if self._uv is not None:
+            return self
+        rotated = copy(self)
+        required = params.get("uv") == "required" or params.get("cred_protect") == 3
+        rotated._uv = "required" if required else "discouraged"
+        return rotated
 
     def __repr__(self) -> str:
         return f"Fido2Unlocker(uv={self.uv!r}, rp_id={self.rp_id!r}, <pin hidden>)"
