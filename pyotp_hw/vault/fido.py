@@ -24,7 +24,7 @@ from copy import copy
 from typing import Any, Literal
 
 from ..errors import InvalidArgument, MissingExtra
-from .errors import UnlockerUnavailable, UnlockFailed, VaultCorrupted
+from .errors import SlotSettingsMismatch, UnlockerUnavailable, UnlockFailed, VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
 
 __all__ = ["Fido2Unlocker", "FIDO2_KIND", "DEFAULT_RP_ID", "find_devices"]
@@ -243,8 +243,12 @@ class Fido2Unlocker:
         :data:`ALLOW_LIST_MAX` credentials, which fit a 1024-byte CTAP message); the slot that
         answered. A list none of whose credentials the key holds costs no touch."""
         groups: dict[tuple[str, str], list[tuple[bytes, Slot]]] = {}
+        contradictory = []
         for slot in slots:
             credential_id, rp_id, uv = _slot_fields(slot)
+            if uv != "required" and slot.params.get("cred_protect") == 3:
+                contradictory.append(slot)  # the key shows its credential only with UV
+                continue
             groups.setdefault((rp_id, uv), []).append((credential_id, slot))
         chunks = [((rp_id, uv), dict(items[i:i + ALLOW_LIST_MAX]))
                   for (rp_id, uv), items in groups.items()
@@ -269,6 +273,8 @@ class Fido2Unlocker:
             if done != chosen.params.get("uv_done"):
                 raise UnlockFailed(_uv_reason(chosen, done))
             yield chosen, SlotSecret(bytearray(output))
+        if contradictory:
+            raise SlotSettingsMismatch(_contradiction(contradictory, unknown))
         if unknown:
             raise UnlockFailed(
                 f"this security key holds none of the vault's {unknown} FIDO2 credential(s): it "
@@ -279,6 +285,19 @@ class Fido2Unlocker:
         return (f"FIDO2 slot {slot.id}: the security key's secret differs from enrollment: the "
                 f"slot's salt is wrong or its UV setting changed (enrolled with UV "
                 f"{slot.params.get('uv')!r})")
+
+
+def _contradiction(slots: Sequence[Slot], unknown: int) -> str:
+    ids = ", ".join(s.id for s in slots)
+    text = (f"FIDO2 slot {ids}: the slot's UV setting ({slots[0].params.get('uv')!r}) does not "
+            "match its credential protection (credProtect 3: user verification required, so the "
+            "security key shows the credential only with UV): the slot was edited or is damaged; "
+            "set its \"uv\" back to \"required\" (or restore the vault file from a backup), or "
+            "open the vault with another unlocker and remove the slot and enroll the key again")
+    if unknown:
+        text += (f"; this security key holds none of the vault's {unknown} other FIDO2 "
+                 "credential(s)")
+    return text
 
 
 def _uv_reason(slot: Slot, done: bool) -> str:
