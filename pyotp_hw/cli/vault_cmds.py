@@ -85,9 +85,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     rekey = sub.add_parser("rekey", help="rotate the data key, or one unlocker (--unlocker)",
                            description="Rotate the data key (every slot re-wrapped, contents "
                            "re-sealed), or with --unlocker SLOT rotate that slot (the unlocker "
-                           "given opens it and is enrolled afresh).")
+                           "given opens it and is enrolled afresh, keeping the slot's own UV "
+                           "or touch setting unless --uv says otherwise).")
     _open_options(rekey)
     rekey.add_argument("--unlocker", metavar="SLOT", help="rotate this slot instead")
+    rekey.add_argument("--uv", choices=("discouraged", "required"), default=None,
+                       help="FIDO2 with --unlocker: the rotated slot's user verification "
+                       "(default: the slot's own choice)")
     rekey.set_defaults(handler=_cmd_rekey)
 
 
@@ -149,7 +153,7 @@ class Resources:
         for close in reversed(self.closers):
             close()
 
-    def unlocker(self, kind: str, reader: str | None, *, uv: str = "discouraged",
+    def unlocker(self, kind: str, reader: str | None, *, uv: str | None = None,
                  new: bool = False) -> Any:
         from ..vault import Fido2Unlocker, OathTokenUnlocker, Passphrase
 
@@ -281,14 +285,18 @@ def _cmd_code(args: argparse.Namespace) -> int:
 
 
 def _cmd_rekey(args: argparse.Namespace) -> int:
+    if args.uv is not None and not (args.unlocker and args.fido2):
+        raise CLIError("--uv applies only to rotating a FIDO2 slot (--fido2 --unlocker SLOT)")
     with Resources() as res:
-        unlocker = res.unlocker(_kind(args), args.reader)
+        # Without --uv the rotated slot keeps its own UV (or touch) choice: never a downgrade.
+        unlocker = res.unlocker(_kind(args), args.reader, uv=args.uv)
         from ..vault import Vault
 
         with Vault.open(args.vault, unlocker) as vault:
             if args.unlocker:
                 slot = vault.rotate_unlocker(args.unlocker, unlocker)
-                print(f"rotated slot {args.unlocker}: now slot {slot.id}")
+                detail = f" (UV {slot.params.get('uv')})" if slot.kind == "fido2" else ""
+                print(f"rotated slot {args.unlocker}: now slot {slot.id}{detail}")
             else:
                 vault.rekey()
                 print("the data key was rotated; every unlocker still opens the vault")

@@ -11,6 +11,7 @@ __all__ = [
     "VaultVersionError",
     "UnlockFailed",
     "UnlockerUnavailable",
+    "SlotSettingsMismatch",
     "NoSuchUnlocker",
     "LastUnlocker",
     "NoSuchSeed",
@@ -37,6 +38,12 @@ class VaultVersionError(VaultCorrupted):
 
 class UnlockFailed(VaultError):
     """No enrolled unlocker opened the vault; the message says why for each one tried."""
+
+
+class SlotSettingsMismatch(UnlockFailed):
+    """A slot's stored settings contradict each other (a FIDO2 slot whose UV choice is not
+    "required" though its credential has credProtect 3): the file was edited or the slot is
+    damaged. The message names the slot and how to fix it."""
 
 
 class UnlockerUnavailable(VaultError):

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from typing import Any, Literal
 
 from ..errors import InvalidArgument, MissingExtra
-from .errors import UnlockerUnavailable, UnlockFailed, VaultCorrupted
+from .errors import SlotSettingsMismatch, UnlockerUnavailable, UnlockFailed, VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
 
 __all__ = ["Fido2Unlocker", "FIDO2_KIND", "DEFAULT_RP_ID", "find_devices"]
@@ -115,24 +116,42 @@ class Fido2Unlocker:
 
     ``pin`` is the key's PIN (needed for slots that require UV), or a callable asked for it only
     when the key needs it (returning None cancels); ``uv`` is the choice for slots
-    this unlocker enrolls; ``on_touch`` is called when the key waits for a touch.
+    this unlocker enrolls (``"discouraged"`` when not given; a rotated slot keeps its own choice
+    unless ``uv`` is given, see :meth:`for_rotation`); ``on_touch`` is called when the key waits
+    for a touch.
     """
 
     kind = FIDO2_KIND
 
     def __init__(self, device: Any, *, pin: PinSource = None,
-                 uv: UserVerification = "discouraged", rp_id: str = DEFAULT_RP_ID,
+                 uv: UserVerification | None = None, rp_id: str = DEFAULT_RP_ID,
                  on_touch: Callable[[], None] | None = None) -> None:
-        if uv not in ("required", "discouraged"):
+        if uv not in (None, "required", "discouraged"):
             raise InvalidArgument("user verification must be 'required' or 'discouraged' "
                                   "(the secret differs with and without it)")
         if not rp_id:
             raise InvalidArgument("the RP id is empty")
         self._device = device
         self._pin = pin
-        self.uv: UserVerification = uv
+        self._uv: UserVerification | None = uv
         self.rp_id = rp_id
         self._on_touch = on_touch or (lambda: None)
+
+    @property
+    def uv(self) -> UserVerification:
+        """The UV choice of the slots this unlocker enrolls."""
+        return self._uv or "discouraged"
+
+    def for_rotation(self, params: dict[str, Any]) -> Fido2Unlocker:
+        """This unlocker to re-enroll the slot of ``params``: with the slot's own UV choice unless
+        one was given explicitly, so a rotation never drops user verification by omission (a
+        slot with credProtect 3 was enrolled with UV required, whatever its ``uv`` says)."""
+        if self._uv is not None:
+            return self
+        rotated = copy(self)
+        required = params.get("uv") == "required" or params.get("cred_protect") == 3
+        rotated._uv = "required" if required else "discouraged"
+        return rotated
 
     def __repr__(self) -> str:
         return f"Fido2Unlocker(uv={self.uv!r}, rp_id={self.rp_id!r}, <pin hidden>)"
@@ -224,8 +243,12 @@ class Fido2Unlocker:
         :data:`ALLOW_LIST_MAX` credentials, which fit a 1024-byte CTAP message); the slot that
         answered. A list none of whose credentials the key holds costs no touch."""
         groups: dict[tuple[str, str], list[tuple[bytes, Slot]]] = {}
+        contradictory = []
         for slot in slots:
             credential_id, rp_id, uv = _slot_fields(slot)
+            if uv != "required" and slot.params.get("cred_protect") == 3:
+                contradictory.append(slot)  # the key shows its credential only with UV
+                continue
             groups.setdefault((rp_id, uv), []).append((credential_id, slot))
         chunks = [((rp_id, uv), dict(items[i:i + ALLOW_LIST_MAX]))
                   for (rp_id, uv), items in groups.items()
@@ -250,6 +273,8 @@ class Fido2Unlocker:
             if done != chosen.params.get("uv_done"):
                 raise UnlockFailed(_uv_reason(chosen, done))
             yield chosen, SlotSecret(bytearray(output))
+        if contradictory:
+            raise SlotSettingsMismatch(_contradiction(contradictory, unknown))
         if unknown:
             raise UnlockFailed(
                 f"this security key holds none of the vault's {unknown} FIDO2 credential(s): it "
@@ -260,6 +285,19 @@ class Fido2Unlocker:
         return (f"FIDO2 slot {slot.id}: the security key's secret differs from enrollment: the "
                 f"slot's salt is wrong or its UV setting changed (enrolled with UV "
                 f"{slot.params.get('uv')!r})")
+
+
+def _contradiction(slots: Sequence[Slot], unknown: int) -> str:
+    ids = ", ".join(s.id for s in slots)
+    text = (f"FIDO2 slot {ids}: the slot's UV setting ({slots[0].params.get('uv')!r}) does not "
+            "match its credential protection (credProtect 3: user verification required, so the "
+            "security key shows the credential only with UV): the slot was edited or is damaged; "
+            "set its \"uv\" back to \"required\" (or restore the vault file from a backup), or "
+            "open the vault with another unlocker and remove the slot and enroll the key again")
+    if unknown:
+        text += (f"; this security key holds none of the vault's {unknown} other FIDO2 "
+                 "credential(s)")
+    return text
 
 
 def _uv_reason(slot: Slot, done: bool) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator, Sequence
+from copy import copy
 from typing import Any
 
 from ..sealing import wipe
@@ -28,13 +29,29 @@ CREDENTIAL_PREFIX = "pyotp-hw-vault"
 
 class OathTokenUnlocker:
     """Opens OATH slots with an open :class:`~pyotp_hw.token.OathSession` (unlocked if the
-    token has a password). ``touch`` makes enrolled credentials require a touch."""
+    token has a password). ``touch`` makes enrolled credentials require a touch (not when not
+    given; a rotated slot keeps its own setting unless ``touch`` is given, see
+    :meth:`for_rotation`)."""
 
     kind = OATH_KIND
 
-    def __init__(self, session: Any, *, touch: bool = False) -> None:
+    def __init__(self, session: Any, *, touch: bool | None = None) -> None:
         self._session = session
-        self.touch = touch
+        self._touch = touch
+
+    @property
+    def touch(self) -> bool:
+        """Whether the credentials this unlocker enrolls require a touch."""
+        return bool(self._touch)
+
+    def for_rotation(self, params: dict[str, Any]) -> OathTokenUnlocker:
+        """This unlocker to re-enroll the slot of ``params``: with the slot's own touch setting
+        unless one was given explicitly, so a rotation never drops the touch by omission."""
+        if self._touch is not None:
+            return self
+        rotated = copy(self)
+        rotated._touch = params.get("touch") is True
+        return rotated
 
     def __repr__(self) -> str:
         return f"OathTokenUnlocker(touch={self.touch})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
+from copy import copy
 from typing import Any, Protocol
 
 from ..errors import InvalidArgument, InvalidType
@@ -47,6 +48,10 @@ class Unlocker(Protocol):
         """Why this unlocker's secret did not match ``slot`` (for the error message)."""
         ...
 
+    # Optional: ``for_rotation(params) -> Unlocker``, this unlocker as it re-enrolls the slot of
+    # ``params`` (the slot's own choices where none was given explicitly; used by
+    # Vault.rotate_unlocker), and ``discard(params)``, undoing what an enrollment left on a device.
+
 
 def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, int, int]:
     if params.get("kdf") != "scrypt":
@@ -69,27 +74,47 @@ def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, in
     return salt, values[0], values[1], values[2]
 
 
+def _valid_n(n: object) -> bool:
+    low, high = _SCRYPT_BOUNDS["n"]
+    return (isinstance(n, int) and not isinstance(n, bool) and not n & (n - 1)
+            and low <= n <= high)
+
+
 class Passphrase:
     """A passphrase, stretched with scrypt (RFC 7914); the parameters are kept in the slot.
 
-    ``n`` sets the cost of slots it enrolls (a power of two, 2**10 to 2**20); opening uses
-    the cost each slot stored.
+    ``n`` sets the cost of slots it enrolls (a power of two, 2**10 to 2**20; 2**16 when not
+    given, and a rotated slot keeps its own unless ``n`` is given); opening uses the cost each
+    slot stored.
     """
 
     kind = PASSPHRASE_KIND
 
-    def __init__(self, passphrase: str | bytes, *, n: int = SCRYPT_DEFAULT["n"]) -> None:
+    def __init__(self, passphrase: str | bytes, *, n: int | None = None) -> None:
         if isinstance(passphrase, str):
             passphrase = passphrase.encode("utf-8")
         if not isinstance(passphrase, bytes):
             raise InvalidType("a passphrase must be str or bytes")
         if not passphrase:
             raise InvalidArgument("the passphrase is empty")
-        low, high = _SCRYPT_BOUNDS["n"]
-        if not isinstance(n, int) or n & (n - 1) or not low <= n <= high:
+        if n is not None and not _valid_n(n):
+            low, high = _SCRYPT_BOUNDS["n"]
             raise InvalidArgument(f"scrypt n must be a power of two from {low} to {high}")
         self._passphrase = passphrase
-        self._n = n
+        self._n_choice = n
+
+    @property
+    def _n(self) -> int:
+        return self._n_choice or SCRYPT_DEFAULT["n"]
+
+    def for_rotation(self, params: dict[str, Any]) -> Passphrase:
+        """This unlocker to re-enroll the slot of ``params``: with the slot's own scrypt cost
+        unless ``n`` was given explicitly, so a rotation never lowers it by omission."""
+        if self._n_choice is not None or not _valid_n(params.get("n")):
+            return self
+        rotated = copy(self)
+        rotated._n_choice = params["n"]
+        return rotated
 
     def __repr__(self) -> str:
         return "Passphrase(<hidden>)"

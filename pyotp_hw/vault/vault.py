@@ -211,12 +211,17 @@ class Vault:
     def rotate_unlocker(self, slot_id: str, unlocker: Unlocker) -> SlotInfo:
         """Replace a slot by a new one of the same unlocker (new salt or challenge, new keys).
 
-        ``unlocker`` is enrolled afresh; the old slot goes in the same write, so the file
-        always has one of the two.
+        ``unlocker`` is enrolled afresh, keeping the old slot's own choices (a FIDO2 slot's user
+        verification, an OATH slot's touch, a passphrase slot's scrypt cost) unless the unlocker
+        was given other ones explicitly: a rotation never weakens a slot by omission. The old
+        slot goes in the same write, so the file always has one of the two.
         """
         old = self._find(slot_id)
         if old.kind != unlocker.kind:
             raise InvalidArgument(f"slot {slot_id} is a {old.kind} slot, not {unlocker.kind}")
+        for_rotation = getattr(unlocker, "for_rotation", None)
+        if for_rotation is not None:
+            unlocker = for_rotation(dict(old.params))
         slot = _enroll(unlocker, self._key)
         try:
             self._replace_slots([slot if s.id == slot_id else s for s in self._slot_list()])

@@ -63,6 +63,45 @@ def test_uv_required_takes_the_pin_from_the_environment(
     assert cli("vault", "list", "--vault", vault, *key, env=pin).returncode == 0
 
 
+def test_rekey_unlocker_keeps_the_slots_uv_unless_told(
+        rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+    from fido2.ctap2 import Ctap2
+    from fido2.ctap2.pin import ClientPin
+
+    from .test_fido_pcsc import fido_device
+
+    with fido_device(rig) as dev:
+        ClientPin(Ctap2(dev)).set_pin("135790")
+    vault = str(tmp_path / "rotate.vault")
+    key = ["--fido2", "--reader", rig.reader(0)]
+    pin = {"PYOTP_HW_FIDO2_PIN": "135790"}
+    made = cli("vault", "init", "--vault", vault, *key, "--uv", "required", env=pin)
+    assert made.returncode == 0, made.stderr
+
+    def slot() -> dict[str, Any]:
+        listed = json.loads(cli("vault", "list-unlockers", "--vault", vault, "--json").stdout)
+        assert len(listed) == 1
+        return dict(listed[0])
+
+    first = slot()
+    rotated = cli("vault", "rekey", "--vault", vault, *key, "--unlocker", first["id"], env=pin)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "(UV required)" in rotated.stdout
+    now = slot()
+    assert now["id"] != first["id"]
+    assert now["params"]["uv"] == "required" and now["params"]["cred_protect"] == 3
+    no_pin = cli("vault", "list", "--vault", vault, *key)
+    assert no_pin.returncode == 2 and "PYOTP_HW_FIDO2_PIN" in no_pin.stderr, no_pin.stderr
+    misplaced = cli("vault", "rekey", "--vault", vault, *key, "--uv", "discouraged", env=pin)
+    assert misplaced.returncode != 0 and "--unlocker" in misplaced.stderr
+    # Only an explicit --uv changes it.
+    told = cli("vault", "rekey", "--vault", vault, *key, "--unlocker", now["id"],
+               "--uv", "discouraged", env=pin)
+    assert told.returncode == 0, told.stderr
+    assert slot()["params"]["uv"] == "discouraged" and slot()["params"]["cred_protect"] is None
+    assert "135790" not in told.stdout + told.stderr + rotated.stdout + rotated.stderr
+
+
 def test_a_verifier_started_on_a_fido2_vault_verifies(
         rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
     vault = str(tmp_path / "keys.vault")

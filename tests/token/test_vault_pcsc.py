@@ -21,7 +21,14 @@ from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin
 
 from pyotp_hw.token import open_token
-from pyotp_hw.vault import Passphrase, UnlockerUnavailable, UnlockFailed, Vault, VaultError
+from pyotp_hw.vault import (
+    Passphrase,
+    SlotSettingsMismatch,
+    UnlockerUnavailable,
+    UnlockFailed,
+    Vault,
+    VaultError,
+)
 from pyotp_hw.vault.fido import Fido2Unlocker
 from pyotp_hw.vault.file import canonical
 from pyotp_hw.vault.oath import OathTokenUnlocker
@@ -98,6 +105,42 @@ def test_uv_required_slot_with_cred_protect_needs_the_pin(
     with pytest.raises(VaultError):  # no PIN: credProtect hides the credential without UV
         _open_with_fido(rig, path)
     _open_with_fido(rig, path, pin=PIN).close()
+
+
+def test_rotating_a_uv_required_slot_keeps_uv_and_cred_protect(
+        rig: Any, token: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rotate.vault"
+    recovery = Passphrase("recovery words", n=2**10)
+    with fido_device(rig) as dev:
+        ClientPin(Ctap2(dev)).set_pin(PIN)
+        with Vault.create(path, recovery) as vault:
+            slot = vault.add_unlocker(Fido2Unlocker(dev, uv="required", pin=PIN))
+        # Rotated by an unlocker given no UV choice: the slot keeps its own.
+        with Vault.open(path, Fido2Unlocker(dev, pin=PIN)) as vault:
+            rotated = vault.rotate_unlocker(slot.id, Fido2Unlocker(dev, pin=PIN))
+    assert rotated.params["uv"] == "required" and rotated.params["cred_protect"] == 3
+    assert rotated.params["uv_done"] is True
+    with pytest.raises(VaultError):  # still no opening without the PIN
+        _open_with_fido(rig, path)
+    with _open_with_fido(rig, path, pin=PIN) as vault:
+        assert vault.opened_by == rotated.id
+
+
+def test_a_uv_setting_edited_against_cred_protect_is_named(
+        rig: Any, token: Any, tmp_path: Path) -> None:
+    path = tmp_path / "edited.vault"
+    with fido_device(rig) as dev:
+        ClientPin(Ctap2(dev)).set_pin(PIN)
+        with Vault.create(path, Fido2Unlocker(dev, uv="required", pin=PIN)) as vault:
+            slot_id = vault.opened_by
+    _edit_slot(path, "fido2", uv="discouraged")  # credProtect 3 stays: it hides the credential
+    for pin in (None, PIN):
+        with pytest.raises(SlotSettingsMismatch) as info:
+            _open_with_fido(rig, path, pin=pin)
+        message = str(info.value)
+        assert f"FIDO2 slot {slot_id}" in message and "does not match" in message
+        assert "credProtect" in message and "different authenticator" not in message
+        assert PIN not in message
 
 
 def test_three_slots_open_with_any_one(rig: Any, vtoken: Callable[..., Any],

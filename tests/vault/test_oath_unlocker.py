@@ -68,3 +68,18 @@ def test_removing_an_oath_slot_deletes_its_credential_from_that_token(tmp_path: 
             vault.remove_unlocker(slot.id, cleanup=OathTokenUnlocker(session))
             assert [s.kind for s in vault.slots] == ["passphrase"]
         assert [c.id for c in session.list()] == ["mine"]  # the user's own is kept
+
+
+def test_rotating_an_oath_slot_keeps_its_touch_unless_told(tmp_path: Path) -> None:
+    from pyotp_hw.vault import Passphrase
+
+    path = tmp_path / "v"
+    with OathSession(make_card().connect()) as session:
+        with Vault.create(path, Passphrase("words", n=2**10)) as vault:
+            slot = vault.add_unlocker(OathTokenUnlocker(session, touch=True))
+            assert slot.params["touch"] is True
+            # An unlocker made without a touch choice (as the command line makes it).
+            kept = vault.rotate_unlocker(slot.id, OathTokenUnlocker(session))
+            assert kept.params["touch"] is True
+            dropped = vault.rotate_unlocker(kept.id, OathTokenUnlocker(session, touch=False))
+            assert dropped.params["touch"] is False  # asked for explicitly

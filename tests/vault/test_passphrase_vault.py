@@ -221,3 +221,12 @@ def test_a_changed_scrypt_cost_is_refused_before_any_work(tmp_path: Path) -> Non
     path.write_bytes(canonical(data) + b"\n")
     with pytest.raises(VaultCorrupted, match="more than 1024 MiB"):
         Vault.open(path, _pw())
+
+
+def test_rotating_a_passphrase_slot_keeps_its_scrypt_cost_unless_told(tmp_path: Path) -> None:
+    path = tmp_path / "cost.vault"
+    with Vault.create(path, Passphrase("words", n=2**11)) as vault:
+        kept = vault.rotate_unlocker(vault.opened_by, Passphrase("words"))
+        assert kept.params["n"] == 2**11
+        changed = vault.rotate_unlocker(kept.id, Passphrase("words", n=2**10))
+        assert changed.params["n"] == 2**10
