@@ -2,7 +2,10 @@
 
 ``pyotp-hw serve --db URL <key options> --listen 127.0.0.1:8400 [--workers N]`` serves the store
 (created first with ``pyotp-hw verifier init``); the data key options are the verifier
-commands'. ``pyotp-hw serve key create NAME --db URL`` prints a new API key once;
+commands', ``--vault FILE --vault-unlock passphrase|fido2|token`` included: with a passphrase
+(``$PYOTP_HW_VAULT_PASSPHRASE``, never prompted for) every worker opens the vault itself; a
+FIDO2 key or a token (a touch or PIN each opening) is unlocked once at start-up, for one worker.
+``pyotp-hw serve key create NAME --db URL`` prints a new API key once;
 ``key revoke NAME`` and ``key list`` manage them.
 """
 
@@ -14,6 +17,7 @@ import os
 import sys
 from typing import Any
 
+from ..service.config import VAULT_PASSPHRASE_ENV, VAULT_UNLOCKS
 from ._common import EXIT_OK, CLIError, print_json
 from .verifier_cmds import _PASSPHRASE_ENV
 
@@ -91,12 +95,18 @@ def _key_options(p: argparse.ArgumentParser, note: str) -> None:
     keys.add_argument("--passphrase", action="store_true",
                       help=f"derive the data key from a passphrase (prompted, or "
                       f"${_PASSPHRASE_ENV}){note}")
+    keys.add_argument("--vault", metavar="FILE",
+                      help=f"the data key held in a vault (see --vault-unlock){note}")
+    p.add_argument("--vault-unlock", choices=VAULT_UNLOCKS, default="passphrase",
+                   help=f"what opens the --vault: passphrase (${VAULT_PASSPHRASE_ENV}; every "
+                   f"worker opens it), fido2 or token (unlocked once: --workers 1)")
+    p.add_argument("--reader", metavar="NAME", help="reader of the vault's key or token")
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
     from ..service import apikeys
 
-    if args.key_file or args.key_env or args.passphrase:
+    if args.key_file or args.key_env or args.passphrase or args.vault:
         # The operator named the data key: make sure it is this store's before changing keys.
         from .verifier_cmds import _open
 
@@ -139,6 +149,11 @@ def _config(args: argparse.Namespace) -> Any:
             # Worker processes read it from the environment this process hands them.
             os.environ[_PASSPHRASE_ENV] = getpass.getpass("verifier passphrase: ")
         passphrase_env = _PASSPHRASE_ENV
+    if args.vault and args.vault_unlock == "passphrase" and not os.environ.get(
+            VAULT_PASSPHRASE_ENV):
+        # Workers cannot ask: each opens the vault from the variable this process hands them.
+        raise CLIError(f"--vault-unlock passphrase: set ${VAULT_PASSPHRASE_ENV} (every worker "
+                       f"opens the vault with it; it is never prompted for)")
     smtp = None
     if args.smtp:
         smtp = SmtpConfig.parse(args.smtp, starttls=args.smtp_starttls, username=args.smtp_user,
@@ -148,6 +163,8 @@ def _config(args: argparse.Namespace) -> Any:
         raise CLIError("the SMTP options need --smtp HOST:PORT")
     return ServiceConfig(
         db=args.db, key_file=args.key_file, key_env=args.key_env, passphrase_env=passphrase_env,
+        vault=os.path.abspath(args.vault) if args.vault else None,
+        vault_unlock=args.vault_unlock, vault_reader=args.reader,
         max_batch=args.max_batch, linger=args.linger / 1000.0, max_queue=args.max_queue,
         batch_threads=args.batch_threads,
         deadline=args.deadline, max_body=args.max_body, client_rate=args.client_rate,
@@ -159,16 +176,18 @@ def _config(args: argparse.Namespace) -> Any:
 def _cmd_serve(args: argparse.Namespace) -> int:
     if not args.db:
         raise CLIError("give the store: --db URL")
-    from ..service.server import parse_listen, preflight, serve
+    from ..service.server import check_workers, parse_listen, preflight, serve
     from ..verifier import StoreNotFound
 
     config = _config(args)
     parse_listen(args.listen)
+    check_workers(config, args.workers)
     from .verifier_cmds import _warn_on_stderr
 
     _warn_on_stderr()
+    key = _unlocked(config, args.workers)
     try:
-        live = preflight(config)
+        live = preflight(config, key)
     except StoreNotFound as exc:
         raise CLIError(f"{exc}; create it with: pyotp-hw verifier init --db URL") from None
     if live == 0:
@@ -176,5 +195,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
               "'pyotp-hw serve key create NAME --db URL'", file=sys.stderr)
     print(f"pyotp-hw: serving on http://{args.listen} ({args.workers} worker(s))",
           file=sys.stderr, flush=True)
-    serve(config, args.listen, args.workers)
+    serve(config, args.listen, args.workers, key)
     return EXIT_OK
+
+
+def _unlocked(config: Any, workers: int) -> Any:
+    """The vault's key unlocked once here, for preflight and the one worker; None when each
+    worker opens the data key itself (no vault, or a passphrase vault with several workers)."""
+    if not config.vault:
+        return None
+    if config.vault_unlock == "passphrase":
+        if workers > 1:
+            return None
+        from ..service.state import provider_of
+
+        return provider_of(config)
+    from ..vault import VaultKey
+    from .vault_cmds import Resources
+
+    with Resources() as res:
+        return VaultKey.open(config.vault, res.unlocker(config.vault_unlock,
+                                                        config.vault_reader))

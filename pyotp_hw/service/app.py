@@ -19,13 +19,16 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingExtra
 from .config import ServiceConfig
 from .fastpath import send_json
 from .fastpath import verify as fast_verify
 from .state import Service
+
+if TYPE_CHECKING:
+    from ..verifier import KeyProvider
 
 __all__ = ["ServiceApp", "create_app", "app_from_environment", "route_of"]
 
@@ -109,8 +112,9 @@ class ServiceApp:
         await self._inner(scope, receive, send)
 
 
-def create_app(config: ServiceConfig) -> ServiceApp:
-    """The service's ASGI application for ``config`` (the store is opened at startup)."""
+def create_app(config: ServiceConfig, key: KeyProvider | None = None) -> ServiceApp:
+    """The service's ASGI application for ``config`` (the store is opened at startup, with
+    ``key`` when the data key is already unlocked)."""
     try:
         from starlette.applications import Starlette
     except ImportError:
@@ -118,7 +122,7 @@ def create_app(config: ServiceConfig) -> ServiceApp:
 
     from .routes import exception_handlers, routes
 
-    service = Service(config)
+    service = Service(config, key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

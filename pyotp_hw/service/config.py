@@ -1,7 +1,8 @@
 """The service's settings: one frozen record, checked once, passed to worker processes as JSON.
 
 Nothing secret is ever part of it: the data key is named (a key file's path, an environment
-variable's name), the SMTP password by the name of the variable that holds it.
+variable's name, a vault's path and what unlocks it), the SMTP password by the name of the
+variable that holds it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from typing import Any
 
 from ..errors import InvalidArgument
 
-__all__ = ["ServiceConfig", "SmtpConfig", "CONFIG_ENV"]
+__all__ = ["ServiceConfig", "SmtpConfig", "CONFIG_ENV", "VAULT_UNLOCKS",
+           "VAULT_PASSPHRASE_ENV"]
 
 #: The environment variable that hands the settings to ``--workers`` processes.
 CONFIG_ENV = "PYOTP_HW_SERVICE_CONFIG"
+
+#: What may open a ``vault``: a passphrase (each worker reads it from the vault CLI's variable),
+#: a FIDO2 key or an OATH token (a touch or PIN each opening: one worker, unlocked at start-up).
+VAULT_UNLOCKS = ("passphrase", "fido2", "token")
+
+#: The vault passphrase's variable (the vault CLI's): how every worker opens a ``vault``.
+VAULT_PASSPHRASE_ENV = "PYOTP_HW_VAULT_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class ServiceConfig:
     key_file: str | None = None
     key_env: str | None = None
     passphrase_env: str | None = None
+    vault: str | None = None  # a vault file holding the verifier key (see VAULT_UNLOCKS)
+    vault_unlock: str = "passphrase"
+    vault_reader: str | None = None
     # Coalescing: a batch closes at max_batch codes or after linger seconds under load.
     max_batch: int = 256
     linger: float = 0.001
@@ -106,8 +118,13 @@ class ServiceConfig:
         for name, ok in checks:
             if not ok:
                 raise InvalidArgument(f"service setting {name} is out of range")
-        if sum(x is not None for x in (self.key_file, self.key_env, self.passphrase_env)) > 1:
-            raise InvalidArgument("give one data key: a key file, a key variable or a passphrase")
+        if sum(x is not None for x in (self.key_file, self.key_env, self.passphrase_env,
+                                       self.vault)) > 1:
+            raise InvalidArgument("give one data key: a key file, a key variable, a passphrase "
+                                  "or a vault")
+        if self.vault_unlock not in VAULT_UNLOCKS:
+            raise InvalidArgument("service setting vault_unlock must be passphrase, fido2 or "
+                                  "token")
 
     def to_json(self) -> str:
         """The settings as JSON (they hold no secret)."""

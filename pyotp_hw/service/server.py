@@ -8,11 +8,15 @@ socket and the store, whose commits keep every code single-use across them.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgument, MissingExtra
 from .config import CONFIG_ENV, ServiceConfig
 
-__all__ = ["parse_listen", "serve", "preflight"]
+if TYPE_CHECKING:
+    from ..verifier import KeyProvider
+
+__all__ = ["parse_listen", "serve", "preflight", "check_workers"]
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -23,12 +27,25 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def preflight(config: ServiceConfig) -> int:
-    """Open the store once with the data key (so a wrong key or URL fails before serving) and
-    prepare the service's tables; returns the number of live API keys."""
+def check_workers(config: ServiceConfig, workers: int) -> None:
+    """Refuse a worker count the settings cannot serve: a vault opened by a FIDO2 key or a
+    token (a touch or PIN at each opening) is unlocked once, in the one worker."""
+    if not 1 <= workers <= 256:
+        raise InvalidArgument("--workers must be from 1 to 256")
+    if config.vault and config.vault_unlock != "passphrase" and workers > 1:
+        raise InvalidArgument(
+            f"--workers {workers}: a vault opened by {config.vault_unlock} needs a touch or PIN "
+            f"at each opening, so it is unlocked once for one worker; use --workers 1, or add "
+            f"a passphrase slot to the vault and serve with --vault-unlock passphrase")
+
+
+def preflight(config: ServiceConfig, key: KeyProvider | None = None) -> int:
+    """Open the store once with the data key (``key`` when already unlocked, else the one the
+    settings name), so a wrong key, vault or URL fails before serving, and prepare the
+    service's tables; returns the number of live API keys."""
     from .state import Service
 
-    v = Service(config)._open()
+    v = Service(config, key)._open()
     try:
         store = v.store
         from ..verifier.stores.service import ServiceTables
@@ -39,11 +56,14 @@ def preflight(config: ServiceConfig) -> int:
         v.close()
 
 
-def serve(config: ServiceConfig, listen: str, workers: int = 1) -> None:
-    """Serve until interrupted (SIGINT or SIGTERM: running requests finish first)."""
+def serve(config: ServiceConfig, listen: str, workers: int = 1,
+          key: KeyProvider | None = None) -> None:
+    """Serve until interrupted (SIGINT or SIGTERM: running requests finish first).
+
+    ``key``: the data key already unlocked (one worker only; several workers each open the
+    key the settings name)."""
     host, port = parse_listen(listen)
-    if not 1 <= workers <= 256:
-        raise InvalidArgument("--workers must be from 1 to 256")
+    check_workers(config, workers)
     try:
         import uvicorn
     except ImportError:
@@ -54,7 +74,7 @@ def serve(config: ServiceConfig, listen: str, workers: int = 1) -> None:
     if workers == 1:
         from .app import create_app
 
-        uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
+        uvicorn.run(create_app(config, key), **common)  # type: ignore[arg-type]
         return
     os.environ[CONFIG_ENV] = config.to_json()
     uvicorn.run("pyotp_hw.service.app:app_from_environment", factory=True, workers=workers,

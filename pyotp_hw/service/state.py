@@ -9,12 +9,13 @@ import os
 import time
 from typing import Any
 
+from ..errors import InvalidArgument
 from ..otp import MAX_DIGITS, MIN_DIGITS
 from ..verifier import EnvKey, KeyFile, KeyProvider, PassphraseKey, Verifier
 from ..verifier.stores.service import ServiceTables
 from .apikeys import KeyRing
 from .batcher import Coalescer
-from .config import ServiceConfig
+from .config import VAULT_PASSPHRASE_ENV, ServiceConfig
 from .mailer import Mailer
 from .metrics import Metrics
 from .notices import Templates
@@ -28,9 +29,27 @@ CODE_LENGTHS = tuple(range(MIN_DIGITS, MAX_DIGITS + 1))
 
 
 def provider_of(config: ServiceConfig) -> KeyProvider:
-    """The data key the settings name."""
+    """The data key the settings name.
+
+    A vault is opened here only by its passphrase (from the vault CLI's variable): a FIDO2 key or
+    a token needs a touch or PIN at each opening, so that key is unlocked once at start-up and
+    handed to :class:`Service` (one worker) instead.
+    """
     from ..verifier.keyprovider import DEFAULT_ENV_VAR
 
+    if config.vault:
+        from ..vault import Passphrase, VaultKey
+
+        if config.vault_unlock != "passphrase":
+            raise InvalidArgument(
+                f"a vault opened by {config.vault_unlock} needs a touch or PIN at each opening, "
+                f"so each worker cannot open it: serve with --workers 1 (unlocked once at "
+                f"start-up), or add a passphrase slot and use --vault-unlock passphrase")
+        phrase = os.environ.get(VAULT_PASSPHRASE_ENV)
+        if not phrase:
+            raise InvalidArgument(f"${VAULT_PASSPHRASE_ENV} (the vault passphrase) is not set: "
+                                  f"each worker opens the vault with it")
+        return VaultKey.open(config.vault, Passphrase(phrase))
     if config.key_file:
         return KeyFile(config.key_file)
     if config.key_env:
@@ -46,8 +65,11 @@ def provider_of(config: ServiceConfig) -> KeyProvider:
 class Service:
     """What one worker process holds: the verifier, the coalescer, keys, metrics, mailer."""
 
-    def __init__(self, config: ServiceConfig) -> None:
+    def __init__(self, config: ServiceConfig, key: KeyProvider | None = None) -> None:
+        """``key``: the data key already unlocked (a vault opened at start-up), else the one
+        the settings name is opened by :func:`provider_of`."""
         self.config = config
+        self._key = key
         self.metrics = Metrics()
         self.verifier: Verifier | None = None
         self.coalescer: Coalescer | None = None
@@ -69,7 +91,8 @@ class Service:
         policy: dict[str, Any] = {"digits": CODE_LENGTHS, "resync_window": c.resync_window}
         if c.lockout_after is not None:
             policy["lockout_after"] = c.lockout_after
-        v = Verifier.open(c.db, key=provider_of(c), create=False, **policy)
+        key = self._key if self._key is not None else provider_of(c)
+        v = Verifier.open(c.db, key=key, create=False, **policy)
         if not isinstance(v.store, ServiceTables):
             v.close()
             raise ValueError("the service needs a SQLite or PostgreSQL store, not memory:")

@@ -55,15 +55,20 @@ class Store:
 class Served:
     """One ``pyotp-hw serve`` process tree on a free loopback port."""
 
-    def __init__(self, store: Store, *args: str, workers: int = 1) -> None:
+    def __init__(self, store: Store, *args: str, workers: int = 1,
+                 key_args: tuple[str, ...] | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        """``key_args``: the data key options (default ``--key-file`` the store's file);
+        ``env``: the process's environment (default this one's)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = store.key_file.parent / f"serve-{self.port}.log"
         self._log = open(self.log, "wb")
         self.proc = subprocess.Popen(
-            [*CLI, "serve", "--db", store.url, "--key-file", str(store.key_file),
+            [*CLI, "serve", "--db", store.url,
+             *(("--key-file", str(store.key_file)) if key_args is None else key_args),
              "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers), *args],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         self._wait()
 
     def _wait(self) -> None:
@@ -117,8 +122,8 @@ def serve() -> Iterator[Callable[..., Served]]:
     """Start services (stopped at the end of the test)."""
     started: list[Served] = []
 
-    def make(store: Store, *args: str, workers: int = 1) -> Served:
-        s = Served(store, *args, workers=workers)
+    def make(store: Store, *args: str, workers: int = 1, **kwargs: Any) -> Served:
+        s = Served(store, *args, workers=workers, **kwargs)
         started.append(s)
         return s
 
