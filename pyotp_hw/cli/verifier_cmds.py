@@ -170,7 +170,7 @@ def _provider(args: argparse.Namespace) -> KeyProvider:
     from ..verifier import EnvKey, KeyFile, PassphraseKey
     from ..verifier.keyprovider import DEFAULT_ENV_VAR
 
-    if getattr(args, "vault", None):  # the service's key options have no --vault
+    if getattr(args, "vault", None):
         from ..vault import VaultKey
         from .vault_cmds import Resources
 
