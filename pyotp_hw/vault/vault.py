@@ -228,6 +228,9 @@ class Vault:
         except BaseException:
             _discard(unlocker, slot)
             raise
+        # Saved: the old slot's credential (an OATH token's) is of no use any more, and a token
+        # holds a few dozen. Best effort: a token pulled out keeps it, and the vault is sound.
+        _discard(unlocker, old)
         return _info(slot)
 
     def rekey(self) -> None:
@@ -336,7 +339,8 @@ def _enroll(unlocker: Unlocker, data_key: bytearray) -> Slot:
 
 
 def _discard(unlocker: Unlocker, slot: Slot) -> None:
-    """Undo what enrolling put on a device (an OATH credential) when the slot was not saved."""
+    """Undo what enrolling put on a device (an OATH credential): for a slot that was not saved,
+    or one that a rotation replaced."""
     discard = getattr(unlocker, "discard", None)
     if discard is not None:
         try:

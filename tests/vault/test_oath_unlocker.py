@@ -83,3 +83,7 @@ def test_rotating_an_oath_slot_keeps_its_touch_unless_told(tmp_path: Path) -> No
             assert kept.params["touch"] is True
             dropped = vault.rotate_unlocker(kept.id, OathTokenUnlocker(session, touch=False))
             assert dropped.params["touch"] is False  # asked for explicitly
+            # Each rotation removed the replaced slot's credential from the token.
+            names = {c.id for c in session.list()}
+            assert dropped.params["credential"] in names
+            assert not {slot.params["credential"], kept.params["credential"]} & names
