@@ -121,3 +121,53 @@ def test_a_verifier_started_on_a_fido2_vault_verifies(
     assert cli("verifier", "rekey", *store).returncode == 0
     later = pyotp.TOTP(SECRET).at(t + 30)
     assert cli("verifier", "verify", "bob", later, "--time", str(t + 30), *store).returncode == 0
+
+
+def test_a_service_started_on_a_fido2_vault_verifies(
+        rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+    # `pyotp-hw serve --vault-unlock fido2`: the security key opens the vault once, at start-up,
+    # for the one worker; the service then verifies what the verifier CLI enrolled.
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from pyotp_hw.service import Client
+
+    vault = str(tmp_path / "keys.vault")
+    assert cli("vault", "init", "--vault", vault, "--fido2", "--reader",
+               rig.reader(0)).returncode == 0
+    store = ["--db", f"sqlite:///{tmp_path}/v.db", "--vault", vault, "--vault-unlock", "fido2",
+             "--reader", rig.reader(0)]
+    assert cli("verifier", "init", *store).returncode == 0
+    assert cli("verifier", "enroll", "bob", SECRET, *store).returncode == 0
+    made = cli("serve", "key", "create", "site", *store)
+    assert made.returncode == 0, made.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "pyotp_hw", "serve", *store, "--listen",
+                             f"127.0.0.1:{port}"], env=rig.env(), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", made.stdout.strip(), timeout=5)
+        end = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if client.healthz():
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < end, (tmp_path / "serve.log").read_text()
+            time.sleep(0.2)
+        code = pyotp.TOTP(SECRET).now()
+        assert client.verify("bob", code).ok
+        assert not client.verify("bob", code).ok  # replayed
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        log.close()
