@@ -80,6 +80,21 @@ def evaluate(seeds: SeedKeys, items: Sequence[Candidate], t: float, policy: Poli
         return match(items, slots, t, policy)
 
 
+def _checked_time(st: State, t_int: int, max_drift: int) -> int | None:
+    """The time at which a TOTP code of ``st`` is looked for: ``t_int`` shifted by the stored
+    drift (clamped to ``max_drift``), or None when that leaves the representable range."""
+    if not (st.drift and max_drift):
+        return t_int
+    at = t_int + min(max(st.drift, -max_drift), max_drift) * st.period
+    return at if st.t0 <= at <= I64_MAX else None
+
+
+def _next_counter(st: State) -> int | None:
+    """The HOTP counter expected next for ``st``, or None when the 64-bit range is used up."""
+    nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
+    return nxt if nxt <= U64_MAX else None
+
+
 def match_each(items: Sequence[Candidate], keys: Sequence[bytearray | None], t: float,
                policy: Policy) -> Matches:
     """:func:`match` for a few codes, one C call per code against its raw key
@@ -106,12 +121,10 @@ def match_each(items: Sequence[Candidate], keys: Sequence[bytearray | None], t: 
             if t_int < t0:
                 out.error[j] = Reason.OUT_OF_RANGE
                 continue
-            at = t_int
-            if st.drift and max_drift:
-                at += min(max(st.drift, -max_drift), max_drift) * period
-                if not t0 <= at <= I64_MAX:
-                    out.error[j] = Reason.OUT_OF_RANGE
-                    continue
+            at = _checked_time(st, t_int, max_drift)
+            if at is None:
+                out.error[j] = Reason.OUT_OF_RANGE
+                continue
             step, seen = bulk.verify_totp_key(
                 key, value, at, interval=period, t0=t0, window=window, digits=st.digits,
                 digest=st.digest, last_step=-1 if st.last_step is None else st.last_step)
@@ -121,8 +134,8 @@ def match_each(items: Sequence[Candidate], keys: Sequence[bytearray | None], t: 
             else:
                 out.replay[j] = seen >= 0
             continue
-        nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
-        if nxt > U64_MAX:
+        nxt = _next_counter(st)
+        if nxt is None:
             out.error[j] = Reason.OUT_OF_RANGE
             continue
         if nxt + look > I64_MAX:
@@ -225,12 +238,10 @@ def _match_totp(members: list[int], keys: list[KeySlot], items: Sequence[Candida
     keep: list[int] = []
     for j, slot in zip(members, keys, strict=True):
         st, value, _ = items[j]
-        at = t_int
-        if st.drift and max_drift:
-            at += min(max(st.drift, -max_drift), max_drift) * period
-            if not t0 <= at <= I64_MAX:
-                out.error[j] = Reason.OUT_OF_RANGE
-                continue
+        at = _checked_time(st, t_int, max_drift)
+        if at is None:
+            out.error[j] = Reason.OUT_OF_RANGE
+            continue
         codes.append(value)
         times.append(at)
         last.append(-1 if st.last_step is None else st.last_step)
@@ -284,8 +295,8 @@ def _match_hotp(members: list[int], keys: list[KeySlot], items: Sequence[Candida
     keep: list[int] = []
     for j, slot in zip(members, keys, strict=True):
         st, value, _ = items[j]
-        nxt = 0 if st.last_step is None else from_stored_counter(st.last_step) + 1
-        if nxt > U64_MAX:
+        nxt = _next_counter(st)
+        if nxt is None:
             out.error[j] = Reason.OUT_OF_RANGE
             continue
         if nxt + look > I64_MAX:
