@@ -26,7 +26,8 @@ VALGRIND = shutil.which("valgrind")
 CASES = [("totp", w) for w in ("-2", "0", "2", "none")] + [
     ("hotp", w) for w in ("0", "2", "4", "none")]
 
-SCRIPT = r"""
+# The head of both scripts: the digest from argv and an independent code oracle (hmac).
+ORACLE = r"""
 import hashlib, hmac, struct, sys
 from pyotp_hw import bulk
 
@@ -36,7 +37,9 @@ def code(key, counter):
     mac = hmac.new(key, struct.pack(">Q", counter), getattr(hashlib, digest)).digest()
     o = mac[-1] & 15
     return (int.from_bytes(mac[o:o + 4], "big") & 0x7FFFFFFF) % 10**6
+"""
 
+SCRIPT = ORACLE + r"""
 keys = [bytes([i]) * 20 for i in range(1, 41)]
 table = bulk.KeyTable(keys, digest=digest)
 for case in sys.argv[2:]:
@@ -59,17 +62,7 @@ for case in sys.argv[2:]:
 KEY_CASES = [("totp", w) for w in ("-2", "0", "2", "none", "replay")] + [
     ("hotp", w) for w in ("0", "2", "4", "none", "replay")]
 
-KEY_SCRIPT = r"""
-import hashlib, hmac, struct, sys
-from pyotp_hw import bulk
-
-digest = sys.argv[1]
-
-def code(key, counter):
-    mac = hmac.new(key, struct.pack(">Q", counter), getattr(hashlib, digest)).digest()
-    o = mac[-1] & 15
-    return (int.from_bytes(mac[o:o + 4], "big") & 0x7FFFFFFF) % 10**6
-
+KEY_SCRIPT = ORACLE + r"""
 key = bytearray(range(1, 21))
 for case in sys.argv[2:]:
     entry, where = case.split(":")

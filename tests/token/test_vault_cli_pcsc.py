@@ -40,15 +40,20 @@ def test_fido2_and_token_unlockers_from_the_command_line(
     assert none.returncode != 0 and "Traceback" not in none.stderr
 
 
-def test_uv_required_takes_the_pin_from_the_environment(
-        rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+def _set_pin(rig: Any, pin: str) -> None:
+    """Give the rig's virtual security key a PIN, through python-fido2's client."""
     from fido2.ctap2 import Ctap2
     from fido2.ctap2.pin import ClientPin
 
     from .test_fido_pcsc import fido_device
 
     with fido_device(rig) as dev:
-        ClientPin(Ctap2(dev)).set_pin("135790")
+        ClientPin(Ctap2(dev)).set_pin(pin)
+
+
+def test_uv_required_takes_the_pin_from_the_environment(
+        rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+    _set_pin(rig, "135790")
     vault = str(tmp_path / "uv.vault")
     key = ["--fido2", "--reader", rig.reader(0)]
     no_pin = cli("vault", "init", "--vault", vault, *key, "--uv", "required")
@@ -65,13 +70,7 @@ def test_uv_required_takes_the_pin_from_the_environment(
 
 def test_rekey_unlocker_keeps_the_slots_uv_unless_told(
         rig: Any, token: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
-    from fido2.ctap2 import Ctap2
-    from fido2.ctap2.pin import ClientPin
-
-    from .test_fido_pcsc import fido_device
-
-    with fido_device(rig) as dev:
-        ClientPin(Ctap2(dev)).set_pin("135790")
+    _set_pin(rig, "135790")
     vault = str(tmp_path / "rotate.vault")
     key = ["--fido2", "--reader", rig.reader(0)]
     pin = {"PYOTP_HW_FIDO2_PIN": "135790"}
