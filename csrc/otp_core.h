@@ -69,8 +69,9 @@ int otp_kernel_supported(const otp_kernel *k);
 #define OTP_CPU_SHANI 2
 #define OTP_CPU_AVX2 4
 #define OTP_CPU_AVX512 8
-/* Not an instruction set: AMD family 1Ah (Zen 5) and later, whose four 512-bit pipes with 2-cycle
- * adds and rotates want two SHA-1 lane groups in flight (sha1_avx512x2.c). */
+/* Not an instruction set: AMD family 19h and later. Where such a CPU has AVX-512 (Zen 4's
+ * double-pumped 256-bit units, Zen 5's four 512-bit pipes with 2-cycle adds and rotates), two
+ * SHA-1 lane groups in flight run faster than one (sha1_avx512x2.c). */
 #define OTP_CPU_AMD_WIDE 16
 /* The OTP_CPU_* features kernel k needs that this CPU (or OS) lacks: 0 when k runs here. */
 unsigned otp_kernel_missing(const otp_kernel *k);
