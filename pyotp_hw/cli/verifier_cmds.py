@@ -167,8 +167,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _provider(args: argparse.Namespace) -> KeyProvider:
-    from ..verifier import EnvKey, KeyFile, PassphraseKey
-    from ..verifier.keyprovider import DEFAULT_ENV_VAR
+    from ..verifier import DEFAULT_ENV_VAR, EnvKey, KeyFile, PassphraseKey
 
     if getattr(args, "vault", None):
         from ..vault import VaultKey
