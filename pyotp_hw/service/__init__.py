@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .client import Answer, Client, ServiceError
+from .client import Answer, Client, QrFormat, ServiceError
 from .config import VAULT_PASSPHRASE_ENV, VAULT_UNLOCKS, ServiceConfig, SmtpConfig
 from .server import check_workers, parse_listen, preflight, serve
 
@@ -26,6 +26,7 @@ __all__ = [
     "Client",
     "Answer",
     "ServiceError",
+    "QrFormat",
     "ServiceConfig",
     "SmtpConfig",
     "VAULT_UNLOCKS",

@@ -43,7 +43,7 @@ from .keyprovider import (
     PassphraseKey,
 )
 from .policy import Policy
-from .records import CredentialInfo, Event, EventKind, Reason, Result
+from .records import CredentialInfo, CredentialState, Event, EventKind, Kind, Reason, Result
 
 __all__ = [
     "Verifier",
@@ -54,6 +54,8 @@ __all__ = [
     "EventKind",
     "Enrollment",
     "CredentialInfo",
+    "CredentialState",
+    "Kind",
     "KeyProvider",
     "DataKey",
     "PassphraseKey",
