@@ -157,19 +157,19 @@ def _config(args: argparse.Namespace) -> Any:
                        f"opens the vault with it; it is never prompted for)")
     smtp = None
     if args.smtp:
+        try:
+            # The address alone first (nothing else can be refused without the login options).
+            server = SmtpConfig.parse(args.smtp)
+        except InvalidArgument:
+            raise CLIError("--smtp must be HOST:PORT") from None
         if args.smtp_user and not args.smtp_starttls:
             raise CLIError("SMTP login needs STARTTLS (--smtp-starttls): the password must not "
                            "travel in the clear")
         if args.smtp_password_env and not args.smtp_user:
             raise CLIError("an SMTP password needs a user name (--smtp-user)")
-        try:
-            smtp = SmtpConfig.parse(args.smtp, starttls=args.smtp_starttls,
-                                    username=args.smtp_user,
-                                    password_env=args.smtp_password_env,
-                                    sender=args.mail_from, cafile=args.smtp_cafile)
-        except InvalidArgument:
-            # The login options are checked above: what is left is the address.
-            raise CLIError("--smtp must be HOST:PORT") from None
+        smtp = SmtpConfig(server.host, server.port, starttls=args.smtp_starttls,
+                          username=args.smtp_user, password_env=args.smtp_password_env,
+                          sender=args.mail_from, cafile=args.smtp_cafile)
     elif args.smtp_starttls or args.smtp_user or args.smtp_password_env or args.smtp_cafile:
         raise CLIError("the SMTP options need --smtp HOST:PORT")
     return ServiceConfig(

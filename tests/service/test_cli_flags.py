@@ -20,6 +20,7 @@ BASE = ["serve", "--db", "sqlite:////nonexistent/verifier.db", "--key-file", "/n
     (["--workers", "0"], "--workers must be from 1 to 256"),
     (["--workers", "257"], "--workers must be from 1 to 256"),
     (["--smtp", "mail.example"], "--smtp must be HOST:PORT"),
+    (["--smtp", "mail.example", "--smtp-user", "otp"], "--smtp must be HOST:PORT"),
     (["--smtp", "127.0.0.1:25", "--smtp-user", "otp"],
      "SMTP login needs STARTTLS (--smtp-starttls): the password must not travel in the clear"),
     (["--smtp", "127.0.0.1:25", "--smtp-starttls", "--smtp-password-env", "PW"],
