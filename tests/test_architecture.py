@@ -4,8 +4,9 @@ The checker reads every module of ``pyotp_hw`` with :mod:`ast` (nothing is impor
 imports inside functions and ``TYPE_CHECKING`` blocks too: a lazy import is still a dependency.
 It fails on an import from a lower floor to a higher one, on an import cycle between modules, on
 ``lib``/``ffi`` or the compiled module used outside ``_native``, and on the command line reaching
-into a package's private modules. The last tests run the same checker on a small copy of the
-package with one such defect planted, to show that it would catch each.
+into a package's private modules or, in a block of its own at the end, past a package's facade.
+Tests run the same checks on a small copy of the package with one such defect planted, to show
+that they would catch each.
 """
 
 from __future__ import annotations
@@ -291,3 +292,66 @@ def test_cli_reaching_a_private_module_fails(package_copy: Path) -> None:
     problems = check(package_copy)
     assert any("imports the private module pyotp_hw.verifier._hidden" in p
                for p in problems), problems
+
+
+# ------------------------------------------------- the command line goes through the facades
+#
+# Of a package the command line imports only the facade (its ``__init__``), so a package may
+# rearrange its modules without the CLI noticing; the top-level modules of floors 1 and 2
+# (``pyotp_hw.otp``, ``pyotp_hw.uri``, ...) are modules, not packages, and stay importable.
+
+# Subpackages with a facade of their own that their parent's facade names public
+# (pyotp_hw/token/__init__.py): the virtual token and its FIDO2 authenticator.
+PUBLIC_SUBPACKAGES = frozenset({"pyotp_hw.token.virtual", "pyotp_hw.token.virtual.fido"})
+
+
+def facade_bypasses(found: list[Import], modules: set[str]) -> list[str]:
+    """The command line importing a module inside another package instead of its facade."""
+    problems = []
+    for source, target in sorted(edges(found, modules)):
+        if not (source == CLI or source.startswith(CLI + ".")):
+            continue
+        if target == CLI or target.startswith(CLI + "."):
+            continue
+        parts = target.split(".")
+        if len(parts) <= 2 or target in PUBLIC_SUBPACKAGES:
+            continue
+        facade = max((p for p in PUBLIC_SUBPACKAGES if _is_ancestor(p, target)), key=len,
+                     default=".".join(parts[:2]))
+        problems.append(f"{source} imports {target} past the facade {facade}")
+    return problems
+
+
+def test_the_cli_imports_packages_through_their_facades() -> None:
+    found, modules, _ = imports_of(PACKAGE_ROOT)
+    problems = facade_bypasses(found, modules)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("line", "reported"), [
+    ("from pyotp_hw.service.server import parse_listen  # noqa",
+     "pyotp_hw.service.server past the facade pyotp_hw.service"),
+    ("def _late():\n    from ..service import apikeys  # noqa",
+     "pyotp_hw.service.apikeys past the facade pyotp_hw.service"),
+    ("import pyotp_hw.verifier.keyprovider  # noqa",
+     "pyotp_hw.verifier.keyprovider past the facade pyotp_hw.verifier"),
+    ("from ..token.virtual.fido.state import STATE_SUFFIX  # noqa",
+     "pyotp_hw.token.virtual.fido.state past the facade pyotp_hw.token.virtual.fido"),
+])
+def test_cli_bypassing_a_facade_fails(package_copy: Path, line: str, reported: str) -> None:
+    found, modules, _ = imports_of(package_copy)
+    assert not facade_bypasses(found, modules)
+    _plant(package_copy, "cli/otp_cmds.py", line)
+    found, modules, _ = imports_of(package_copy)
+    problems = facade_bypasses(found, modules)
+    assert problems == [f"pyotp_hw.cli.otp_cmds imports {reported}"], problems
+
+
+def test_cli_importing_facades_and_modules_passes(package_copy: Path) -> None:
+    _plant(package_copy, "cli/otp_cmds.py",
+           "from pyotp_hw.service import parse_listen  # noqa\n"
+           "from pyotp_hw.token.virtual.fido import STATE_SUFFIX  # noqa\n"
+           "from pyotp_hw import otp, uri  # noqa\n"
+           "from . import _common  # noqa")
+    found, modules, _ = imports_of(package_copy)
+    assert not facade_bypasses(found, modules)

@@ -15,6 +15,7 @@ __all__ = [
     "CLIError",
     "exit_code_for",
     "error_message",
+    "listen_address",
     "print_error",
     "print_json",
     "print_warning",
@@ -57,6 +58,17 @@ def error_message(error: BaseException) -> str:
         return (f"{len(error.readers)} tokens found ({error.listing()}): choose one with "
                 "--reader NAME or --device ID")
     return str(error)
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """The ``--listen HOST:PORT`` value as (host, port), or the flag's own error."""
+    from ..errors import InvalidArgument
+    from ..service import parse_listen
+
+    try:
+        return parse_listen(listen)
+    except InvalidArgument:
+        raise CLIError("--listen must be HOST:PORT, for example 127.0.0.1:8400") from None
 
 
 def print_error(message: str) -> None:

@@ -17,8 +17,8 @@ import os
 import sys
 from typing import Any
 
-from ..service.config import VAULT_PASSPHRASE_ENV, VAULT_UNLOCKS
-from ._common import EXIT_OK, CLIError, print_json
+from ..service import VAULT_PASSPHRASE_ENV, VAULT_UNLOCKS
+from ._common import EXIT_OK, CLIError, listen_address, print_json
 from .verifier_cmds import _PASSPHRASE_ENV
 
 __all__ = ["register"]
@@ -104,7 +104,7 @@ def _key_options(p: argparse.ArgumentParser, note: str) -> None:
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
-    from ..service import apikeys
+    from .. import service
 
     if args.key_file or args.key_env or args.passphrase or args.vault:
         # The operator named the data key: make sure it is this store's before changing keys.
@@ -112,7 +112,7 @@ def _cmd_key(args: argparse.Namespace) -> int:
 
         _open(args).close()
     if args.key_command == "create":
-        key = apikeys.create_key(args.db, args.name)
+        key = service.create_key(args.db, args.name)
         if args.json:
             print_json({"name": args.name, "key": key})
         else:
@@ -120,12 +120,12 @@ def _cmd_key(args: argparse.Namespace) -> int:
             print("pyotp-hw: this key is shown once; keep it in the client's secret store",
                   file=sys.stderr)
     elif args.key_command == "revoke":
-        n = apikeys.revoke_keys(args.db, args.name)
+        n = service.revoke_keys(args.db, args.name)
         if n == 0:
             raise CLIError(f"no live key named {args.name!r}")
         print(f"revoked {n} key(s) named {args.name}")
     else:
-        rows = apikeys.list_keys(args.db)
+        rows = service.list_keys(args.db)
         if args.json:
             print_json([{"id": r.key_id, "name": r.name, "created_at": r.created_at,
                          "revoked_at": r.revoked_at} for r in rows])
@@ -137,7 +137,8 @@ def _cmd_key(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from ..service.config import ServiceConfig, SmtpConfig
+    from ..errors import InvalidArgument
+    from ..service import ServiceConfig, SmtpConfig
 
     passphrase_env = None
     if args.passphrase:
@@ -156,9 +157,19 @@ def _config(args: argparse.Namespace) -> Any:
                        f"opens the vault with it; it is never prompted for)")
     smtp = None
     if args.smtp:
-        smtp = SmtpConfig.parse(args.smtp, starttls=args.smtp_starttls, username=args.smtp_user,
-                                password_env=args.smtp_password_env, sender=args.mail_from,
-                                cafile=args.smtp_cafile)
+        try:
+            # The address alone first (nothing else can be refused without the login options).
+            server = SmtpConfig.parse(args.smtp)
+        except InvalidArgument:
+            raise CLIError("--smtp must be HOST:PORT") from None
+        if args.smtp_user and not args.smtp_starttls:
+            raise CLIError("SMTP login needs STARTTLS (--smtp-starttls): the password must not "
+                           "travel in the clear")
+        if args.smtp_password_env and not args.smtp_user:
+            raise CLIError("an SMTP password needs a user name (--smtp-user)")
+        smtp = SmtpConfig(server.host, server.port, starttls=args.smtp_starttls,
+                          username=args.smtp_user, password_env=args.smtp_password_env,
+                          sender=args.mail_from, cafile=args.smtp_cafile)
     elif args.smtp_starttls or args.smtp_user or args.smtp_password_env or args.smtp_cafile:
         raise CLIError("the SMTP options need --smtp HOST:PORT")
     return ServiceConfig(
@@ -176,12 +187,12 @@ def _config(args: argparse.Namespace) -> Any:
 def _cmd_serve(args: argparse.Namespace) -> int:
     if not args.db:
         raise CLIError("give the store: --db URL")
-    from ..service.server import check_workers, parse_listen, preflight, serve
+    from ..service import preflight, serve
     from ..verifier import StoreNotFound
 
     config = _config(args)
-    parse_listen(args.listen)
-    check_workers(config, args.workers)
+    listen_address(args.listen)
+    _check_workers(config, args.workers)
     from .verifier_cmds import _warn_on_stderr
 
     _warn_on_stderr()
@@ -199,6 +210,23 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_workers(config: Any, workers: int) -> None:
+    """The service's refusal of ``workers`` in the words of ``--workers``."""
+    from ..errors import InvalidArgument
+    from ..service import check_workers
+
+    if not 1 <= workers <= 256:
+        raise CLIError("--workers must be from 1 to 256")
+    try:
+        check_workers(config, workers)
+    except InvalidArgument:
+        # The count is in range: what is refused is several workers for a touch or PIN vault.
+        raise CLIError(
+            f"--workers {workers}: a vault opened by {config.vault_unlock} needs a touch or PIN "
+            f"at each opening, so it is unlocked once for one worker; use --workers 1, or add "
+            f"a passphrase slot to the vault and serve with --vault-unlock passphrase") from None
+
+
 def _unlocked(config: Any, workers: int) -> Any:
     """The vault's key unlocked once here, for preflight and the one worker; None when each
     worker opens the data key itself (no vault, or a passphrase vault with several workers)."""
@@ -207,7 +235,7 @@ def _unlocked(config: Any, workers: int) -> Any:
     if config.vault_unlock == "passphrase":
         if workers > 1:
             return None
-        from ..service.state import provider_of
+        from ..service import provider_of
 
         return provider_of(config)
     from ..vault import VaultKey

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import EXIT_OK
+from ._common import EXIT_OK, listen_address
 
 __all__ = ["register"]
 
@@ -50,10 +50,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from ..service.server import parse_listen
     from ..site import SiteConfig, serve
 
-    parse_listen(args.listen)  # a bad address fails before anything is opened
+    listen_address(args.listen)  # a bad address fails before anything is opened
     config = SiteConfig(service=args.service, db=args.db,
                         secret_key_file=args.secret_key_file or f"{args.db}.cookie-key",
                         api_key_env=args.api_key_env, site_name=args.site_name,

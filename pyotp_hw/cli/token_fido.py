@@ -29,8 +29,13 @@ def fido_applets(args: argparse.Namespace, oath_store: Any, touch: Any) -> list[
     """The FIDO2 applet for ``args`` (none with ``--no-fido``), its state beside the OATH one."""
     if args.no_fido:
         return []
-    from ..token.virtual.fido import Authenticator, FidoApplet, FidoFileStore, FidoMemoryStore
-    from ..token.virtual.fido.state import STATE_SUFFIX
+    from ..token.virtual.fido import (
+        STATE_SUFFIX,
+        Authenticator,
+        FidoApplet,
+        FidoFileStore,
+        FidoMemoryStore,
+    )
 
     store: Any
     where = "memory only"

@@ -27,7 +27,7 @@ from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
 
 if TYPE_CHECKING:
-    from ..verifier import KeyProvider, Result, Verifier
+    from ..verifier import CredentialState, KeyProvider, Result, Verifier
 
 __all__ = ["register"]
 
@@ -167,8 +167,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _provider(args: argparse.Namespace) -> KeyProvider:
-    from ..verifier import EnvKey, KeyFile, PassphraseKey
-    from ..verifier.keyprovider import DEFAULT_ENV_VAR
+    from ..verifier import DEFAULT_ENV_VAR, EnvKey, KeyFile, PassphraseKey
 
     if getattr(args, "vault", None):
         from ..vault import VaultKey
@@ -221,7 +220,7 @@ def _open(args: argparse.Namespace, *, create: bool = False, **policy: Any) -> V
 
 
 def _report(args: argparse.Namespace, result: Result, what: str, v: Verifier,
-            state: str = "active") -> int:
+            state: CredentialState = "active") -> int:
     from ..verifier import Reason
 
     retry_at: float | None = None

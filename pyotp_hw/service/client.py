@@ -13,12 +13,15 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from ..errors import InvalidArgument, OTPError
 
-__all__ = ["Client", "ServiceError", "Answer"]
+__all__ = ["Client", "ServiceError", "Answer", "QrFormat"]
+
+#: The images of a pending enrollment's QR code the service serves: ``qr.svg`` and ``qr.png``.
+QrFormat = Literal["svg", "png"]
 
 
 class ServiceError(OTPError, RuntimeError):
@@ -148,7 +151,7 @@ class Client:
             {"user": user, "issuer": issuer, "name": name, "email": email}, expect=(201,))
         return out
 
-    def qr(self, user: str, fmt: str = "svg") -> bytes:
+    def qr(self, user: str, fmt: QrFormat = "svg") -> bytes:
         """The pending enrollment's QR code, ``svg`` or ``png``."""
         status, _, data = self.request("GET", f"/v1/enrollments/{_u(user)}/qr.{fmt}")
         if status != 200:

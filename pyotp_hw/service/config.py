@@ -18,7 +18,7 @@ from ..errors import InvalidArgument
 __all__ = ["ServiceConfig", "SmtpConfig", "CONFIG_ENV", "VAULT_UNLOCKS",
            "VAULT_PASSPHRASE_ENV"]
 
-#: The environment variable that hands the settings to ``--workers`` processes.
+#: The environment variable that hands the settings to worker processes.
 CONFIG_ENV = "PYOTP_HW_SERVICE_CONFIG"
 
 #: What may open a ``vault``: a passphrase (each worker reads it from the vault CLI's variable),
@@ -44,17 +44,17 @@ class SmtpConfig:
 
     def __post_init__(self) -> None:
         if self.username is not None and not self.starttls:
-            raise InvalidArgument("SMTP login needs STARTTLS (--smtp-starttls): the password "
-                                  "must not travel in the clear")
+            raise InvalidArgument("SMTP login needs STARTTLS: the password must not travel in "
+                                  "the clear")
         if self.password_env is not None and self.username is None:
-            raise InvalidArgument("an SMTP password needs a user name (--smtp-user)")
+            raise InvalidArgument("an SMTP password needs a user name")
 
     @classmethod
     def parse(cls, where: str, **kwargs: Any) -> SmtpConfig:
         """A config from ``HOST:PORT`` (and the other fields as keywords)."""
         host, sep, port = where.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise InvalidArgument("--smtp must be HOST:PORT")
+            raise InvalidArgument("the SMTP server must be HOST:PORT")
         return cls(host.strip("[]"), int(port), **kwargs)
 
     def password(self) -> str | None:

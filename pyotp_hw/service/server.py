@@ -23,7 +23,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     """``HOST:PORT`` (an IPv6 host in brackets) as (host, port)."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InvalidArgument("--listen must be HOST:PORT, for example 127.0.0.1:8400")
+        raise InvalidArgument("the listen address must be HOST:PORT, for example 127.0.0.1:8400")
     return host.strip("[]"), int(port)
 
 
@@ -31,12 +31,12 @@ def check_workers(config: ServiceConfig, workers: int) -> None:
     """Refuse a worker count the settings cannot serve: a vault opened by a FIDO2 key or a
     token (a touch or PIN at each opening) is unlocked once, in the one worker."""
     if not 1 <= workers <= 256:
-        raise InvalidArgument("--workers must be from 1 to 256")
+        raise InvalidArgument("workers must be from 1 to 256")
     if config.vault and config.vault_unlock != "passphrase" and workers > 1:
         raise InvalidArgument(
-            f"--workers {workers}: a vault opened by {config.vault_unlock} needs a touch or PIN "
-            f"at each opening, so it is unlocked once for one worker; use --workers 1, or add "
-            f"a passphrase slot to the vault and serve with --vault-unlock passphrase")
+            f"{workers} workers: a vault opened by {config.vault_unlock} needs a touch or PIN at "
+            f"each opening, so it is unlocked once for one worker; serve with one worker, or add "
+            f"a passphrase slot to the vault and set vault_unlock to passphrase")
 
 
 def preflight(config: ServiceConfig, key: KeyProvider | None = None) -> int:

@@ -43,8 +43,8 @@ def provider_of(config: ServiceConfig) -> KeyProvider:
         if config.vault_unlock != "passphrase":
             raise InvalidArgument(
                 f"a vault opened by {config.vault_unlock} needs a touch or PIN at each opening, "
-                f"so each worker cannot open it: serve with --workers 1 (unlocked once at "
-                f"start-up), or add a passphrase slot and use --vault-unlock passphrase")
+                f"so each worker cannot open it: serve with one worker (unlocked once at "
+                f"start-up), or add a passphrase slot and set vault_unlock to passphrase")
         phrase = os.environ.get(VAULT_PASSPHRASE_ENV)
         if not phrase:
             raise InvalidArgument(f"${VAULT_PASSPHRASE_ENV} (the vault passphrase) is not set: "

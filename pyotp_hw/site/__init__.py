@@ -35,7 +35,7 @@ def serve(config: SiteConfig, listen: str) -> None:
     """Serve the site on ``listen`` (``HOST:PORT``) until interrupted."""
     import uvicorn
 
-    from ..service.server import parse_listen
+    from ..service import parse_listen
 
     host, port = parse_listen(listen)
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning",

@@ -14,7 +14,9 @@ A site moving its users to an authenticator app::
 
 Stores: ``memory:`` (one process), ``sqlite:///path`` (the embedded default; WAL, safe across
 processes) and ``postgresql://user@host:port/db`` (several machines; the ``postgres`` extra).
-Seeds are sealed with AES-256-GCM (the ``verifier`` extra) under a data key from a key provider.
+Seeds are sealed with AES-256-GCM (the ``verifier`` extra) under a data key from a key provider;
+:class:`EnvKey` reads it from the variable :data:`DEFAULT_ENV_VAR` (``PYOTP_HW_VERIFIER_KEY``)
+unless given another name.
 """
 
 from __future__ import annotations
@@ -32,9 +34,16 @@ from .errors import (
     VerifierError,
     WrongKey,
 )
-from .keyprovider import DataKey, EnvKey, KeyFile, KeyProvider, PassphraseKey
+from .keyprovider import (
+    DEFAULT_ENV_VAR,
+    DataKey,
+    EnvKey,
+    KeyFile,
+    KeyProvider,
+    PassphraseKey,
+)
 from .policy import Policy
-from .records import CredentialInfo, Event, EventKind, Reason, Result
+from .records import CredentialInfo, CredentialState, Event, EventKind, Kind, Reason, Result
 
 __all__ = [
     "Verifier",
@@ -45,11 +54,14 @@ __all__ = [
     "EventKind",
     "Enrollment",
     "CredentialInfo",
+    "CredentialState",
+    "Kind",
     "KeyProvider",
     "DataKey",
     "PassphraseKey",
     "KeyFile",
     "EnvKey",
+    "DEFAULT_ENV_VAR",
     "VerifierError",
     "InvalidStoreURL",
     "WrongKey",

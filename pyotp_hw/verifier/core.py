@@ -35,7 +35,7 @@ from .inputs import check_labels, check_state, check_user, seconds
 from .keyprovider import KeyProvider, as_provider
 from .keyring import DataKeyRing
 from .policy import Policy
-from .records import CredentialInfo, Event, EventKind, Result
+from .records import CredentialInfo, CredentialState, Event, EventKind, Kind, Result
 from .rekey import RekeyReport, rekey
 from .resync import Resync
 from .seeds import SeedKeys
@@ -202,7 +202,7 @@ class Verifier:
         user: str,
         secret_or_uri: str | bytes,
         *,
-        kind: str | None = None,
+        kind: Kind | None = None,
         digits: int | None = None,
         digest: str | None = None,
         interval: int | None = None,
@@ -240,7 +240,7 @@ class Verifier:
         replace: bool = False,
         reauthenticated: bool = False,
         now: When = None,
-        kind: str | None = None,
+        kind: Kind | None = None,
         digits: int | None = None,
         digest: str | None = None,
         interval: int | None = None,
@@ -370,7 +370,7 @@ class Verifier:
         return rekey(self.store, self._sealer, batch=batch, pause=float(pause),
                      progress=progress)
 
-    def credential(self, user: str, state: str = "active") -> CredentialInfo | None:
+    def credential(self, user: str, state: CredentialState = "active") -> CredentialInfo | None:
         """What is stored for the user (everything but the seed), or None; ``state`` is
         ``"active"`` or ``"pending"``."""
         check_user(user)
