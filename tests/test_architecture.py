@@ -33,6 +33,8 @@ FLOORS: dict[str, int] = {
     "pyotp_hw.token": 3,
     "pyotp_hw.vault": 3,
     "pyotp_hw.bench": 3,
+    "pyotp_hw.bench_cases": 3,
+    "pyotp_hw.bench_report": 3,
     "pyotp_hw.bench_hashcat": 3,
     "pyotp_hw.bound": 3,
     "pyotp_hw._bench_floors": 3,
