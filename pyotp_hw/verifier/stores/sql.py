@@ -16,15 +16,16 @@ import abc
 from collections.abc import Callable, Sequence
 from typing import Generic
 
-from ..errors import AlreadyEnrolled, SchemaError, StoreError, StoreNotFound
+from ..errors import SchemaError, StoreError, StoreNotFound
 from ..records import Credential, CredentialState, Event, EventKind, State
 from .base import (
     SCHEMA_VERSION,
     UNKNOWN_PREFIX,
     Store,
-    _check_may_replace,
+    _check_replace,
     _check_users,
     _inherit_lockout,
+    _lockout_of,
 )
 from .dbapi import C, ConnectionPool, Cursor, Param, Row
 from .reseal import ResealMixin
@@ -226,9 +227,7 @@ class SQLStore(CommitMixin, ResealMixin, ServiceTables, Store, Generic[C]):
             cur.execute(f"SELECT {COLS} FROM otp_credentials WHERE state = 'active' AND {cond}",
                         params)
             olds = [Credential(*r) for r in cur.fetchall()]
-            if olds and not replace:
-                raise AlreadyEnrolled(f"user {olds[0].user!r} already has an active credential")
-            _check_may_replace(olds, may_replace)
+            _check_replace(olds, replace, may_replace)
             if olds:
                 cond, params = self._in_list("id", [o.id for o in olds], "int")
                 cur.execute(f"DELETE FROM otp_credentials WHERE {cond}", params)
@@ -274,8 +273,7 @@ class SQLStore(CommitMixin, ResealMixin, ServiceTables, Store, Generic[C]):
                 return False, old
             if old is not None:
                 cur.execute(f"DELETE FROM otp_credentials WHERE id = {p('int')}", [old.id])
-            failures, delayed, locked = (0, 0.0, None) if old is None else (
-                old.failures, old.next_allowed_at, old.locked_at)
+            failures, delayed, locked = _lockout_of(old)
             cur.execute(
                 "UPDATE otp_credentials SET state = 'active', expires_at = NULL, "
                 f"last_step = {p('int')}, drift = {p('int')}, failures = {p('int')}, "
