@@ -31,12 +31,7 @@ class NativeKeyTable:
             raise InvalidArgument("a key table needs at least one key")
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_new(digest, n, holder))
-        self._ptr: CData = ffi.gc(holder[0], lib.otp_keytable_free)
-        self._uses = 0
-        self._closing = False
-        self._idle = threading.Condition(threading.Lock())
-        self.digest = digest
-        self.size = n
+        self._adopt(holder[0], digest, n)
         self._warn_unlocked()
         joined = bytearray().join(keys)
         try:
@@ -73,12 +68,7 @@ class NativeKeyTable:
         if status == lib.OTP_E_KEY:
             raise InvalidSecret("secret is empty")
         check_status(status)
-        self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
-        self._uses = 0
-        self._closing = False
-        self._idle = threading.Condition(threading.Lock())
-        self.digest = int(lib.otp_kernel_digest(kernel))
-        self.size = 1
+        self._adopt(holder[0], int(lib.otp_kernel_digest(kernel)), 1)
         return self
 
     @classmethod
@@ -94,12 +84,7 @@ class NativeKeyTable:
         self = cls.__new__(cls)
         holder = ffi.new("otp_keytable **")
         check_status(lib.otp_keytable_new(digest, total, holder))
-        self._ptr = ffi.gc(holder[0], lib.otp_keytable_free)
-        self._uses = 0
-        self._closing = False
-        self._idle = threading.Condition(threading.Lock())
-        self.digest = digest
-        self.size = total
+        self._adopt(holder[0], digest, total)
         self._warn_unlocked()
         first = 0
         for source, rows, count in parts:
@@ -114,6 +99,15 @@ class NativeKeyTable:
                 check_status(status, err)
             first += count
         return self
+
+    def _adopt(self, table: CData, digest: int, size: int) -> None:
+        """Own the new C ``table`` (wiped and freed by :meth:`close` or as garbage), no use held."""
+        self._ptr: CData = ffi.gc(table, lib.otp_keytable_free)
+        self._uses = 0
+        self._closing = False
+        self._idle = threading.Condition(threading.Lock())
+        self.digest = digest
+        self.size = size
 
     def view(self, first: int, count: int) -> CData:
         """A C view of rows [first, first + count) (freed when garbage; keep ``self`` alive).
