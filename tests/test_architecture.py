@@ -4,8 +4,9 @@ The checker reads every module of ``pyotp_hw`` with :mod:`ast` (nothing is impor
 imports inside functions and ``TYPE_CHECKING`` blocks too: a lazy import is still a dependency.
 It fails on an import from a lower floor to a higher one, on an import cycle between modules, on
 ``lib``/``ffi`` or the compiled module used outside the ``_native`` package (or its inner modules
-imported from outside it), and on the command line reaching into a package's private modules. The last tests run the same checker on a small copy of the
-package with one such defect planted, to show that it would catch each.
+imported from outside it), and on the command line reaching into a package's private modules.
+The last tests run the same checker on a small copy of the package with one such defect
+planted, to show that it would catch each.
 """
 
 from __future__ import annotations
