@@ -13,6 +13,19 @@ from .._time import floor_seconds
 from ..errors import InvalidArgument, InvalidType
 from ._codes import CData
 
+__all__ = [
+    "Arg",
+    "i64_arg",
+    "i64_out",
+    "int_option",
+    "step_arg",
+    "time_to_int",
+    "u32_arg",
+    "u32_out",
+    "u32_rows_arg",
+    "u64_arg",
+]
+
 _LITTLE = sys.byteorder == "little"
 
 

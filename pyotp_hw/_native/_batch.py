@@ -10,6 +10,8 @@ from .._core import ffi, lib
 from ._args import Arg
 from ._codes import _U64_MAX, CData, _err_slot, check_status
 
+__all__ = ["ErrorSlot", "hotp_batch", "totp_batch", "verify_hotp_batch", "verify_totp_batch"]
+
 
 class ErrorSlot:
     """Where a C batch call writes the index of the item it refused."""

@@ -7,6 +7,18 @@ from typing import Any, TypeAlias
 from .._core import ffi, lib
 from ..errors import InvalidArgument, InvalidType, NativeError
 
+__all__ = [
+    "DIGEST_IDS",
+    "MAX_DIGITS",
+    "MAX_WINDOW",
+    "MIN_DIGITS",
+    "RAW_DIGITS",
+    "CData",
+    "check_status",
+    "digest_id",
+    "digest_name",
+]
+
 CData: TypeAlias = Any
 """A cffi ``<cdata>`` value (a C pointer, array or struct). cffi ships no types, so this names
 the opaque pointer type in signatures; it is ``Any`` to mypy."""

@@ -6,6 +6,8 @@ from .._core import ffi, lib
 from ..errors import InvalidArgument
 from ._codes import CData, check_status
 
+__all__ = ["entry_address", "hash_bytes", "pointer_address", "probes", "run_probe"]
+
 
 def entry_address(name: str) -> int:
     """The address of one of the core's C functions, for a C test harness that calls it."""

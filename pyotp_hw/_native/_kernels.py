@@ -15,6 +15,8 @@ from .._core import ffi, lib
 from ..errors import InvalidArgument
 from ._codes import _DIGEST_NAMES, DIGEST_IDS, CData, digest_name
 
+__all__ = ["CPU_FEATURES", "Kernel", "all_kernels", "forced_kernels", "kernel_for"]
+
 # The CPU features a kernel may need, as people name them (the C core's OTP_CPU_* bits).
 CPU_FEATURES: dict[int, str] = {
     int(lib.OTP_CPU_SSE41): "SSE4.1",

@@ -13,6 +13,8 @@ from ..errors import InvalidArgument, InvalidSecret, MemoryLockWarning
 from ._codes import _U64_MAX, CData, _err_slot, check_status
 from ._kernels import kernel_for
 
+__all__ = ["NativeKeyTable"]
+
 
 class NativeKeyTable:
     """Owner of one C key table. Freed (and wiped) by :meth:`close` or by garbage collection.

@@ -13,6 +13,19 @@ from ..errors import InvalidArgument, InvalidSecret
 from ._codes import CData, check_status
 from ._keytable import NativeKeyTable, _closed_or
 
+__all__ = [
+    "hotp_at_call",
+    "hotp_code",
+    "hotp_key_code",
+    "hotp_verify_call",
+    "totp_now_call",
+    "totp_verify_call",
+    "verify_hotp_key",
+    "verify_hotp_one",
+    "verify_totp_key",
+    "verify_totp_one",
+]
+
 
 def hotp_code(kernel: CData, table: NativeKeyTable, counter: int, digits: int) -> int:
     """The code of row 0 of ``table`` at ``counter``: one C call (``digits`` 0 gives 31 bits).
