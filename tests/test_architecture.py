@@ -3,10 +3,10 @@
 The checker reads every module of ``pyotp_hw`` with :mod:`ast` (nothing is imported), so it sees
 imports inside functions and ``TYPE_CHECKING`` blocks too: a lazy import is still a dependency.
 It fails on an import from a lower floor to a higher one, on an import cycle between modules, on
-``lib``/``ffi`` or the compiled module used outside ``_native``, and on the command line reaching
-into a package's private modules or, in a block of its own at the end, past a package's facade.
-Tests run the same checks on a small copy of the package with one such defect planted, to show
-that they would catch each.
+``lib``/``ffi`` or the compiled module used outside the ``_native`` package (or its inner modules
+imported from outside it), and on the command line reaching into a package's private modules or,
+in a block of its own at the end, past a package's facade. Tests run the same checks on a small
+copy of the package with one such defect planted, to show that they would catch each.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ FLOORS: dict[str, int] = {
     "pyotp_hw.token": 3,
     "pyotp_hw.vault": 3,
     "pyotp_hw.bench": 3,
+    "pyotp_hw.bench_cases": 3,
+    "pyotp_hw.bench_report": 3,
     "pyotp_hw.bench_hashcat": 3,
     "pyotp_hw.bound": 3,
     "pyotp_hw._bench_floors": 3,
@@ -186,25 +188,35 @@ def cycles(found: list[Import], modules: set[str]) -> list[list[str]]:
     return groups
 
 
+def in_native(module: str) -> bool:
+    """True for ``_native`` itself and every module inside that package."""
+    return module == NATIVE or module.startswith(NATIVE + ".")
+
+
 def native_leaks(found: list[Import], trees: dict[str, ast.Module]) -> list[str]:
-    """Uses of the compiled module, ``lib`` or ``ffi`` outside ``_native``."""
+    """Uses of the compiled module, ``lib`` or ``ffi`` outside the ``_native`` package, and
+    imports of the package's inner modules from outside it (the layers above use its facade)."""
     problems = []
     for imp in found:
-        if imp.source == NATIVE:
+        if in_native(imp.source):
             continue
         if imp.target == COMPILED or (imp.target == FACADE and "_core" in imp.names):
             problems.append(f"{imp.source}:{imp.line} imports the compiled module")
-        if imp.target == NATIVE and {"lib", "ffi"} & set(imp.names):
+        if in_native(imp.target) and {"lib", "ffi"} & set(imp.names):
             problems.append(f"{imp.source}:{imp.line} imports lib/ffi from _native")
+        if imp.target != NATIVE and in_native(imp.target):
+            problems.append(f"{imp.source}:{imp.line} imports {imp.target}, inside _native")
+        if imp.target == NATIVE and any(n.startswith("_") for n in imp.names):
+            problems.append(f"{imp.source}:{imp.line} imports a private name of _native")
     for name, tree in trees.items():
-        if name == NATIVE:
+        if in_native(name):
             continue
         aliases = {"_native"}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and any(a.name == "_native" for a in node.names):
                 aliases |= {a.asname or a.name for a in node.names if a.name == "_native"}
             if isinstance(node, ast.Import):
-                aliases |= {a.asname for a in node.names if a.name == NATIVE and a.asname}
+                aliases |= {a.asname for a in node.names if in_native(a.name) and a.asname}
         for node in ast.walk(tree):
             if (isinstance(node, ast.Attribute) and node.attr in {"lib", "ffi"}
                     and isinstance(node.value, ast.Name) and node.value.id in aliases):
@@ -284,6 +296,23 @@ def test_lib_outside_native_fails(package_copy: Path) -> None:
     _plant(package_copy, "bulk.py", "def _raw():\n    return _native.lib")
     problems = check(package_copy)
     assert any("pyotp_hw.bulk" in p and "_native.lib" in p for p in problems), problems
+
+
+def test_lib_from_inside_native_fails(package_copy: Path) -> None:
+    _plant(package_copy, "bulk.py", "from pyotp_hw._native._codes import lib as _lib  # noqa")
+    problems = check(package_copy)
+    assert any("pyotp_hw.bulk" in p and "imports lib/ffi from _native" in p
+               for p in problems), problems
+
+
+def test_an_inner_native_module_imported_from_outside_fails(package_copy: Path) -> None:
+    assert not [p for p in check(package_copy) if "inside _native" in p]
+    _plant(package_copy, "otp.py", "from ._native import _kernels  # noqa")
+    _plant(package_copy, "bulk.py", "from pyotp_hw._native._scalar import hotp_code  # noqa")
+    problems = check(package_copy)
+    assert any("pyotp_hw.otp" in p and "a private name of _native" in p for p in problems), problems
+    assert any("pyotp_hw.bulk" in p and "pyotp_hw._native._scalar, inside _native" in p
+               for p in problems), problems
 
 
 def test_cli_reaching_a_private_module_fails(package_copy: Path) -> None:

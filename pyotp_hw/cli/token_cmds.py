@@ -18,7 +18,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_OK, CLIError, print_warning
@@ -37,7 +37,9 @@ from .token_write import (
 )
 
 if TYPE_CHECKING:
-    from ..token.virtual import StateStore
+    import threading
+
+    from ..token.virtual import Command, StateStore, TouchPolicy, VirtualCard
 
     _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -247,8 +249,7 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from ..token import StateProtectionMismatch
-    from ..token.virtual import Command, TouchPolicy, exposed_listeners, make_card, serve
+    from ..token.virtual import TouchPolicy
 
     try:
         stall = [int(v, 16) for v in args.stall_on]
@@ -264,9 +265,34 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
         stop.wait()
         raise _Stopped
 
-    store = _state_store(args)
+    card = _virtual_card(args, _state_store(args), touch, stall, on_stall)
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+        touch.cancel.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    where = args.state if args.state else "memory only"
+    print(f"virtual token ({args.profile}) for vpcd at {args.host}:{args.port}; state: {where}",
+          file=sys.stderr, flush=True)
+    _serve_virtual(args, card, stop)
+    print("virtual token: stopped", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def _virtual_card(args: argparse.Namespace, store: StateStore, touch: TouchPolicy,
+                  stall: list[int], on_stall: Callable[[Command], None]) -> VirtualCard:
+    """The virtual card over ``store``, its FIDO2 applets opened after the OATH state.
+
+    A state file of the other protection than the one asked for, or one that cannot be
+    written, is a :class:`CLIError` that says what to do.
+    """
+    from ..token import StateProtectionMismatch
+    from ..token.virtual import make_card
+
     try:
-        card = make_card(store=store, profile=args.profile, touch=touch,
+        return make_card(store=store, profile=args.profile, touch=touch,
                          capacity=args.capacity, stall_on=stall, on_stall=on_stall,
                          extra_applets=_fido_after_oath(args, store, touch))
     except StateProtectionMismatch as exc:
@@ -284,15 +310,13 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
             f"cannot write the state file {args.state}: {exc.strerror or type(exc).__name__}"
         ) from None
 
-    def request_stop(signum: int, frame: object) -> None:
-        stop.set()
-        touch.cancel.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    where = args.state if args.state else "memory only"
-    print(f"virtual token ({args.profile}) for vpcd at {args.host}:{args.port}; state: {where}",
-          file=sys.stderr, flush=True)
+def _serve_virtual(args: argparse.Namespace, card: VirtualCard, stop: threading.Event) -> None:
+    """Serve ``card`` to vpcd until ``stop`` is set, saying on stderr when vpcd connects (with a
+    warning, once, when its port is open on every interface) and while it has not yet."""
+    import threading
+
+    from ..token.virtual import exposed_listeners, serve
 
     connected_once = threading.Event()
 
@@ -323,5 +347,3 @@ def _cmd_virtual(args: argparse.Namespace) -> int:
         pass
     finally:
         reminder.cancel()
-    print("virtual token: stopped", file=sys.stderr, flush=True)
-    return EXIT_OK

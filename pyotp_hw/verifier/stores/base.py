@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable, Sequence
 
 from ...errors import InvalidArgument
-from ..errors import ReauthenticationRequired, StoreError
+from ..errors import AlreadyEnrolled, ReauthenticationRequired, StoreError
 from ..policy import Policy
 from ..records import (
     Attempt,
@@ -249,11 +249,27 @@ def _inherit_lockout(creds: Sequence[Credential], olds: Sequence[Credential]
     for cred in creds:
         old = by_user.get(cred.user)
         if old is not None:
-            cred = dataclasses.replace(cred, failures=old.failures,
-                                       next_allowed_at=old.next_allowed_at,
-                                       locked_at=old.locked_at)
+            failures, next_allowed_at, locked_at = _lockout_of(old)
+            cred = dataclasses.replace(cred, failures=failures, next_allowed_at=next_allowed_at,
+                                       locked_at=locked_at)
         out.append(cred)
     return out
+
+
+def _lockout_of(old: Credential | None) -> tuple[int, float, float | None]:
+    """(failures, next_allowed_at, locked_at) a row replacing ``old`` takes over (none: clear)."""
+    if old is None:
+        return 0, 0.0, None
+    return old.failures, old.next_allowed_at, old.locked_at
+
+
+def _check_replace(olds: Sequence[Credential], replace: bool,
+                   may_replace: Callable[[Credential], bool] | None) -> None:
+    """Raise AlreadyEnrolled (``replace`` false) or ReauthenticationRequired unless the users'
+    active rows ``olds`` may be replaced."""
+    if olds and not replace:
+        raise AlreadyEnrolled(f"user {olds[0].user!r} already has an active credential")
+    _check_may_replace(olds, may_replace)
 
 
 # Attempts for unknown users are counted in this many metadata rows, chosen by user, so that

@@ -6,7 +6,6 @@ import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 
-from ..errors import AlreadyEnrolled
 from ..policy import Policy
 from ..records import (
     Attempt,
@@ -21,9 +20,10 @@ from ..records import (
 from .base import (
     Store,
     _check_attempts,
-    _check_may_replace,
+    _check_replace,
     _check_users,
     _inherit_lockout,
+    _lockout_of,
     unknown_buckets,
 )
 
@@ -167,9 +167,7 @@ class MemoryStore(Store):
         with self._lock:
             current = [self._rows[cid] for cid in
                        (self._by_user.get((c.user, "active")) for c in creds) if cid is not None]
-            if current and not replace:
-                raise AlreadyEnrolled(f"user {current[0].user!r} already has an active credential")
-            _check_may_replace(current, may_replace)
+            _check_replace(current, replace, may_replace)
             olds: list[Credential] = []
             for cred in _inherit_lockout(creds, current):
                 old = self._pop(cred.user, "active")
@@ -217,9 +215,7 @@ class MemoryStore(Store):
             row.expires_at = None
             row.last_step = step
             row.drift = drift
-            row.failures = 0 if old is None else old.failures
-            row.next_allowed_at = 0.0 if old is None else old.next_allowed_at
-            row.locked_at = None if old is None else old.locked_at
+            row.failures, row.next_allowed_at, row.locked_at = _lockout_of(old)
             row.accepted += 1
             self._by_user[(row.user, "active")] = row.id
             self._store_events(events)

@@ -11,22 +11,15 @@ credentials table in id order, and writes only the ``sealed`` column, with a com
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
 
 from ..records import Params
-from .dbapi import Cursor
+from .sql_dialect import SQLDialect
 
 __all__ = ["ResealMixin"]
 
 
-class ResealMixin:
+class ResealMixin(SQLDialect):
     """``sealed_rows`` and ``reseal`` over the SQL store's transactions and placeholders."""
-
-    if TYPE_CHECKING:  # provided by SQLStore and its dialects
-        def _p(self, kind: str) -> str: ...
-
-        def _tx(self, *, write: bool = True) -> AbstractContextManager[Cursor]: ...
 
     def sealed_rows(self, after: int, limit: int) -> list[Params]:
         """Up to ``limit`` credentials with ``id > after``, by id (one SELECT)."""

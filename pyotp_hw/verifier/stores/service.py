@@ -22,13 +22,12 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import ClassVar
 
 from ...errors import InvalidArgument
 from ..records import Event, EventKind
 from .dbapi import Cursor
+from .sql_dialect import SQLDialect
 
 __all__ = ["ServiceTables", "Notice", "ApiKeyRow", "MANDATORY_NOTICES", "OPTIONAL_NOTICES"]
 
@@ -92,31 +91,10 @@ def notices_for(events: Sequence[Event], optional: frozenset[str]) -> list[tuple
     return out
 
 
-class ServiceTables(abc.ABC):
+class ServiceTables(SQLDialect):
     """The service's tables for a SQL store (mixed into :class:`~.sql.SQLStore`)."""
 
-    TYPES: ClassVar[dict[str, str]] = {}
     _service_seen: tuple[bool, float, frozenset[str]] | None = None
-
-    @abc.abstractmethod
-    def _p(self, kind: str) -> str:
-        """A placeholder for a parameter of abstract type ``kind``."""
-
-    @abc.abstractmethod
-    def _tx(self, *, write: bool = True) -> AbstractContextManager[Cursor]:
-        """A cursor inside one transaction."""
-
-    @abc.abstractmethod
-    def _schema_lock(self, cur: Cursor) -> None:
-        """Serialise schema creation among concurrent openers."""
-
-    @abc.abstractmethod
-    def _table_exists(self, cur: Cursor, name: str) -> bool:
-        """True when a table of this name exists."""
-
-    @abc.abstractmethod
-    def _lock_clause(self) -> str:
-        """Row-lock suffix for a SELECT that precedes an update."""
 
     @abc.abstractmethod
     def close(self) -> None:
