@@ -135,3 +135,15 @@ const otp_kernel *otp_kernel_best(int digest)
     }
     return best;
 }
+
+const otp_kernel *otp_kernel_best_lone(int digest)
+{
+    const unsigned have = otp_cpu_features();
+    for (size_t i = 0; i < otp_kernel_count(); i++) {
+        const otp_kernel *k = &kernels[i];
+        if (k->digest == digest && (k->cpu_needs & OTP_CPU_SHANI) &&
+            (have & k->cpu_needs) == k->cpu_needs)
+            return k;
+    }
+    return otp_kernel_best(digest);
+}

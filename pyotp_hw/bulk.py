@@ -499,7 +499,7 @@ def verify_totp_key(key: bytes | bytearray, code: int, for_time: int, *, interva
     wiped before it returns.
     """
     past, future = _window(window)
-    kernel = nat.kernel_for(nat.digest_id(digest)).ptr
+    kernel = _kernel_for_codes(digest, past + future + 1)
     return nat.verify_totp_key(
         kernel, _one_key(key), nat.int_option(code, "code", 0, 0xFFFF_FFFF),
         nat.time_to_int(for_time, "for_time"), _t0(t0), _interval(interval), past, future,
@@ -516,9 +516,18 @@ def verify_hotp_key(key: bytes | bytearray, code: int, counter: int, *, look_ahe
     computed whatever matches, as by :func:`verify_totp_key`.
     """
     u64 = (1 << 64) - 1
-    kernel = nat.kernel_for(nat.digest_id(digest)).ptr
+    ahead = nat.int_option(look_ahead, "look_ahead", 0, nat.MAX_WINDOW)
     return nat.verify_hotp_key(
-        kernel, _one_key(key), nat.int_option(code, "code", 0, 0xFFFF_FFFF),
-        nat.int_option(counter, "counter", 0, u64),
-        nat.int_option(replay_from, "replay_from", 0, u64),
-        nat.int_option(look_ahead, "look_ahead", 0, nat.MAX_WINDOW), _digits(digits))
+        _kernel_for_codes(digest, ahead + 1), _one_key(key),
+        nat.int_option(code, "code", 0, 0xFFFF_FFFF), nat.int_option(counter, "counter", 0, u64),
+        nat.int_option(replay_from, "replay_from", 0, u64), ahead, _digits(digits))
+
+
+#: Up to this many codes per window, a one-key verification runs on the lone-code kernel.
+_LONE_CODES = 4
+
+
+def _kernel_for_codes(digest: object, codes: int) -> nat.CData:
+    ident = nat.digest_id(digest)
+    kernel = nat.lone_kernel_for(ident) if codes <= _LONE_CODES else nat.kernel_for(ident)
+    return kernel.ptr

@@ -119,7 +119,7 @@ class OTP:
         self.name = _check_name(name, "name")
         self.issuer = _check_name(issuer, "issuer")
         self._key = key
-        self._kernel = nat.kernel_for(self._digest_id).ptr
+        self._kernel = nat.lone_kernel_for(self._digest_id).ptr
         self._table: nat.NativeKeyTable | None = None
         self._warm = False
 

@@ -60,6 +60,7 @@ from ._kernels import (
     all_kernels,
     forced_kernels,
     kernel_for,
+    lone_kernel_for,
 )
 from ._keytable import NativeKeyTable
 from ._scalar import (
@@ -102,6 +103,7 @@ __all__ = [
     "verify_hotp_key",
     "all_kernels",
     "kernel_for",
+    "lone_kernel_for",
     "forced_kernels",
     "digest_id",
     "digest_name",

@@ -63,20 +63,23 @@ def all_kernels() -> list[Kernel]:
     return result
 
 
-def _select_kernels(request: str | None) -> dict[int, Kernel]:
-    """Pick a kernel per digest: the best supported one, or those PYOTP_HW_KERNEL names.
+def _select_kernels(request: str | None) -> tuple[dict[int, Kernel], dict[int, Kernel]]:
+    """Pick kernels per digest: (for batches, for lone codes), the best supported ones, or those
+    PYOTP_HW_KERNEL names (then for both).
 
     PYOTP_HW_KERNEL is a comma-separated list of full names ("sha1-avx2") or of instruction-set
     names applied to every digest that has them ("portable", "avx2").
     """
     kernels = all_kernels()
-    chosen: dict[int, Kernel] = {}
-    for ident in _DIGEST_NAMES:
-        best = lib.otp_kernel_best(ident)
-        name = ffi.string(lib.otp_kernel_name(best)).decode("ascii")
-        chosen[ident] = next(k for k in kernels if k.name == name)
+    by_name = {k.name: k for k in kernels}
+
+    def named(ptr: CData) -> Kernel:
+        return by_name[ffi.string(lib.otp_kernel_name(ptr)).decode("ascii")]
+
+    chosen = {ident: named(lib.otp_kernel_best(ident)) for ident in _DIGEST_NAMES}
+    lone = {ident: named(lib.otp_kernel_best_lone(ident)) for ident in _DIGEST_NAMES}
     if not request:
-        return chosen
+        return chosen, lone
     for word in (w.strip() for w in request.split(",")):
         if not word:
             continue
@@ -87,16 +90,26 @@ def _select_kernels(request: str | None) -> dict[int, Kernel]:
         for k in matches:
             if not k.supported:
                 raise InvalidArgument(f"PYOTP_HW_KERNEL: this CPU cannot run kernel {k.name!r}")
-            chosen[DIGEST_IDS[k.digest]] = k
-    return chosen
+            chosen[DIGEST_IDS[k.digest]] = lone[DIGEST_IDS[k.digest]] = k
+    return chosen, lone
 
 
-_KERNELS = _select_kernels(os.environ.get("PYOTP_HW_KERNEL"))
+_KERNELS, _LONE_KERNELS = _select_kernels(os.environ.get("PYOTP_HW_KERNEL"))
 
 
 def kernel_for(digest: int) -> Kernel:
     """The kernel selected at import for a digest id."""
     return _KERNELS[digest]
+
+
+def lone_kernel_for(digest: int) -> Kernel:
+    """The kernel for a lone code or a few (scalar objects, small verification rounds).
+
+    The SHA-NI kernel where the CPU has one (it computes a lone code as one stream, while a
+    multi-buffer kernel pays for all its lanes), else the batch kernel; a kernel that
+    PYOTP_HW_KERNEL or :func:`forced_kernels` names serves both.
+    """
+    return _LONE_KERNELS[digest]
 
 
 @contextlib.contextmanager
@@ -107,11 +120,11 @@ def forced_kernels(request: str | None) -> Iterator[dict[int, Kernel]]:
     the best kernels). The selection is process-wide while the block runs, so use it from one
     thread at a time; calls already inside C keep the kernel they started with.
     """
-    global _KERNELS
-    chosen = _select_kernels(request)
-    saved = _KERNELS
-    _KERNELS = chosen
+    global _KERNELS, _LONE_KERNELS
+    chosen, lone = _select_kernels(request)
+    saved = _KERNELS, _LONE_KERNELS
+    _KERNELS, _LONE_KERNELS = chosen, lone
     try:
         yield chosen
     finally:
-        _KERNELS = saved
+        _KERNELS, _LONE_KERNELS = saved
