@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyotp_hw import _native, bulk
+from pyotp_hw import TOTP, _native, bulk
 
 from . import oracle
 from .kernel_params import kernel_params, skip_reason
@@ -158,6 +158,25 @@ def test_implementations_order_digest_then_selected_then_preference() -> None:
                 assert mine[0] == bulk.kernel_name(digest)
                 rest = [n.split("-", 1)[1] for n in mine[1:]]
                 assert rest == sorted(rest, key=rank.__getitem__), mine
+
+def test_lone_codes_take_sha_ni_where_the_cpu_has_it() -> None:
+    # Scalar objects and small one-key rounds run on SHA-NI when this CPU has it (one stream per
+    # code), else on the batch kernel; a forced kernel serves both.
+    supported = {k.name for k in _native.all_kernels() if k.supported}
+    for digest in ("sha1", "sha256", "sha512"):
+        ident = _native.digest_id(digest)
+        lone = _native.lone_kernel_for(ident).name
+        shani = f"{digest}-shani"
+        assert lone == (shani if shani in supported else _native.kernel_for(ident).name)
+    with _native.forced_kernels("portable"):
+        for ident in (1, 2, 3):
+            assert _native.lone_kernel_for(ident).name.endswith("-portable")
+    if "sha1-shani" in supported:
+        totp = TOTP(b"12345678901234567890")
+        assert totp._kernel == _native.lone_kernel_for(1).ptr
+        # RFC 6238's SHA-1 vector at T = 59 s, computed on the lone-code kernel.
+        assert totp.at(59) == "287082"
+
 
 
 def test_rfc_vectors(kernel: str, vectors: dict[str, Any]) -> None:
