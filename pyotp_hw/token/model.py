@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..uri import check_kind
 from . import tlv
 from .errors import InvalidCredential, ProtocolError
 from .ykoath import (
@@ -141,14 +142,6 @@ class Code:
         return {"code": self.value, "valid_from": self.valid_from, "valid_to": self.valid_to}
 
 
-def _oath_type(value: object) -> OathType:
-    if value == "totp":
-        return "totp"
-    if value == "hotp":
-        return "hotp"
-    raise InvalidCredential(f"type must be 'totp' or 'hotp', not {value!r}")
-
-
 def _digest(value: object) -> Digest:
     for name in ALGORITHMS:
         if value == name:
@@ -173,7 +166,7 @@ class CredentialData:
     counter: int = 0
 
     def __post_init__(self) -> None:
-        _oath_type(self.oath_type)
+        check_kind(self.oath_type, "type", InvalidCredential)
         _digest(self.digest)
         if not isinstance(self.digits, int) or not MIN_DIGITS <= self.digits <= MAX_DIGITS:
             raise InvalidCredential(
@@ -244,7 +237,7 @@ class CredentialData:
             account=entry.account,
             secret=entry.secret,
             issuer=entry.issuer,
-            oath_type=_oath_type(entry.kind),
+            oath_type=check_kind(entry.kind, "type", InvalidCredential),
             digest=_digest(entry.digest),
             digits=entry.digits,
             period=entry.period,
