@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import secrets
@@ -20,7 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ...sealing import NONCE_BYTES, Aead, SealFormatError, SealOpenFailed, require
+from ...sealing import (
+    NONCE_BYTES,
+    Aead,
+    SealFormatError,
+    SealOpenFailed,
+    passphrase_bytes,
+    require,
+    scrypt_key,
+)
 from ..errors import StateFileError, StateProtectionMismatch
 
 __all__ = [
@@ -39,7 +46,6 @@ FORMAT_VERSION = 1
 #: Environment variable the ``token virtual`` command reads the state passphrase from.
 PASSPHRASE_ENV = "PYOTP_HW_TOKEN_STATE_PASSPHRASE"  # noqa: S105 - a variable name
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
-_SCRYPT_MAXMEM = 128 * 1024 * 1024
 
 
 def _b64(data: bytes) -> str:
@@ -186,9 +192,7 @@ class PassphraseSealer:
     """
 
     def __init__(self, passphrase: str) -> None:
-        if not passphrase:
-            raise StateFileError("the state passphrase is empty")
-        self._passphrase = passphrase.encode("utf-8")
+        self._passphrase = passphrase_bytes(passphrase, "the state passphrase", StateFileError)
         self._salt: bytes | None = None
         self._key: bytes | None = None
         require("a sealed virtual-token state file", "token")
@@ -198,9 +202,7 @@ class PassphraseSealer:
 
     def _derive(self, salt: bytes) -> bytes:
         if self._key is None or self._salt != salt:
-            self._key = hashlib.scrypt(
-                self._passphrase, salt=salt, dklen=32, maxmem=_SCRYPT_MAXMEM, **_SCRYPT
-            )
+            self._key = scrypt_key(self._passphrase, salt, **_SCRYPT)
             self._salt = salt
         return self._key
 
