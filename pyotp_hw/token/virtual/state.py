@@ -15,6 +15,7 @@ import copy
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,10 +40,15 @@ __all__ = [
     "PassphraseSealer",
     "PASSPHRASE_ENV",
     "FORMAT",
+    "SEALED",
+    "read_state_file",
+    "write_state_file",
 ]
 
 FORMAT = "pyotp-hw-virtual-token"
 FORMAT_VERSION = 1
+#: The ``protection`` of a sealed state file.
+SEALED = "scrypt+aes-256-gcm"
 #: Environment variable the ``token virtual`` command reads the state passphrase from.
 PASSPHRASE_ENV = "PYOTP_HW_TOKEN_STATE_PASSPHRASE"  # noqa: S105 - a variable name
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
@@ -213,7 +219,7 @@ class PassphraseSealer:
         header = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
-            "protection": "scrypt+aes-256-gcm",
+            "protection": SEALED,
             "kdf": {"name": "scrypt", "salt": _b64(salt), **_SCRYPT},
         }
         aad = json.dumps(header, sort_keys=True).encode("utf-8")
@@ -265,59 +271,77 @@ class FileStore:
 
     def load(self) -> OathState | None:
         """Read the file; None when it does not exist."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StateFileError(
-                f"cannot read the state file {str(self.path)!r}: {exc.strerror}"
-            ) from None
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise StateFileError(f"{str(self.path)!r} is not a virtual-token state file") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise StateFileError(f"{str(self.path)!r} is not a virtual-token state file")
-        if document.get("version") != FORMAT_VERSION:
-            raise StateFileError(f"state file version {document.get('version')!r} is not supported")
-        protection = document.get("protection")
-        if protection == "none":
-            if self.sealer is not None:
-                raise StateProtectionMismatch(
-                    f"the state file {str(self.path)!r} is not sealed: it holds its secrets in "
-                    "clear text, so open it as plaintext (no passphrase opens it)",
-                    sealed=False,
-                )
-            return OathState.from_json(document.get("state"))
-        if protection != "scrypt+aes-256-gcm":
-            raise StateFileError(f"state file protection {protection!r} is not supported")
-        if self.sealer is None:
-            raise StateProtectionMismatch(
-                f"the state file {str(self.path)!r} is sealed under a passphrase: it cannot be "
-                "opened as plaintext; open it with its passphrase",
-                sealed=True,
-            )
-        plaintext = self.sealer.open(document)
-        try:
-            return OathState.from_json(json.loads(plaintext))
-        except ValueError:
-            raise StateFileError("the sealed state is damaged") from None
+        data = read_state_file(self.path, self.sealer, "state")
+        return None if data is None else OathState.from_json(data)
 
     def save(self, state: OathState) -> None:
         """Write the file atomically with mode 0600."""
-        payload = json.dumps(state.to_json(), sort_keys=True).encode("utf-8")
-        if self.sealer is None:
-            document: dict[str, Any] = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "protection": "none",
-                "state": state.to_json(),
-            }
-        else:
-            document = self.sealer.seal(payload)
-        data = json.dumps(document, indent=1, sort_keys=True).encode("utf-8") + b"\n"
-        write_atomic(self.path, data)
+        write_state_file(self.path, self.sealer, state.to_json())
+
+
+def _protection_mismatch(message: str, sealed: bool) -> StateFileError:
+    return StateProtectionMismatch(message, sealed=sealed)
+
+
+def read_state_file(
+    path: Path, sealer: PassphraseSealer | None, what: str, *,
+    mismatch: Callable[[str, bool], StateFileError] = _protection_mismatch,
+) -> Any:
+    """The state an applet saved with :func:`write_state_file` (JSON), or None: no file yet.
+
+    Both applets' files share this envelope (format, version, protection, and the state in
+    clear or sealed by ``sealer``); ``what`` names the state in messages ("state", "FIDO2
+    state"). A file sealed when ``sealer`` is None, or the other way round, raises what
+    ``mismatch(message, sealed)`` makes (:class:`StateProtectionMismatch` unless told).
+    """
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(f"cannot read the {what} file {name!r}: {exc.strerror}") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise StateFileError(f"{name!r} is not a virtual-token state file") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise StateFileError(f"{name!r} is not a virtual-token state file")
+    if document.get("version") != FORMAT_VERSION:
+        raise StateFileError(f"state file version {document.get('version')!r} is not supported")
+    protection = document.get("protection")
+    if protection == "none":
+        if sealer is not None:
+            raise mismatch(
+                f"the {what} file {name!r} is not sealed: it holds its secrets in clear text, so "
+                "open it as plaintext (no passphrase opens it)", False)
+        return document.get("state")
+    if protection != SEALED:
+        raise StateFileError(f"state file protection {protection!r} is not supported")
+    if sealer is None:
+        raise mismatch(
+            f"the {what} file {name!r} is sealed under a passphrase: it cannot be opened as "
+            "plaintext; open it with its passphrase", True)
+    plaintext = sealer.open(document)
+    try:
+        return json.loads(plaintext)
+    except ValueError:
+        raise StateFileError(f"the sealed {what} is damaged") from None
+
+
+def write_state_file(path: Path, sealer: PassphraseSealer | None, state: dict[str, Any]) -> None:
+    """Write ``state`` (JSON-ready) in the envelope :func:`read_state_file` reads: sealed by
+    ``sealer``, or in clear when it is None; atomically, with mode 0600."""
+    if sealer is None:
+        document: dict[str, Any] = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "protection": "none",
+            "state": state,
+        }
+    else:
+        document = sealer.seal(json.dumps(state, sort_keys=True).encode("utf-8"))
+    write_atomic(path, json.dumps(document, indent=1, sort_keys=True).encode("utf-8") + b"\n")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

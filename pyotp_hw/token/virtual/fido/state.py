@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import StateFileError
-from ..state import FORMAT, FORMAT_VERSION, PassphraseSealer, write_atomic
+from ..state import PassphraseSealer, read_state_file, write_state_file
 
 __all__ = ["FidoState", "FidoStore", "FidoMemoryStore", "FidoFileStore", "MAX_PIN_RETRIES",
            "STATE_SUFFIX"]
@@ -39,7 +38,6 @@ MAX_PIN_RETRIES = 8
 STATE_SUFFIX = ".fido"
 _APPLET = "fido2"
 _STATE_VERSION = 1
-_SEALED = "scrypt+aes-256-gcm"
 
 
 def _b64(data: bytes) -> str:
@@ -160,51 +158,12 @@ class FidoFileStore:
 
     def load(self) -> FidoState | None:
         """Read the file; None when it does not exist."""
-        name = str(self.path)
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StateFileError(f"cannot read the FIDO2 state file {name!r}: {exc.strerror}"
-                                 ) from None
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise StateFileError(f"{name!r} is not a virtual-token state file") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise StateFileError(f"{name!r} is not a virtual-token state file")
-        if document.get("version") != FORMAT_VERSION:
-            raise StateFileError(f"state file version {document.get('version')!r} is not supported")
-        protection = document.get("protection")
-        if protection == "none":
-            if self.sealer is not None:
-                raise StateFileError(
-                    f"the FIDO2 state file {name!r} is not sealed; open it with the plaintext "
-                    "option"
-                )
-            return FidoState.from_json(document.get("state"))
-        if protection != _SEALED:
-            raise StateFileError(f"state file protection {protection!r} is not supported")
-        if self.sealer is None:
-            raise StateFileError(f"the FIDO2 state file {name!r} is sealed: give its passphrase")
-        plaintext = self.sealer.open(document)
-        try:
-            inner = json.loads(plaintext)
-        except ValueError:
-            raise StateFileError("the sealed FIDO2 state is damaged") from None
-        return FidoState.from_json(inner)
+        # A plain StateFileError: a StateProtectionMismatch is taken (by `token virtual`) to be
+        # about the OATH file the user named, not about this sibling file.
+        data = read_state_file(self.path, self.sealer, "FIDO2 state",
+                               mismatch=lambda message, sealed: StateFileError(message))
+        return None if data is None else FidoState.from_json(data)
 
     def save(self, state: FidoState) -> None:
         """Write the file atomically with mode 0600."""
-        if self.sealer is None:
-            document: dict[str, Any] = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "protection": "none",
-                "state": state.to_json(),
-            }
-        else:
-            payload = json.dumps(state.to_json(), sort_keys=True).encode("utf-8")
-            document = self.sealer.seal(payload)
-        write_atomic(self.path, json.dumps(document, indent=1, sort_keys=True).encode() + b"\n")
+        write_state_file(self.path, self.sealer, state.to_json())
