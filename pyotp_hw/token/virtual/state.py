@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from ...sealing import (
     NONCE_BYTES,
@@ -34,6 +34,8 @@ from ..errors import StateFileError, StateProtectionMismatch
 __all__ = [
     "StoredCredential",
     "OathState",
+    "Store",
+    "InMemory",
     "StateStore",
     "MemoryStore",
     "FileStore",
@@ -41,6 +43,7 @@ __all__ = [
     "PASSPHRASE_ENV",
     "FORMAT",
     "SEALED",
+    "require_protection",
     "read_state_file",
     "write_state_file",
 ]
@@ -159,31 +162,46 @@ class OathState:
         )
 
 
-class StateStore(Protocol):
-    """Somewhere the applet's state lives."""
+class _Copies(Protocol):
+    def copy(self: _S) -> _S: ...
 
-    def load(self) -> OathState | None:
+
+_S = TypeVar("_S", bound=_Copies)
+
+
+class Store(Protocol[_S]):
+    """Somewhere an applet's state (an :class:`OathState` or a FIDO2 state) lives."""
+
+    def load(self) -> _S | None:
         """Return the saved state, or None when there is none yet."""
         ...
 
-    def save(self, state: OathState) -> None:
+    def save(self, state: _S) -> None:
         """Save ``state`` so that a crash at any moment leaves the old or the new one."""
         ...
 
 
-class MemoryStore:
-    """Keeps the state in memory only: it is gone when the process ends."""
+class InMemory(Generic[_S]):
+    """Keeps an applet's state in memory only: it is gone when the process ends."""
 
-    def __init__(self, state: OathState | None = None) -> None:
+    def __init__(self, state: _S | None = None) -> None:
         self.state = state
 
-    def load(self) -> OathState | None:
+    def load(self) -> _S | None:
         """Return the state held, if any."""
         return None if self.state is None else self.state.copy()
 
-    def save(self, state: OathState) -> None:
+    def save(self, state: _S) -> None:
         """Hold a copy of ``state``."""
         self.state = state.copy()
+
+
+class StateStore(Store[OathState], Protocol):
+    """Somewhere the OATH applet's state lives."""
+
+
+class MemoryStore(InMemory[OathState]):
+    """Keeps the OATH applet's state in memory only: it is gone when the process ends."""
 
 
 def _aead(key: bytes) -> Aead:
@@ -261,11 +279,7 @@ class FileStore:
         self, path: str | os.PathLike[str], sealer: PassphraseSealer | None = None, *,
         plaintext: bool = False,
     ) -> None:
-        if sealer is None and not plaintext:
-            raise StateFileError(
-                "a state file holds secrets: give a passphrase to seal it, or ask for "
-                "plaintext explicitly"
-            )
+        require_protection(sealer, plaintext, "state")
         self.path = Path(path)
         self.sealer = sealer
 
@@ -277,6 +291,13 @@ class FileStore:
     def save(self, state: OathState) -> None:
         """Write the file atomically with mode 0600."""
         write_state_file(self.path, self.sealer, state.to_json())
+
+
+def require_protection(sealer: PassphraseSealer | None, plaintext: bool, what: str) -> None:
+    """Refuse a state file with neither a sealer nor an explicit ``plaintext`` choice."""
+    if sealer is None and not plaintext:
+        raise StateFileError(f"a {what} file holds secrets: give a passphrase to seal it, or "
+                             "ask for plaintext explicitly")
 
 
 def _protection_mismatch(message: str, sealed: bool) -> StateFileError:

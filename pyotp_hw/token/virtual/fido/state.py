@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import StateFileError
-from ..state import PassphraseSealer, read_state_file, write_state_file
+from ..state import (
+    InMemory,
+    PassphraseSealer,
+    Store,
+    read_state_file,
+    require_protection,
+    write_state_file,
+)
 
 __all__ = ["FidoState", "FidoStore", "FidoMemoryStore", "FidoFileStore", "MAX_PIN_RETRIES",
            "STATE_SUFFIX"]
@@ -110,31 +117,12 @@ class FidoState:
         )
 
 
-class FidoStore(Protocol):
+class FidoStore(Store[FidoState], Protocol):
     """Somewhere the authenticator's state lives."""
 
-    def load(self) -> FidoState | None:
-        """Return the saved state, or None when there is none yet."""
-        ...
 
-    def save(self, state: FidoState) -> None:
-        """Save ``state`` so that a crash at any moment leaves the old or the new one."""
-        ...
-
-
-class FidoMemoryStore:
-    """Keeps the state in memory only: it is gone when the process ends."""
-
-    def __init__(self, state: FidoState | None = None) -> None:
-        self.state = state
-
-    def load(self) -> FidoState | None:
-        """Return the state held, if any."""
-        return None if self.state is None else self.state.copy()
-
-    def save(self, state: FidoState) -> None:
-        """Hold a copy of ``state``."""
-        self.state = state.copy()
+class FidoMemoryStore(InMemory[FidoState]):
+    """Keeps the authenticator's state in memory only: it is gone when the process ends."""
 
 
 class FidoFileStore:
@@ -144,11 +132,7 @@ class FidoFileStore:
         self, path: str | os.PathLike[str], sealer: PassphraseSealer | None = None, *,
         plaintext: bool = False,
     ) -> None:
-        if sealer is None and not plaintext:
-            raise StateFileError(
-                "a FIDO2 state file holds secrets: give a passphrase to seal it, or ask for "
-                "plaintext explicitly"
-            )
+        require_protection(sealer, plaintext, "FIDO2 state")
         self.path = Path(path)
         self.sealer = sealer
 
