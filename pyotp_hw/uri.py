@@ -30,6 +30,10 @@ __all__ = [
     "OtpAuthURI",
     "URIWarning",
     "DIGESTS",
+    "Digest",
+    "Kind",
+    "check_digest",
+    "check_kind",
     "parse",
     "build",
     "entry",
@@ -37,7 +41,8 @@ __all__ = [
 ]
 
 #: Digest names this package computes, as they appear in :attr:`OtpAuthURI.digest`.
-DIGESTS = ("sha1", "sha256", "sha512")
+Digest = Literal["sha1", "sha256", "sha512"]
+DIGESTS: tuple[Digest, ...] = ("sha1", "sha256", "sha512")
 Kind = Literal["totp", "hotp"]
 
 _STEAM_DIGITS = 5
@@ -86,8 +91,7 @@ class OtpAuthURI:
             raise InvalidURI("account must be a str")
         if self.issuer is not None and not isinstance(self.issuer, str):
             raise InvalidURI("issuer must be a str or None")
-        if self.digest not in DIGESTS:
-            raise InvalidURI(f"digest must be one of {', '.join(DIGESTS)}, not {self.digest!r}")
+        check_digest(self.digest)
         if self.encoder is not None and self.encoder != "steam":
             raise InvalidURI(f"encoder must be 'steam' or None, not {self.encoder!r}")
         option(self.period, "period", 1, _MAX_PERIOD, error=InvalidURI)
@@ -185,6 +189,14 @@ def check_kind(value: object, name: str = "type", error: type[InvalidArgument] =
     if value == "hotp":
         return "hotp"
     raise error(f"{name} must be 'totp' or 'hotp', not {value!r}")
+
+
+def check_digest(value: object, error: type[InvalidArgument] = InvalidURI) -> Digest:
+    """``value`` as one of :data:`DIGESTS`; anything else raises ``error``, for every layer."""
+    for name in DIGESTS:
+        if value == name:
+            return name
+    raise error(f"digest must be one of {', '.join(DIGESTS)}, not {value!r}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,11 +12,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..uri import check_kind
+from ..uri import check_digest, check_kind
 from . import tlv
 from .errors import InvalidCredential, ProtocolError
 from .ykoath import (
-    ALGORITHMS,
     CHALLENGE_LENGTH,
     DEFAULT_PERIOD,
     DIGEST_BLOCK_SIZE,
@@ -143,10 +142,7 @@ class Code:
 
 
 def _digest(value: object) -> Digest:
-    for name in ALGORITHMS:
-        if value == name:
-            return name
-    raise InvalidCredential(f"digest must be one of {', '.join(ALGORITHMS)}, not {value!r}")
+    return check_digest(value, InvalidCredential)
 
 
 @dataclass(frozen=True)

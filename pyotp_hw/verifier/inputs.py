@@ -12,7 +12,7 @@ from collections.abc import Callable
 from .._numbers import option, whole
 from .._time import I64_MAX, exact_seconds
 from ..errors import InvalidArgument, InvalidType
-from ..uri import check_kind
+from ..uri import check_digest, check_kind
 from .policy import Policy
 from .records import CredentialState, Kind
 
@@ -31,7 +31,6 @@ __all__ = [
 
 MAX_USER_LEN = 255
 U64_MAX = (1 << 64) - 1
-_DIGESTS = ("sha1", "sha256", "sha512")
 
 
 def check_user(user: object) -> str:
@@ -81,8 +80,7 @@ def check_params(policy: Policy, kind: object, digest: object, digits: object, p
                  t0: object, counter: object) -> Kind:
     """Check a credential's parameters (its code length against ``policy``); return its kind."""
     checked = check_kind(kind, "kind", InvalidArgument)
-    if digest not in _DIGESTS:
-        raise InvalidArgument(f"digest must be one of {', '.join(_DIGESTS)}, not {digest!r}")
+    check_digest(digest, InvalidArgument)
     digits = whole(digits, "digits")
     if not policy.accepts_length(digits):
         raise InvalidArgument(
