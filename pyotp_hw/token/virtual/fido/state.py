@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ...._numbers import option
 from ...errors import StateFileError
 from ..state import (
     InMemory,
@@ -64,9 +65,7 @@ def _unb64(value: Any, what: str, length: int) -> bytes:
 
 
 def _count(value: Any, what: str, top: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
-        raise StateFileError(f"FIDO2 state: {what} is not a number from 0 to {top}")
-    return value
+    return option(value, f"FIDO2 state: {what}", 0, top, error=StateFileError)
 
 
 @dataclass
