@@ -23,7 +23,7 @@ __all__ = ["Unlocker", "Passphrase", "PASSPHRASE_KIND", "SCRYPT_DEFAULT"]
 PASSPHRASE_KIND = "passphrase"  # noqa: S105 - a slot kind
 #: scrypt cost of new passphrase slots: about 64 MiB and a quarter of a second.
 SCRYPT_DEFAULT = {"n": 2**16, "r": 8, "p": 1}
-_MIN_N = 2**10  # the cheapest cost a slot may have (tests use it)
+_MIN_N = 2**10  # the cheapest cost a slot may have (the cost the tests use)
 
 
 class Unlocker(Protocol):
