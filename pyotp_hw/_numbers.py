@@ -29,6 +29,7 @@ import datetime as _dt
 import decimal
 import math
 import numbers
+import operator
 import struct
 import sys
 from array import array
@@ -36,10 +37,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidArgument, InvalidType
+from .errors import InvalidArgument, InvalidType, OTPError
 
 __all__ = ["COUNTER", "TIME", "STEP", "CODE", "ROW", "Kind", "Numbers", "read", "scalar",
-           "option", "buffer_view"]
+           "whole", "option", "real_option", "buffer_view"]
 
 _NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
 _INT_CODES = frozenset("bBhHiIlLqQnN")
@@ -88,7 +89,8 @@ class Numbers:
 
 def _shown(v: int) -> str:
     # Huge ints cannot even be printed (int max str digits): name their size instead.
-    return str(v) if v.bit_length() <= 128 else f"a {v.bit_length()}-bit number"
+    bits = v.bit_length()
+    return str(v) if bits <= 128 else f"a {'negative ' if v < 0 else ''}{bits}-bit number"
 
 
 def _in_range(v: int, label: str, kind: Kind) -> int:
@@ -262,13 +264,56 @@ def read(value: Any, name: str, kind: Kind) -> Numbers:
     return Numbers(_one(value, name, kind))
 
 
-def option(value: Any, name: str, lo: int, hi: int, what: str = "an int") -> int:
-    """An int option (digits, interval, window, threads): a plain ``int`` in ``[lo, hi]``."""
-    if isinstance(value, bool) or not isinstance(value, int):
+def whole(value: Any, name: str, what: str = "an int", *, index: bool = False,
+          error: type[OTPError] = InvalidType) -> int:
+    """``value`` as an int: a plain ``int`` (never ``bool``), or with ``index`` anything with
+    ``__index__`` (a numpy integer). Refused as ``error``: "NAME must be WHAT, not TYPE"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if index and not isinstance(value, bool) and hasattr(value, "__index__"):
+        try:
+            return operator.index(value)
+        except Exception as exc:  # a foreign __index__ may raise anything; report it typed
+            raise error(f"{name} could not be read as an int ({type(exc).__name__})") from None
+    raise error(f"{name} must be {what}, not {type(value).__name__}")
+
+
+def option(value: Any, name: str, lo: int, hi: int, what: str = "an int", *,
+           index: bool = False, span: str | None = None,
+           error: type[OTPError] | None = None) -> int:
+    """An int option (digits, interval, window, counter, ...): :func:`whole`, in ``[lo, hi]``.
+
+    Every int argument of the package is checked here, so all say the same: "NAME must be WHAT,
+    not TYPE" (:class:`InvalidType`) and "NAME must be between SPAN, got VALUE"
+    (:class:`InvalidArgument`); ``span`` shows the range (default "LO and HI"), and ``error``,
+    when given, is raised for both (a layer's own subclass, such as ``InvalidURI``).
+    """
+    number = whole(value, name, what, index=index, error=error or InvalidType)
+    if not lo <= number <= hi:
+        raise (error or InvalidArgument)(
+            f"{name} must be between {span or f'{lo} and {hi}'}, got {_shown(number)}")
+    return number
+
+
+def real_option(value: Any, name: str, lo: float, hi: float = math.inf,
+                what: str = "a number", *, above: bool = False) -> float:
+    """A real option (seconds, a rate): an ``int`` or ``float`` (never ``bool``), finite, at
+    least ``lo`` (more than ``lo`` when ``above``) and at most ``hi``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidType(f"{name} must be {what}, not {type(value).__name__}")
-    if not lo <= value <= hi:
-        raise InvalidArgument(f"{name} must be between {lo} and {hi}, got {_shown(value)}")
-    return value
+    try:
+        real = float(value)
+    except OverflowError:  # an int too large for a float: no finite number of seconds
+        real = math.inf
+    if not math.isfinite(real):
+        shown = _shown(value) if isinstance(value, int) else str(value)
+        raise InvalidArgument(f"{name} must be a finite number, got {shown}")
+    if real < lo or (above and real == lo) or real > hi:
+        low = f"more than {lo}" if above else f"at least {lo}"
+        if hi != math.inf:
+            low = f"{low} and at most {hi}" if above else f"between {lo} and {hi}"
+        raise InvalidArgument(f"{name} must be {low}, got {value}")
+    return real
 
 
 def scalar(value: Any, name: str, kind: Kind) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .bench import Result
+from .errors import InvalidArgument
 
 __all__ = ["HashcatSpeed", "missing", "measure", "parse", "peer_result", "baseline_ns", "GROUP"]
 
@@ -64,7 +65,10 @@ def missing() -> str | None:
 
 
 def parse(output: str) -> HashcatSpeed:
-    """hashcat's ``--machine-readable`` benchmark lines: ``device:mode:...:ms:hashes/s``."""
+    """hashcat's ``--machine-readable`` benchmark lines: ``device:mode:...:ms:hashes/s``.
+
+    Raises :class:`~pyotp_hw.errors.InvalidArgument` (a ``ValueError``) when none is mode 160.
+    """
     total = 0.0
     devices = 0
     version = "unknown"
@@ -77,7 +81,7 @@ def parse(output: str) -> HashcatSpeed:
             total += float(fields[-1])
             devices += 1
     if devices == 0:
-        raise ValueError("hashcat printed no mode-160 benchmark line")
+        raise InvalidArgument("hashcat printed no mode-160 benchmark line")
     return HashcatSpeed(total, version, devices)
 
 

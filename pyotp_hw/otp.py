@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import _native as nat
+from . import _numbers
 from . import uri as _uri
 from .codecheck import STEAM_ALPHABET, CodeCheck, parse_digits_code, parse_steam_code
 from .errors import InvalidArgument, InvalidCode, InvalidType
@@ -47,29 +48,12 @@ def check_code(code: Any, digits: int) -> int:
     return parsed
 
 
-def _shown(value: int) -> str:
-    """An int for a message: itself when short, else its size (str() refuses 4300+ digits)."""
-    bits = value.bit_length()
-    return str(value) if bits <= 256 else f"a {'negative ' if value < 0 else ''}{bits}-bit number"
-
-
 def _check_digits(digits: Any) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, int):
-        raise InvalidType("digits must be an int")
-    if not MIN_DIGITS <= digits <= MAX_DIGITS:
-        raise InvalidArgument(
-            f"digits must be between {MIN_DIGITS} and {MAX_DIGITS}, got {_shown(digits)}"
-        )
-    return digits
+    return _numbers.option(digits, "digits", MIN_DIGITS, MAX_DIGITS)
 
 
 def _check_counter(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
-    v = int(value)
-    if not 0 <= v <= _U64_MAX:
-        raise InvalidArgument(f"{name} must be between 0 and 2**64-1, got {_shown(v)}")
-    return v
+    return _numbers.option(value, name, 0, _U64_MAX, index=True, span="0 and 2**64-1")
 
 
 def _check_name(value: Any, name: str) -> str | None:
@@ -79,22 +63,12 @@ def _check_name(value: Any, name: str) -> str | None:
 
 
 def _check_interval(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidType("interval must be an int number of seconds")
-    if not 1 <= value < 1 << 63:
-        raise InvalidArgument(
-            f"interval must be between 1 and 2**63-1 seconds, got {_shown(value)}"
-            if value > 0 else f"interval must be at least 1 second, got {_shown(value)}"
-        )
-    return value
+    return _numbers.option(value, "interval", 1, (1 << 63) - 1, "an int number of seconds",
+                           span="1 and 2**63-1 seconds")
 
 
 def _check_window(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidType(f"{name} must be an int")
-    if not 0 <= value <= nat.MAX_WINDOW:
-        raise InvalidArgument(f"{name} must be between 0 and {nat.MAX_WINDOW}, got {_shown(value)}")
-    return value
+    return _numbers.option(value, name, 0, nat.MAX_WINDOW)
 
 
 class OTP:
@@ -270,8 +244,7 @@ class HOTP(OTP):
         :data:`MAX_WINDOW`; out-of-range values raise :class:`InvalidArgument` and
         :class:`InvalidCode`, other types :class:`InvalidType`. None when nothing matches.
         """
-        if isinstance(code, bool) or not isinstance(code, int):
-            raise InvalidType(f"code must be an int, not {type(code).__name__}")
+        code = _numbers.whole(code, "code")
         if not 0 <= code < 10**self._digits:
             raise InvalidCode(f"code must be between 0 and {10**self._digits - 1}")
         start = _check_counter(counter, "counter")
@@ -359,9 +332,8 @@ class TOTP(OTP):
 
     def at(self, for_time: Any, counter_offset: int = 0) -> str:
         """The code at ``for_time``, shifted by ``counter_offset`` steps."""
-        if isinstance(counter_offset, bool) or not isinstance(counter_offset, int):
-            raise InvalidType("counter_offset must be an int")
-        step = _check_counter(self.timecode(for_time) + counter_offset, "time step")
+        offset = _numbers.whole(counter_offset, "counter_offset")
+        step = _check_counter(self.timecode(for_time) + offset, "time step")
         return self._code(step)
 
     def now(self) -> str:

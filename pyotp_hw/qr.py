@@ -10,6 +10,7 @@ import io
 import os
 from typing import Any
 
+from ._numbers import option
 from .errors import InvalidArgument, MissingExtra
 from .secret_files import OutputFileError, check_output, write_secret_file
 
@@ -58,9 +59,7 @@ def _make(text: str) -> Any:
 
 
 def _check_scale(scale: int) -> int:
-    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 100:
-        raise InvalidArgument("scale must be an int from 1 to 100 (pixels per module)")
-    return scale
+    return option(scale, "scale (pixels per module)", 1, 100)
 
 
 def _matrix(text: str) -> list[list[bool]]:

@@ -7,6 +7,11 @@ value (:func:`seal_versioned`) also carries a short header in front (``magic || 
 is authenticated with the ciphertext, so a value of another format or version is refused by its
 header before any decryption, and a changed header fails to open.
 
+Keys made from a passphrase come from :func:`scrypt_key` (RFC 7914), the one key derivation of
+the verifier's passphrase keys, the vault's passphrase slots and the virtual token's state
+files; it checks the cost (:func:`check_scrypt_cost`) before any work, so a changed file cannot
+make an unlock allocate more than :data:`SCRYPT_MAX_MEMORY`.
+
 Only a failed authentication (cryptography's ``InvalidTag``) is reported as
 :class:`SealOpenFailed` ("wrong key, or the data was changed"). Any other failure is a bug or a
 broken install and comes out as itself. Plaintext is decrypted into a ``bytearray`` that the
@@ -16,10 +21,12 @@ streaming decryptor writes into buffers of ours instead.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
-from .errors import InvalidArgument, MissingExtra, OTPError
+from ._numbers import option
+from .errors import InvalidArgument, InvalidType, MissingExtra, OTPError
 
 __all__ = [
     "KEY_BYTES",
@@ -32,11 +39,20 @@ __all__ = [
     "open_versioned",
     "wipe",
     "require",
+    "SCRYPT_MAX_MEMORY",
+    "passphrase_bytes",
+    "check_scrypt_cost",
+    "scrypt_key",
 ]
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
+#: The most memory a scrypt cost may ask for (128 * n * r bytes).
+SCRYPT_MAX_MEMORY = 1 << 30
+_SCRYPT_MAX_N = 2**20
+_SCRYPT_MAX_R = 32
+_SCRYPT_MAX_P = 16
 
 
 class SealOpenFailed(OTPError):
@@ -176,3 +192,51 @@ def open_versioned(aead: Aead, magic: bytes, version: int, sealed: bytes,
 def wipe(buf: bytearray) -> None:
     """Overwrite a buffer that held key material."""
     buf[:] = bytes(len(buf))
+
+
+def passphrase_bytes(passphrase: object, what: str = "the passphrase",
+                     error: type[OTPError] = InvalidArgument) -> bytes:
+    """``passphrase`` (a str, taken as UTF-8, or bytes) as the bytes a KDF stretches.
+
+    An empty one, or text with a lone surrogate (an undecodable byte), raises ``error``, another
+    type :class:`InvalidType`; no message echoes it.
+    """
+    if isinstance(passphrase, str):
+        try:
+            encoded: bytes | None = passphrase.encode("utf-8")
+        except UnicodeEncodeError:
+            encoded = None
+        if encoded is None:  # raised out here: the codec's error, which holds it, is no context
+            raise error(f"{what} is not valid Unicode text (a lone surrogate)")
+        passphrase = encoded
+    if not isinstance(passphrase, bytes):
+        raise InvalidType(f"{what} must be str or bytes, not {type(passphrase).__name__}")
+    if not passphrase:
+        raise error(f"{what} is empty")
+    return passphrase
+
+
+def check_scrypt_cost(n: object, r: object, p: object, *, min_n: int = 2) -> tuple[int, int, int]:
+    """``(n, r, p)`` when they are a scrypt cost this package runs, else a typed error.
+
+    ``n`` is a power of two from ``min_n`` to 2**20, ``r`` 1 to 32, ``p`` 1 to 16, and together
+    they ask for at most :data:`SCRYPT_MAX_MEMORY`.
+    """
+    cost_n = option(n, "scrypt n", min_n, _SCRYPT_MAX_N)
+    if cost_n & (cost_n - 1):
+        raise InvalidArgument(f"scrypt n must be a power of two, got {cost_n}")
+    cost_r = option(r, "scrypt r", 1, _SCRYPT_MAX_R)
+    cost_p = option(p, "scrypt p", 1, _SCRYPT_MAX_P)
+    if 128 * cost_n * cost_r > SCRYPT_MAX_MEMORY:
+        raise InvalidArgument(f"scrypt n and r ask for more than {SCRYPT_MAX_MEMORY >> 20} MiB")
+    return cost_n, cost_r, cost_p
+
+
+def scrypt_key(passphrase: bytes, salt: bytes, *, n: int, r: int, p: int,
+               length: int = KEY_BYTES) -> bytes:
+    """scrypt (RFC 7914) of ``passphrase`` over ``salt``: ``length`` bytes, the cost checked."""
+    n, r, p = check_scrypt_cost(n, r, p)
+    # OpenSSL wants room for 128 * r * (n + p + 2) bytes; r and p are small enough that a MiB
+    # over 129 * r * n covers every allowed cost.
+    return hashlib.scrypt(passphrase, salt=salt, n=n, r=r, p=p, dklen=length,
+                          maxmem=129 * r * n + (1 << 20))

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote_to_bytes
 
 from . import _native
+from ._numbers import option
 from .errors import InvalidArgument, InvalidSecret, InvalidURI
 from .keys import decode_base32, encode_base32
 
@@ -29,6 +30,10 @@ __all__ = [
     "OtpAuthURI",
     "URIWarning",
     "DIGESTS",
+    "Digest",
+    "Kind",
+    "check_digest",
+    "check_kind",
     "parse",
     "build",
     "entry",
@@ -36,7 +41,8 @@ __all__ = [
 ]
 
 #: Digest names this package computes, as they appear in :attr:`OtpAuthURI.digest`.
-DIGESTS = ("sha1", "sha256", "sha512")
+Digest = Literal["sha1", "sha256", "sha512"]
+DIGESTS: tuple[Digest, ...] = ("sha1", "sha256", "sha512")
 Kind = Literal["totp", "hotp"]
 
 _STEAM_DIGITS = 5
@@ -78,30 +84,28 @@ class OtpAuthURI:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in ("totp", "hotp"):
-            raise InvalidURI(f"type must be 'totp' or 'hotp', not {self.kind!r}")
+        check_kind(self.kind)
         if not isinstance(self.secret, bytes) or not self.secret:
             raise InvalidURI("secret must be non-empty bytes")
         if not isinstance(self.account, str):
             raise InvalidURI("account must be a str")
         if self.issuer is not None and not isinstance(self.issuer, str):
             raise InvalidURI("issuer must be a str or None")
-        if self.digest not in DIGESTS:
-            raise InvalidURI(f"digest must be one of {', '.join(DIGESTS)}, not {self.digest!r}")
+        check_digest(self.digest)
         if self.encoder is not None and self.encoder != "steam":
             raise InvalidURI(f"encoder must be 'steam' or None, not {self.encoder!r}")
-        _check_int("period", self.period, 1, _MAX_PERIOD)
+        option(self.period, "period", 1, _MAX_PERIOD, error=InvalidURI)
         if self.encoder == "steam":
             if self.kind != "totp" or self.digest != "sha1" or self.period != 30:
                 raise InvalidURI("Steam Guard entries are TOTP with SHA1 and a 30-second period")
             if self.digits != _STEAM_DIGITS:
                 raise InvalidURI(f"Steam Guard codes have {_STEAM_DIGITS} characters (digits=5)")
         else:
-            _check_int("digits", self.digits, _MIN_DIGITS, _MAX_DIGITS)
+            option(self.digits, "digits", _MIN_DIGITS, _MAX_DIGITS, error=InvalidURI)
         if self.kind == "hotp":
             if self.counter is None:
                 raise InvalidURI("parameter 'counter' is required for hotp")
-            _check_int("counter", self.counter, 0, _MAX_COUNTER)
+            option(self.counter, "counter", 0, _MAX_COUNTER, error=InvalidURI)
         elif self.counter is not None:
             raise InvalidURI("parameter 'counter' is only meaningful for hotp")
         for pair in self.extra:
@@ -173,11 +177,26 @@ class OtpAuthURI:
         return out
 
 
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidURI(f"{name} must be an int")
-    if not low <= value <= high:
-        raise InvalidURI(f"{name} must be between {low} and {high}, got {value}")
+def check_kind(value: object, name: str = "type", error: type[InvalidArgument] = InvalidURI,
+               ) -> Kind:
+    """``value`` as an OTP kind, ``"totp"`` or ``"hotp"``; anything else raises ``error``.
+
+    The one check of a kind for every layer (URI fields, token credentials, the verifier); each
+    passes its own ``name`` and error class.
+    """
+    if value == "totp":
+        return "totp"
+    if value == "hotp":
+        return "hotp"
+    raise error(f"{name} must be 'totp' or 'hotp', not {value!r}")
+
+
+def check_digest(value: object, error: type[InvalidArgument] = InvalidURI) -> Digest:
+    """``value`` as one of :data:`DIGESTS`; anything else raises ``error``, for every layer."""
+    for name in DIGESTS:
+        if value == name:
+            return name
+    raise error(f"digest must be one of {', '.join(DIGESTS)}, not {value!r}")
 
 
 # ----------------------------------------------------------------------------------------------

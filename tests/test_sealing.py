@@ -7,12 +7,15 @@ import os
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from pyotp_hw.errors import InvalidArgument
+from pyotp_hw.errors import InvalidArgument, InvalidType
 from pyotp_hw.sealing import (
     Aead,
     SealFormatError,
     SealOpenFailed,
+    check_scrypt_cost,
     open_versioned,
+    passphrase_bytes,
+    scrypt_key,
     seal_versioned,
 )
 
@@ -63,3 +66,49 @@ def test_a_key_of_the_wrong_length_is_refused_and_never_shown() -> None:
     with pytest.raises(InvalidArgument):
         Aead(b"short")
     assert KEY.hex() not in repr(Aead(KEY))
+
+
+def test_scrypt_key_is_rfc_7914_scrypt() -> None:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    salt = os.urandom(16)
+    theirs = Scrypt(salt=salt, length=32, n=2**10, r=8, p=2).derive(b"words")
+    assert scrypt_key(b"words", salt, n=2**10, r=8, p=2) == theirs
+    # RFC 7914 section 12, the second vector (its first 16 bytes).
+    ours = scrypt_key(b"password", b"NaCl", n=1024, r=8, p=16, length=64)
+    assert ours[:16].hex() == "fdbabe1c9d3472007856e7190d01e9fe"
+
+
+@pytest.mark.parametrize(("cost", "error", "words"), [
+    ((3, 8, 1), InvalidArgument, "power of two"),
+    ((1, 8, 1), InvalidArgument, "scrypt n must be between 2 and"),
+    ((2**21, 1, 1), InvalidArgument, "scrypt n"),
+    ((2**10, 0, 1), InvalidArgument, "scrypt r"),
+    ((2**10, 8, 17), InvalidArgument, "scrypt p"),
+    ((2**20, 32, 1), InvalidArgument, "more than 1024 MiB"),
+    ((2.0**10, 8, 1), InvalidType, "scrypt n must be an int"),
+    ((2**10, True, 1), InvalidType, "scrypt r"),
+])
+def test_a_scrypt_cost_is_checked_before_any_work(cost: tuple[object, object, object],
+                                                  error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        check_scrypt_cost(*cost)
+    with pytest.raises(error, match=words):
+        scrypt_key(b"words", b"salt", n=cost[0], r=cost[1], p=cost[2])  # type: ignore[arg-type]
+    assert check_scrypt_cost(2**20, 8, 16) == (2**20, 8, 16)
+    with pytest.raises(InvalidArgument, match="between 1024"):
+        check_scrypt_cost(2**9, 8, 1, min_n=2**10)
+
+
+def test_a_passphrase_is_text_or_bytes_and_never_echoed() -> None:
+    assert passphrase_bytes("pässword") == "pässword".encode()
+    assert passphrase_bytes(b"\xff") == b"\xff"
+    with pytest.raises(InvalidArgument, match=r"^the passphrase is empty$"):
+        passphrase_bytes("")
+    with pytest.raises(SealFormatError, match=r"^the key's passphrase is empty$"):
+        passphrase_bytes(b"", "the key's passphrase", SealFormatError)
+    with pytest.raises(InvalidType, match="must be str or bytes, not int"):
+        passphrase_bytes(1234)
+    with pytest.raises(InvalidArgument, match="lone surrogate") as caught:
+        passphrase_bytes("secret\udcff")
+    assert "secret" not in str(caught.value) and caught.value.__context__ is None

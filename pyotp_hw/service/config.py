@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .._numbers import option, real_option
 from ..errors import InvalidArgument
 
 __all__ = ["ServiceConfig", "SmtpConfig", "CONFIG_ENV", "VAULT_UNLOCKS",
@@ -101,23 +102,15 @@ class ServiceConfig:
     templates_dir: str | None = None
 
     def __post_init__(self) -> None:
-        checks = [
-            ("max_batch", 1 <= self.max_batch <= 100_000),
-            ("linger", 0.0 <= self.linger <= 1.0),
-            ("max_queue", self.max_queue >= 1),
-            ("batch_threads", 1 <= self.batch_threads <= 64),
-            ("deadline", 0.0 < self.deadline <= 600.0),
-            ("max_body", 64 <= self.max_body <= 64 * 1024 * 1024),
-            ("max_batch_items", 1 <= self.max_batch_items <= 100_000),
-            ("client_rate", self.client_rate >= 0.0),
-            ("key_refresh", 0.0 < self.key_refresh <= 3600.0),
-            ("resync_window", 0 <= self.resync_window <= 1000),
-            ("notice_poll", 0.0 < self.notice_poll <= 3600.0),
-            ("retry_base", 0.0 < self.retry_base <= 3600.0),
-        ]
-        for name, ok in checks:
-            if not ok:
-                raise InvalidArgument(f"service setting {name} is out of range")
+        for name, low, high in (("max_batch", 1, 100_000), ("max_queue", 1, (1 << 63) - 1),
+                                ("batch_threads", 1, 64), ("max_body", 64, 64 * 1024 * 1024),
+                                ("max_batch_items", 1, 100_000), ("resync_window", 0, 1000)):
+            option(getattr(self, name), f"service setting {name}", low, high)
+        real_option(self.linger, "service setting linger", 0, 1)
+        real_option(self.client_rate, "service setting client_rate", 0)
+        for name, high in (("deadline", 600), ("key_refresh", 3600), ("notice_poll", 3600),
+                           ("retry_base", 3600)):
+            real_option(getattr(self, name), f"service setting {name}", 0, high, above=True)
         if sum(x is not None for x in (self.key_file, self.key_env, self.passphrase_env,
                                        self.vault)) > 1:
             raise InvalidArgument("give one data key: a key file, a key variable, a passphrase "

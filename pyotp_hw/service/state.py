@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from ..otp import MAX_DIGITS, MIN_DIGITS
-from ..verifier import EnvKey, KeyFile, KeyProvider, PassphraseKey, Verifier
+from ..verifier import EnvKey, InvalidStoreURL, KeyFile, KeyProvider, PassphraseKey, Verifier
 from ..verifier.stores.service import ServiceTables
 from .apikeys import KeyRing
 from .batcher import Coalescer
@@ -57,7 +57,7 @@ def provider_of(config: ServiceConfig) -> KeyProvider:
     if config.passphrase_env:
         phrase = os.environ.get(config.passphrase_env)
         if not phrase:
-            raise ValueError(f"${config.passphrase_env} (the passphrase) is not set")
+            raise InvalidArgument(f"${config.passphrase_env} (the passphrase) is not set")
         return PassphraseKey(phrase)
     return EnvKey(DEFAULT_ENV_VAR)
 
@@ -95,7 +95,7 @@ class Service:
         v = Verifier.open(c.db, key=key, create=False, **policy)
         if not isinstance(v.store, ServiceTables):
             v.close()
-            raise ValueError("the service needs a SQLite or PostgreSQL store, not memory:")
+            raise InvalidStoreURL("the service needs a SQLite or PostgreSQL store, not memory:")
         v.store.prepare_service(c.notify)
         return v
 

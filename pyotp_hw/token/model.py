@@ -12,10 +12,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..uri import check_digest, check_kind
 from . import tlv
 from .errors import InvalidCredential, ProtocolError
 from .ykoath import (
-    ALGORITHMS,
     CHALLENGE_LENGTH,
     DEFAULT_PERIOD,
     DIGEST_BLOCK_SIZE,
@@ -141,19 +141,8 @@ class Code:
         return {"code": self.value, "valid_from": self.valid_from, "valid_to": self.valid_to}
 
 
-def _oath_type(value: object) -> OathType:
-    if value == "totp":
-        return "totp"
-    if value == "hotp":
-        return "hotp"
-    raise InvalidCredential(f"type must be 'totp' or 'hotp', not {value!r}")
-
-
 def _digest(value: object) -> Digest:
-    for name in ALGORITHMS:
-        if value == name:
-            return name
-    raise InvalidCredential(f"digest must be one of {', '.join(ALGORITHMS)}, not {value!r}")
+    return check_digest(value, InvalidCredential)
 
 
 @dataclass(frozen=True)
@@ -173,7 +162,7 @@ class CredentialData:
     counter: int = 0
 
     def __post_init__(self) -> None:
-        _oath_type(self.oath_type)
+        check_kind(self.oath_type, "type", InvalidCredential)
         _digest(self.digest)
         if not isinstance(self.digits, int) or not MIN_DIGITS <= self.digits <= MAX_DIGITS:
             raise InvalidCredential(
@@ -244,7 +233,7 @@ class CredentialData:
             account=entry.account,
             secret=entry.secret,
             issuer=entry.issuer,
-            oath_type=_oath_type(entry.kind),
+            oath_type=check_kind(entry.kind, "type", InvalidCredential),
             digest=_digest(entry.digest),
             digits=entry.digits,
             period=entry.period,

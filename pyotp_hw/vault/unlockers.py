@@ -8,13 +8,13 @@ and OATH-token unlockers live in :mod:`.fido` and :mod:`.oath`.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
 from copy import copy
 from typing import Any, Protocol
 
 from ..errors import InvalidArgument, InvalidType
+from ..sealing import check_scrypt_cost, passphrase_bytes, scrypt_key
 from .errors import VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
 
@@ -23,8 +23,7 @@ __all__ = ["Unlocker", "Passphrase", "PASSPHRASE_KIND", "SCRYPT_DEFAULT"]
 PASSPHRASE_KIND = "passphrase"  # noqa: S105 - a slot kind
 #: scrypt cost of new passphrase slots: about 64 MiB and a quarter of a second.
 SCRYPT_DEFAULT = {"n": 2**16, "r": 8, "p": 1}
-_SCRYPT_BOUNDS = {"n": (2**10, 2**20), "r": (1, 32), "p": (1, 16)}
-_SCRYPT_MAX_MEMORY = 1 << 30  # a changed slot must not make an unlock allocate more than this
+_MIN_N = 2**10  # the cheapest cost a slot may have (the cost the tests use)
 
 
 class Unlocker(Protocol):
@@ -57,27 +56,24 @@ def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, in
     if params.get("kdf") != "scrypt":
         raise VaultCorrupted(f"passphrase slot {slot_id}: unknown key derivation "
                              f"{params.get('kdf')!r}")
-    values = []
-    for name, (low, high) in _SCRYPT_BOUNDS.items():
-        value = params.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt {name} is out of range")
-        values.append(value)
-    if values[0] & (values[0] - 1):
-        raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt n is not a power of two")
-    if 128 * values[0] * values[1] > _SCRYPT_MAX_MEMORY:
-        raise VaultCorrupted(f"passphrase slot {slot_id}: scrypt n and r ask for more than "
-                             f"{_SCRYPT_MAX_MEMORY >> 20} MiB")
+    try:
+        # Checked before any work: a changed slot must not make an unlock allocate much.
+        n, r, p = check_scrypt_cost(params.get("n"), params.get("r"), params.get("p"),
+                                    min_n=_MIN_N)
+    except (InvalidArgument, InvalidType) as exc:
+        raise VaultCorrupted(f"passphrase slot {slot_id}: {exc}") from None
     salt = unb64(params.get("salt"), f"passphrase slot {slot_id}'s salt")
     if len(salt) != 16:
         raise VaultCorrupted(f"passphrase slot {slot_id}: the salt is not 16 bytes")
-    return salt, values[0], values[1], values[2]
+    return salt, n, r, p
 
 
 def _valid_n(n: object) -> bool:
-    low, high = _SCRYPT_BOUNDS["n"]
-    return (isinstance(n, int) and not isinstance(n, bool) and not n & (n - 1)
-            and low <= n <= high)
+    try:
+        check_scrypt_cost(n, SCRYPT_DEFAULT["r"], SCRYPT_DEFAULT["p"], min_n=_MIN_N)
+    except (InvalidArgument, InvalidType):
+        return False
+    return True
 
 
 class Passphrase:
@@ -91,16 +87,9 @@ class Passphrase:
     kind = PASSPHRASE_KIND
 
     def __init__(self, passphrase: str | bytes, *, n: int | None = None) -> None:
-        if isinstance(passphrase, str):
-            passphrase = passphrase.encode("utf-8")
-        if not isinstance(passphrase, bytes):
-            raise InvalidType("a passphrase must be str or bytes")
-        if not passphrase:
-            raise InvalidArgument("the passphrase is empty")
-        if n is not None and not _valid_n(n):
-            low, high = _SCRYPT_BOUNDS["n"]
-            raise InvalidArgument(f"scrypt n must be a power of two from {low} to {high}")
-        self._passphrase = passphrase
+        self._passphrase = passphrase_bytes(passphrase)
+        if n is not None:
+            check_scrypt_cost(n, SCRYPT_DEFAULT["r"], SCRYPT_DEFAULT["p"], min_n=_MIN_N)
         self._n_choice = n
 
     @property
@@ -120,9 +109,7 @@ class Passphrase:
         return "Passphrase(<hidden>)"
 
     def _stretch(self, salt: bytes, n: int, r: int, p: int) -> SlotSecret:
-        key = hashlib.scrypt(self._passphrase, salt=salt, n=n, r=r, p=p, dklen=32,
-                             maxmem=129 * r * n + (1 << 20))
-        return SlotSecret(bytearray(key))
+        return SlotSecret(bytearray(scrypt_key(self._passphrase, salt, n=n, r=r, p=p)))
 
     def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
         """A new slot: a random 16-byte salt and this unlocker's cost."""

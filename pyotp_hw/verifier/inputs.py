@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .._numbers import option, whole
 from .._time import I64_MAX, exact_seconds
 from ..errors import InvalidArgument, InvalidType
+from ..uri import check_digest, check_kind
 from .policy import Policy
 from .records import CredentialState, Kind
 
@@ -29,7 +31,6 @@ __all__ = [
 
 MAX_USER_LEN = 255
 U64_MAX = (1 << 64) - 1
-_DIGESTS = ("sha1", "sha256", "sha512")
 
 
 def check_user(user: object) -> str:
@@ -75,41 +76,20 @@ def seconds(now: object, clock: Callable[[], float]) -> float:
     return exact_seconds(now, "now")
 
 
-def _check_kind(kind: object) -> Kind:
-    if kind == "totp":
-        return "totp"
-    if kind == "hotp":
-        return "hotp"
-    raise InvalidArgument(f"kind must be 'totp' or 'hotp', not {kind!r}")
-
-
-def _whole(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidType(f"{name} must be an int")
-    return value
-
-
 def check_params(policy: Policy, kind: object, digest: object, digits: object, period: object,
                  t0: object, counter: object) -> Kind:
     """Check a credential's parameters (its code length against ``policy``); return its kind."""
-    checked = _check_kind(kind)
-    if digest not in _DIGESTS:
-        raise InvalidArgument(f"digest must be one of {', '.join(_DIGESTS)}, not {digest!r}")
-    digits = _whole("digits", digits)
-    period = _whole("interval", period)
-    t0 = _whole("t0", t0)
-    counter = _whole("counter", counter)
+    checked = check_kind(kind, "kind", InvalidArgument)
+    check_digest(digest, InvalidArgument)
+    digits = whole(digits, "digits")
     if not policy.accepts_length(digits):
         raise InvalidArgument(
             f"this verifier accepts {', '.join(map(str, policy.digits))}-digit codes, "
             f"not {digits}"
         )
-    if not 1 <= period <= I64_MAX:
-        raise InvalidArgument("interval must be at least 1 second")
-    if not 0 <= t0 <= I64_MAX:
-        raise InvalidArgument("t0 must be between 0 and 2**63-1")
-    if not 0 <= counter <= U64_MAX:
-        raise InvalidArgument("counter must be between 0 and 2**64-1")
+    option(period, "interval", 1, I64_MAX, span="1 and 2**63-1 seconds")
+    option(t0, "t0", 0, I64_MAX, span="0 and 2**63-1")
+    option(counter, "counter", 0, U64_MAX, span="0 and 2**64-1")
     return checked
 
 

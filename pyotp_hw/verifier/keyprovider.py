@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..errors import InvalidArgument, InvalidType, MissingExtra
+from ..sealing import check_scrypt_cost, passphrase_bytes, scrypt_key
 from .errors import WrongKey
 
 __all__ = [
@@ -110,31 +111,20 @@ class PassphraseKey:
     """A data key stretched from a passphrase with scrypt (RFC 7914) over the store's salt.
 
     The default cost (N = 2**15, r = 8, p = 1) takes about 32 MiB and a tenth of a second; a store
-    must be opened with the same cost it was created with.
+    must be opened with the same cost it was created with. The cost is checked as
+    :func:`pyotp_hw.sealing.check_scrypt_cost` says (at most 1 GiB).
     """
 
     __slots__ = ("_passphrase", "n", "p", "r")
 
     def __init__(self, passphrase: str | bytes, *, n: int = 2**15, r: int = 8, p: int = 1) -> None:
-        if isinstance(passphrase, str):
-            passphrase = passphrase.encode("utf-8")
-        if not isinstance(passphrase, bytes):
-            raise InvalidType("passphrase must be str or bytes")
-        if not passphrase:
-            raise InvalidArgument("passphrase is empty")
-        if n < 2 or n & (n - 1):
-            raise InvalidArgument("scrypt n must be a power of two")
-        self._passphrase = passphrase
-        self.n, self.r, self.p = n, r, p
+        self._passphrase = passphrase_bytes(passphrase)
+        self.n, self.r, self.p = check_scrypt_cost(n, r, p)
 
     def data_key(self, salt: bytes) -> bytes:
         """scrypt(passphrase, salt)."""
-        try:
-            from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-        except ImportError:  # pragma: no cover - depends on the installed extras
-            raise MissingExtra("passphrase keys", "verifier", "cryptography") from None
-        kdf = Scrypt(salt=salt, length=DATA_KEY_BYTES, n=self.n, r=self.r, p=self.p)
-        return bytes(kdf.derive(self._passphrase))
+        return scrypt_key(self._passphrase, salt, n=self.n, r=self.r, p=self.p,
+                          length=DATA_KEY_BYTES)
 
     def __repr__(self) -> str:
         return f"PassphraseKey(<hidden>, n={self.n}, r={self.r}, p={self.p})"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InvalidArgument, InvalidCode, InvalidType
+from .._numbers import option, real_option
+from ..errors import InvalidCode, InvalidType
 from ..otp import MAX_DIGITS, MIN_DIGITS
 
 __all__ = ["Policy", "canonical_code", "MAX_WINDOW", "MAX_LOOK_AHEAD", "MAX_RESYNC", "MAX_LOCKOUT"]
@@ -21,22 +22,6 @@ MAX_RESYNC = 1000
 MAX_LOCKOUT = 99
 # Largest exponent used for the doubling delay; beyond it the cap applies anyway.
 DELAY_SHIFT_CAP = 40
-
-
-def _int_in(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
-    if not low <= value <= high:
-        raise InvalidArgument(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidType(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not 0 <= value < float("inf"):
-        raise InvalidArgument(f"{name} must be a finite, non-negative number of seconds")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -84,17 +69,15 @@ class Policy:
     _lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _int_in("past", self.past, 0, MAX_WINDOW)
-        _int_in("future", self.future, 0, MAX_WINDOW)
-        _int_in("look_ahead", self.look_ahead, 0, MAX_LOOK_AHEAD)
-        _int_in("lockout_after", self.lockout_after, 1, MAX_LOCKOUT)
-        _int_in("delay_after", self.delay_after, 0, MAX_LOCKOUT)
-        _int_in("resync_window", self.resync_window, 0, MAX_RESYNC)
-        _int_in("min_secret_bytes", self.min_secret_bytes, 10, 128)
-        _seconds("base_delay", self.base_delay)
-        _seconds("max_delay", self.max_delay)
-        _seconds("enrollment_ttl", self.enrollment_ttl)
-        _seconds("max_clock_jump", self.max_clock_jump)
+        option(self.past, "past", 0, MAX_WINDOW)
+        option(self.future, "future", 0, MAX_WINDOW)
+        option(self.look_ahead, "look_ahead", 0, MAX_LOOK_AHEAD)
+        option(self.lockout_after, "lockout_after", 1, MAX_LOCKOUT)
+        option(self.delay_after, "delay_after", 0, MAX_LOCKOUT)
+        option(self.resync_window, "resync_window", 0, MAX_RESYNC)
+        option(self.min_secret_bytes, "min_secret_bytes", 10, 128)
+        for name in ("base_delay", "max_delay", "enrollment_ttl", "max_clock_jump"):
+            real_option(getattr(self, name), name, 0, what="a number of seconds")
         for flag in ("replace_needs_proof", "mask_unknown_users"):
             if not isinstance(getattr(self, flag), bool):
                 raise InvalidType(f"{flag} must be a bool")
@@ -103,7 +86,7 @@ class Policy:
             digits = (digits,)
         if not isinstance(digits, (tuple, list)) or not digits:
             raise InvalidType("digits must be an int or a non-empty tuple of ints")
-        normalized = tuple(sorted({_int_in("digits", d, MIN_DIGITS, MAX_DIGITS) for d in digits}))
+        normalized = tuple(sorted({option(d, "digits", MIN_DIGITS, MAX_DIGITS) for d in digits}))
         object.__setattr__(self, "digits", normalized)
         object.__setattr__(self, "_lengths", frozenset(normalized))
 

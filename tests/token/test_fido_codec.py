@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pyotp_hw.errors import InvalidArgument, InvalidType
 from pyotp_hw.token.virtual.fido import cbor
 from pyotp_hw.token.virtual.fido.cbor import CborError
 
@@ -107,3 +108,12 @@ def test_random_bytes_decode_or_fail_typed(raw: bytes) -> None:
         return
     # Whatever decoded is what cbor2 reads there too.
     assert cbor2.loads(raw) == value
+
+
+def test_what_the_encoder_cannot_write_is_a_typed_error() -> None:
+    with pytest.raises(InvalidArgument, match="64 bits"):
+        cbor.encode(2**64)
+    with pytest.raises(InvalidArgument, match="64 bits"):
+        cbor.encode(-(2**64) - 1)
+    with pytest.raises(InvalidType, match="float"):
+        cbor.encode({"x": [1.5]})

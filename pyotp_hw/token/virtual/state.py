@@ -12,34 +12,49 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from ...sealing import NONCE_BYTES, Aead, SealFormatError, SealOpenFailed, require
+from ...sealing import (
+    NONCE_BYTES,
+    Aead,
+    SealFormatError,
+    SealOpenFailed,
+    passphrase_bytes,
+    require,
+    scrypt_key,
+)
 from ..errors import StateFileError, StateProtectionMismatch
 
 __all__ = [
     "StoredCredential",
     "OathState",
+    "Store",
+    "InMemory",
     "StateStore",
     "MemoryStore",
     "FileStore",
     "PassphraseSealer",
     "PASSPHRASE_ENV",
     "FORMAT",
+    "SEALED",
+    "require_protection",
+    "read_state_file",
+    "write_state_file",
 ]
 
 FORMAT = "pyotp-hw-virtual-token"
 FORMAT_VERSION = 1
+#: The ``protection`` of a sealed state file.
+SEALED = "scrypt+aes-256-gcm"
 #: Environment variable the ``token virtual`` command reads the state passphrase from.
 PASSPHRASE_ENV = "PYOTP_HW_TOKEN_STATE_PASSPHRASE"  # noqa: S105 - a variable name
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
-_SCRYPT_MAXMEM = 128 * 1024 * 1024
 
 
 def _b64(data: bytes) -> str:
@@ -147,31 +162,46 @@ class OathState:
         )
 
 
-class StateStore(Protocol):
-    """Somewhere the applet's state lives."""
+class _Copies(Protocol):
+    def copy(self: _S) -> _S: ...
 
-    def load(self) -> OathState | None:
+
+_S = TypeVar("_S", bound=_Copies)
+
+
+class Store(Protocol[_S]):
+    """Somewhere an applet's state (an :class:`OathState` or a FIDO2 state) lives."""
+
+    def load(self) -> _S | None:
         """Return the saved state, or None when there is none yet."""
         ...
 
-    def save(self, state: OathState) -> None:
+    def save(self, state: _S) -> None:
         """Save ``state`` so that a crash at any moment leaves the old or the new one."""
         ...
 
 
-class MemoryStore:
-    """Keeps the state in memory only: it is gone when the process ends."""
+class InMemory(Generic[_S]):
+    """Keeps an applet's state in memory only: it is gone when the process ends."""
 
-    def __init__(self, state: OathState | None = None) -> None:
+    def __init__(self, state: _S | None = None) -> None:
         self.state = state
 
-    def load(self) -> OathState | None:
+    def load(self) -> _S | None:
         """Return the state held, if any."""
         return None if self.state is None else self.state.copy()
 
-    def save(self, state: OathState) -> None:
+    def save(self, state: _S) -> None:
         """Hold a copy of ``state``."""
         self.state = state.copy()
+
+
+class StateStore(Store[OathState], Protocol):
+    """Somewhere the OATH applet's state lives."""
+
+
+class MemoryStore(InMemory[OathState]):
+    """Keeps the OATH applet's state in memory only: it is gone when the process ends."""
 
 
 def _aead(key: bytes) -> Aead:
@@ -186,9 +216,7 @@ class PassphraseSealer:
     """
 
     def __init__(self, passphrase: str) -> None:
-        if not passphrase:
-            raise StateFileError("the state passphrase is empty")
-        self._passphrase = passphrase.encode("utf-8")
+        self._passphrase = passphrase_bytes(passphrase, "the state passphrase", StateFileError)
         self._salt: bytes | None = None
         self._key: bytes | None = None
         require("a sealed virtual-token state file", "token")
@@ -198,9 +226,7 @@ class PassphraseSealer:
 
     def _derive(self, salt: bytes) -> bytes:
         if self._key is None or self._salt != salt:
-            self._key = hashlib.scrypt(
-                self._passphrase, salt=salt, dklen=32, maxmem=_SCRYPT_MAXMEM, **_SCRYPT
-            )
+            self._key = scrypt_key(self._passphrase, salt, **_SCRYPT)
             self._salt = salt
         return self._key
 
@@ -211,7 +237,7 @@ class PassphraseSealer:
         header = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
-            "protection": "scrypt+aes-256-gcm",
+            "protection": SEALED,
             "kdf": {"name": "scrypt", "salt": _b64(salt), **_SCRYPT},
         }
         aad = json.dumps(header, sort_keys=True).encode("utf-8")
@@ -253,69 +279,90 @@ class FileStore:
         self, path: str | os.PathLike[str], sealer: PassphraseSealer | None = None, *,
         plaintext: bool = False,
     ) -> None:
-        if sealer is None and not plaintext:
-            raise StateFileError(
-                "a state file holds secrets: give a passphrase to seal it, or ask for "
-                "plaintext explicitly"
-            )
+        require_protection(sealer, plaintext, "state")
         self.path = Path(path)
         self.sealer = sealer
 
     def load(self) -> OathState | None:
         """Read the file; None when it does not exist."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StateFileError(
-                f"cannot read the state file {str(self.path)!r}: {exc.strerror}"
-            ) from None
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise StateFileError(f"{str(self.path)!r} is not a virtual-token state file") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise StateFileError(f"{str(self.path)!r} is not a virtual-token state file")
-        if document.get("version") != FORMAT_VERSION:
-            raise StateFileError(f"state file version {document.get('version')!r} is not supported")
-        protection = document.get("protection")
-        if protection == "none":
-            if self.sealer is not None:
-                raise StateProtectionMismatch(
-                    f"the state file {str(self.path)!r} is not sealed: it holds its secrets in "
-                    "clear text, so open it as plaintext (no passphrase opens it)",
-                    sealed=False,
-                )
-            return OathState.from_json(document.get("state"))
-        if protection != "scrypt+aes-256-gcm":
-            raise StateFileError(f"state file protection {protection!r} is not supported")
-        if self.sealer is None:
-            raise StateProtectionMismatch(
-                f"the state file {str(self.path)!r} is sealed under a passphrase: it cannot be "
-                "opened as plaintext; open it with its passphrase",
-                sealed=True,
-            )
-        plaintext = self.sealer.open(document)
-        try:
-            return OathState.from_json(json.loads(plaintext))
-        except ValueError:
-            raise StateFileError("the sealed state is damaged") from None
+        data = read_state_file(self.path, self.sealer, "state")
+        return None if data is None else OathState.from_json(data)
 
     def save(self, state: OathState) -> None:
         """Write the file atomically with mode 0600."""
-        payload = json.dumps(state.to_json(), sort_keys=True).encode("utf-8")
-        if self.sealer is None:
-            document: dict[str, Any] = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "protection": "none",
-                "state": state.to_json(),
-            }
-        else:
-            document = self.sealer.seal(payload)
-        data = json.dumps(document, indent=1, sort_keys=True).encode("utf-8") + b"\n"
-        write_atomic(self.path, data)
+        write_state_file(self.path, self.sealer, state.to_json())
+
+
+def require_protection(sealer: PassphraseSealer | None, plaintext: bool, what: str) -> None:
+    """Refuse a state file with neither a sealer nor an explicit ``plaintext`` choice."""
+    if sealer is None and not plaintext:
+        raise StateFileError(f"a {what} file holds secrets: give a passphrase to seal it, or "
+                             "ask for plaintext explicitly")
+
+
+def _protection_mismatch(message: str, sealed: bool) -> StateFileError:
+    return StateProtectionMismatch(message, sealed=sealed)
+
+
+def read_state_file(
+    path: Path, sealer: PassphraseSealer | None, what: str, *,
+    mismatch: Callable[[str, bool], StateFileError] = _protection_mismatch,
+) -> Any:
+    """The state an applet saved with :func:`write_state_file` (JSON), or None: no file yet.
+
+    Both applets' files share this envelope (format, version, protection, and the state in
+    clear or sealed by ``sealer``); ``what`` names the state in messages ("state", "FIDO2
+    state"). A file sealed when ``sealer`` is None, or the other way round, raises what
+    ``mismatch(message, sealed)`` makes (:class:`StateProtectionMismatch` unless told).
+    """
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(f"cannot read the {what} file {name!r}: {exc.strerror}") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise StateFileError(f"{name!r} is not a virtual-token state file") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise StateFileError(f"{name!r} is not a virtual-token state file")
+    if document.get("version") != FORMAT_VERSION:
+        raise StateFileError(f"state file version {document.get('version')!r} is not supported")
+    protection = document.get("protection")
+    if protection == "none":
+        if sealer is not None:
+            raise mismatch(
+                f"the {what} file {name!r} is not sealed: it holds its secrets in clear text, so "
+                "open it as plaintext (no passphrase opens it)", False)
+        return document.get("state")
+    if protection != SEALED:
+        raise StateFileError(f"state file protection {protection!r} is not supported")
+    if sealer is None:
+        raise mismatch(
+            f"the {what} file {name!r} is sealed under a passphrase: it cannot be opened as "
+            "plaintext; open it with its passphrase", True)
+    plaintext = sealer.open(document)
+    try:
+        return json.loads(plaintext)
+    except ValueError:
+        raise StateFileError(f"the sealed {what} is damaged") from None
+
+
+def write_state_file(path: Path, sealer: PassphraseSealer | None, state: dict[str, Any]) -> None:
+    """Write ``state`` (JSON-ready) in the envelope :func:`read_state_file` reads: sealed by
+    ``sealer``, or in clear when it is None; atomically, with mode 0600."""
+    if sealer is None:
+        document: dict[str, Any] = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "protection": "none",
+            "state": state,
+        }
+    else:
+        document = sealer.seal(json.dumps(state, sort_keys=True).encode("utf-8"))
+    write_atomic(path, json.dumps(document, indent=1, sort_keys=True).encode("utf-8") + b"\n")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -227,7 +227,7 @@ def _check_attempts(attempts: Sequence[Attempt]) -> None:
     seen: set[int] = set()
     for a in attempts:
         if a.cred_id in seen:
-            raise ValueError("a commit batch names one credential twice")
+            raise InvalidArgument("a commit batch names one credential twice")
         seen.add(a.cred_id)
 
 

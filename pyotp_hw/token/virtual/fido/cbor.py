@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ....errors import InvalidArgument, InvalidType
 from ...errors import ProtocolError
 
 __all__ = ["CborError", "MAX_DEPTH", "encode", "decode", "decode_prefix"]
@@ -36,15 +37,16 @@ def _head(major: int, value: int) -> bytes:
     for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
         if value < 1 << (8 * size):
             return bytes([major << 5 | info]) + value.to_bytes(size, "big")
-    raise ValueError("a CBOR integer or length must fit in 64 bits")
+    raise InvalidArgument("a CBOR integer or length must fit in 64 bits")
 
 
 def encode(value: Any) -> bytes:
     """Return the canonical CTAP2 encoding of ``value``.
 
     Accepts bool, int (within 64 bits), bytes, str, None, sequences (lists, tuples) and mappings
-    with keys of those scalar types. Raises ValueError or TypeError for anything else: the encoder
-    serves the authenticator's own answers, so a refusal is a bug in the caller.
+    with keys of those scalar types. Raises :class:`~pyotp_hw.errors.InvalidArgument` (a
+    ``ValueError``) or :class:`~pyotp_hw.errors.InvalidType` (a ``TypeError``) for anything else:
+    the encoder serves the authenticator's own answers, so a refusal is a bug in the caller.
     """
     if value is None:
         return bytes([_SIMPLE << 5 | _NULL])
@@ -67,11 +69,11 @@ def encode(value: Any) -> bytes:
         )
         for (a, _), (b, _) in itertools.pairwise(items):
             if a == b:
-                raise ValueError("a CBOR map has the same key twice")
+                raise InvalidArgument("a CBOR map has the same key twice")
         return _head(_MAP, len(items)) + b"".join(k + v for k, v in items)
     if isinstance(value, Sequence):
         return _head(_ARRAY, len(value)) + b"".join(encode(v) for v in value)
-    raise TypeError(f"CTAP2 CBOR cannot encode a {type(value).__name__}")
+    raise InvalidType(f"CTAP2 CBOR cannot encode a {type(value).__name__}")
 
 
 class _Reader:

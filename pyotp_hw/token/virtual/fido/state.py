@@ -20,15 +20,22 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ...._numbers import option
 from ...errors import StateFileError
-from ..state import FORMAT, FORMAT_VERSION, PassphraseSealer, write_atomic
+from ..state import (
+    InMemory,
+    PassphraseSealer,
+    Store,
+    read_state_file,
+    require_protection,
+    write_state_file,
+)
 
 __all__ = ["FidoState", "FidoStore", "FidoMemoryStore", "FidoFileStore", "MAX_PIN_RETRIES",
            "STATE_SUFFIX"]
@@ -39,7 +46,6 @@ MAX_PIN_RETRIES = 8
 STATE_SUFFIX = ".fido"
 _APPLET = "fido2"
 _STATE_VERSION = 1
-_SEALED = "scrypt+aes-256-gcm"
 
 
 def _b64(data: bytes) -> str:
@@ -59,9 +65,7 @@ def _unb64(value: Any, what: str, length: int) -> bytes:
 
 
 def _count(value: Any, what: str, top: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
-        raise StateFileError(f"FIDO2 state: {what} is not a number from 0 to {top}")
-    return value
+    return option(value, f"FIDO2 state: {what}", 0, top, error=StateFileError)
 
 
 @dataclass
@@ -112,31 +116,12 @@ class FidoState:
         )
 
 
-class FidoStore(Protocol):
+class FidoStore(Store[FidoState], Protocol):
     """Somewhere the authenticator's state lives."""
 
-    def load(self) -> FidoState | None:
-        """Return the saved state, or None when there is none yet."""
-        ...
 
-    def save(self, state: FidoState) -> None:
-        """Save ``state`` so that a crash at any moment leaves the old or the new one."""
-        ...
-
-
-class FidoMemoryStore:
-    """Keeps the state in memory only: it is gone when the process ends."""
-
-    def __init__(self, state: FidoState | None = None) -> None:
-        self.state = state
-
-    def load(self) -> FidoState | None:
-        """Return the state held, if any."""
-        return None if self.state is None else self.state.copy()
-
-    def save(self, state: FidoState) -> None:
-        """Hold a copy of ``state``."""
-        self.state = state.copy()
+class FidoMemoryStore(InMemory[FidoState]):
+    """Keeps the authenticator's state in memory only: it is gone when the process ends."""
 
 
 class FidoFileStore:
@@ -146,11 +131,7 @@ class FidoFileStore:
         self, path: str | os.PathLike[str], sealer: PassphraseSealer | None = None, *,
         plaintext: bool = False,
     ) -> None:
-        if sealer is None and not plaintext:
-            raise StateFileError(
-                "a FIDO2 state file holds secrets: give a passphrase to seal it, or ask for "
-                "plaintext explicitly"
-            )
+        require_protection(sealer, plaintext, "FIDO2 state")
         self.path = Path(path)
         self.sealer = sealer
 
@@ -160,51 +141,12 @@ class FidoFileStore:
 
     def load(self) -> FidoState | None:
         """Read the file; None when it does not exist."""
-        name = str(self.path)
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StateFileError(f"cannot read the FIDO2 state file {name!r}: {exc.strerror}"
-                                 ) from None
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise StateFileError(f"{name!r} is not a virtual-token state file") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise StateFileError(f"{name!r} is not a virtual-token state file")
-        if document.get("version") != FORMAT_VERSION:
-            raise StateFileError(f"state file version {document.get('version')!r} is not supported")
-        protection = document.get("protection")
-        if protection == "none":
-            if self.sealer is not None:
-                raise StateFileError(
-                    f"the FIDO2 state file {name!r} is not sealed; open it with the plaintext "
-                    "option"
-                )
-            return FidoState.from_json(document.get("state"))
-        if protection != _SEALED:
-            raise StateFileError(f"state file protection {protection!r} is not supported")
-        if self.sealer is None:
-            raise StateFileError(f"the FIDO2 state file {name!r} is sealed: give its passphrase")
-        plaintext = self.sealer.open(document)
-        try:
-            inner = json.loads(plaintext)
-        except ValueError:
-            raise StateFileError("the sealed FIDO2 state is damaged") from None
-        return FidoState.from_json(inner)
+        # A plain StateFileError: a StateProtectionMismatch is taken (by `token virtual`) to be
+        # about the OATH file the user named, not about this sibling file.
+        data = read_state_file(self.path, self.sealer, "FIDO2 state",
+                               mismatch=lambda message, sealed: StateFileError(message))
+        return None if data is None else FidoState.from_json(data)
 
     def save(self, state: FidoState) -> None:
         """Write the file atomically with mode 0600."""
-        if self.sealer is None:
-            document: dict[str, Any] = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "protection": "none",
-                "state": state.to_json(),
-            }
-        else:
-            payload = json.dumps(state.to_json(), sort_keys=True).encode("utf-8")
-            document = self.sealer.seal(payload)
-        write_atomic(self.path, json.dumps(document, indent=1, sort_keys=True).encode() + b"\n")
+        write_state_file(self.path, self.sealer, state.to_json())
