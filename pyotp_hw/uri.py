@@ -18,13 +18,14 @@ import re
 import warnings as _warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from . import _native
 from ._numbers import option
 from .errors import InvalidArgument, InvalidSecret, InvalidURI
 from .keys import decode_base32, encode_base32
+from .kinds import DIGESTS, Digest, Kind, check_digest, check_kind
 
 __all__ = [
     "OtpAuthURI",
@@ -40,10 +41,6 @@ __all__ = [
     "extra_parameters",
 ]
 
-#: Digest names this package computes, as they appear in :attr:`OtpAuthURI.digest`.
-Digest = Literal["sha1", "sha256", "sha512"]
-DIGESTS: tuple[Digest, ...] = ("sha1", "sha256", "sha512")
-Kind = Literal["totp", "hotp"]
 
 _STEAM_DIGITS = 5
 _MIN_DIGITS, _MAX_DIGITS = _native.MIN_DIGITS, _native.MAX_DIGITS
@@ -175,28 +172,6 @@ class OtpAuthURI:
         if show_secret:
             out["secret"] = self.secret_base32
         return out
-
-
-def check_kind(value: object, name: str = "type", error: type[InvalidArgument] = InvalidURI,
-               ) -> Kind:
-    """``value`` as an OTP kind, ``"totp"`` or ``"hotp"``; anything else raises ``error``.
-
-    The one check of a kind for every layer (URI fields, token credentials, the verifier); each
-    passes its own ``name`` and error class.
-    """
-    if value == "totp":
-        return "totp"
-    if value == "hotp":
-        return "hotp"
-    raise error(f"{name} must be 'totp' or 'hotp', not {value!r}")
-
-
-def check_digest(value: object, error: type[InvalidArgument] = InvalidURI) -> Digest:
-    """``value`` as one of :data:`DIGESTS`; anything else raises ``error``, for every layer."""
-    for name in DIGESTS:
-        if value == name:
-            return name
-    raise error(f"digest must be one of {', '.join(DIGESTS)}, not {value!r}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..uri import check_digest, check_kind
+from ..kinds import check_digest, check_kind
 from . import tlv
 from .errors import InvalidCredential, ProtocolError
 from .ykoath import (

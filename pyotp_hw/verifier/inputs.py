@@ -12,7 +12,7 @@ from collections.abc import Callable
 from .._numbers import option, whole
 from .._time import I64_MAX, exact_seconds
 from ..errors import InvalidArgument, InvalidType
-from ..uri import check_digest, check_kind
+from ..kinds import check_digest, check_kind
 from .policy import Policy
 from .records import CredentialState, Kind
 
