@@ -1,4 +1,4 @@
-"""Names for what an argument really accepts, where ``Any`` would hide it.
+"""Names for what an argument really accepts, so that annotations can say it precisely.
 
 Annotations only: nothing here is checked at run time (the functions that take these values
 check them and raise :class:`~pyotp_hw.errors.InvalidType`). The module imports nothing from the
