@@ -8,11 +8,14 @@ package, so a module of any floor may use it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, SupportsFloat, SupportsIndex, TypeAlias
 
 __all__ = [
+    "ArrayInterface",
     "Buffer",
+    "BufferProtocol",
     "CBORValue",
     "Digest",
     "Integers",
@@ -24,17 +27,34 @@ __all__ = [
 ]
 
 
-class Buffer(Protocol):
-    """An object exposing the buffer protocol: ``bytes``, ``bytearray``, ``memoryview``, ``array``.
+class BufferProtocol(Protocol):
+    """An object with ``__buffer__`` (PEP 688): ``bytes``, ``bytearray``, ``memoryview``, ``array``.
 
     The same structural type as ``collections.abc.Buffer`` (Python 3.12+). Type checkers see
-    ``__buffer__`` on the builtin buffers on every version; numpy declares it on ``ndarray`` only
-    when checking for 3.12 or later, so there a numpy array matches too.
+    ``__buffer__`` on the builtin buffers whatever the Python version they check for.
     """
 
     def __buffer__(self, flags: int, /) -> memoryview:
-        """A memoryview of the object's memory (PEP 688)."""
+        """A memoryview of the object's memory."""
         ...
+
+
+class ArrayInterface(Protocol):
+    """An object with numpy's ``__array_interface__``, such as a numpy array."""
+
+    @property
+    def __array_interface__(self) -> Mapping[str, object]:
+        """How the array's memory is laid out."""
+        ...
+
+
+if sys.version_info >= (3, 12):
+    Buffer: TypeAlias = BufferProtocol
+else:
+    # numpy declares ndarray.__buffer__ only for Python 3.12 on, though its arrays are buffers
+    # on every version: checked for an older Python, a numpy array is known by its interface.
+    Buffer: TypeAlias = BufferProtocol | ArrayInterface
+"""An object exposing the buffer protocol (what ``memoryview()`` takes), numpy arrays included."""
 
 
 class Named(Protocol):
