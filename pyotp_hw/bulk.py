@@ -16,9 +16,10 @@ import threading
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TypeVar, overload
 
 from . import _native as nat
+from ._types import Buffer, Digest, Integers, Times, TimeValue
 from .errors import InvalidArgument, InvalidSecret, InvalidType
 from .keys import decode_secret
 
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 Secret = str | bytes | bytearray | memoryview
+"""One secret: base32 text or the raw key bytes."""
+_Out = TypeVar("_Out", bound=Buffer)
 # Below this many items per thread, splitting a batch costs more than it saves.
 _MIN_ITEMS_PER_THREAD = 8192
 
@@ -49,7 +52,7 @@ class KeyTable:
 
     __slots__ = ("__weakref__", "_native")
 
-    def __init__(self, secrets: Iterable[Secret], *, digest: Any = "sha1") -> None:
+    def __init__(self, secrets: Iterable[Secret], *, digest: Digest = "sha1") -> None:
         if isinstance(secrets, (str, bytes, bytearray, memoryview)):
             raise InvalidType("KeyTable takes a sequence of secrets; wrap a single one in a list")
         self._native = nat.NativeKeyTable(nat.digest_id(digest), _decode_all(secrets))
@@ -60,7 +63,7 @@ class KeyTable:
         table._native = native
         return table
 
-    def select(self, rows: Any) -> KeyTable:
+    def select(self, rows: Integers) -> KeyTable:
         """A new table holding the given rows of this one (for example one batch's users)."""
         arg = nat.u32_rows_arg(rows, len(self))
         count = arg.length or 0
@@ -69,7 +72,7 @@ class KeyTable:
         return KeyTable._wrap(nat.NativeKeyTable.gathered([(self._native, arg.ptr, count)]))
 
     @classmethod
-    def gather(cls, parts: Sequence[tuple[KeyTable, Any]]) -> KeyTable:
+    def gather(cls, parts: Sequence[tuple[KeyTable, Integers]]) -> KeyTable:
         """A new table of the given rows of several tables, in order (one copy per part).
 
         ``parts`` is a sequence of ``(table, rows)``; every table must have the same digest. A
@@ -136,7 +139,11 @@ class KeyTable:
         return f"<KeyTable {self.digest} {state}>"
 
 
-def _decode_indexed(secret: Any, index: int) -> bytes:
+Keys = KeyTable | Secret | Iterable[Secret]
+"""The keys of a batch call: a :class:`KeyTable`, one secret, or a sequence of secrets."""
+
+
+def _decode_indexed(secret: Secret, index: int) -> bytes:
     try:
         return decode_secret(secret)
     except InvalidArgument as exc:
@@ -145,7 +152,7 @@ def _decode_indexed(secret: Any, index: int) -> bytes:
         raise InvalidType(f"secret {index}: {exc}") from None
 
 
-def _decode_all(secrets: Iterable[Any]) -> list[bytes]:
+def _decode_all(secrets: Iterable[Secret]) -> list[bytes]:
     """Raw key bytes of every secret.
 
     A list of ``bytes`` or ``bytearray`` (how a server holds its keys) is taken as it is, without
@@ -182,7 +189,7 @@ def implementations() -> list[str]:
     return names
 
 
-def kernel_name(digest: Any = "sha1") -> str:
+def kernel_name(digest: Digest = "sha1") -> str:
     """The kernel that batches of this digest run on (after PYOTP_HW_KERNEL)."""
     return nat.kernel_for(nat.digest_id(digest)).name
 
@@ -197,7 +204,7 @@ class _Keys:
     the kernels (which run without the GIL) read it; that close waits until this call exits.
     """
 
-    def __init__(self, keys: Any, digest: Any) -> None:
+    def __init__(self, keys: Keys, digest: Digest | None) -> None:
         self.temporary = False
         if isinstance(keys, KeyTable):
             self.native = keys._native
@@ -210,7 +217,9 @@ class _Keys:
             if isinstance(keys, (str, bytes, bytearray, memoryview)):
                 secrets: list[bytes] = [decode_secret(keys)]
             else:
-                if not isinstance(keys, Sequence) and not hasattr(keys, "__iter__"):
+                # A plain bool, so that mypy keeps the declared Iterable[Secret] afterwards.
+                iterable = isinstance(keys, Sequence) or hasattr(keys, "__iter__")
+                if not iterable:
                     raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets")
                 secrets = _decode_all(keys)
             self.native = nat.NativeKeyTable(ident, secrets)
@@ -218,7 +227,7 @@ class _Keys:
         self.kernel = nat.kernel_for(self.native.digest).ptr
         self.ptr = self.native.acquire()
 
-    def part(self, start: int, count: int, per_item: bool) -> Any:
+    def part(self, start: int, count: int, per_item: bool) -> object:
         """The table for items [start, start + count) of a batch split across threads.
 
         When item i uses row i (``per_item``: no ``rows``, one key per item), a part that starts
@@ -307,19 +316,19 @@ def _run(call: Callable[[int, int, nat.ErrorSlot], int], n: int, threads: int | 
         errs[i].check(status, bounds[i])
 
 
-def _digits(digits: Any) -> int:
+def _digits(digits: object) -> int:
     return nat.int_option(digits, "digits", nat.MIN_DIGITS, nat.MAX_DIGITS)
 
 
-def _interval(interval: Any) -> int:
+def _interval(interval: object) -> int:
     return nat.int_option(interval, "interval", 1, (1 << 63) - 1, "an int number of seconds")
 
 
-def _t0(t0: Any) -> int:
+def _t0(t0: object) -> int:
     return nat.time_to_int(t0, "t0")
 
 
-def _window(window: Any) -> tuple[int, int]:
+def _window(window: object) -> tuple[int, int]:
     if isinstance(window, int) and not isinstance(window, bool):
         past = future = window
     elif isinstance(window, (tuple, list)) and len(window) == 2:
@@ -330,23 +339,33 @@ def _window(window: Any) -> tuple[int, int]:
             nat.int_option(future, "window future", 0, nat.MAX_WINDOW))
 
 
-def _rows(rows: Any, keys: _Keys) -> nat.Arg | None:
+def _rows(rows: Integers | None, keys: _Keys) -> nat.Arg | None:
     return None if rows is None else nat.u32_rows_arg(rows, keys.native.size)
 
 
 # ---------------------------------------------------------------- public batch calls
 
 
+@overload
 def hotp(
-    keys: Any,
-    counters: Any,
+    keys: Keys, counters: Integers, *, digits: int = ..., digest: Digest | None = ...,
+    threads: int | None = ..., out: None = ..., rows: Integers | None = ...,
+) -> array[int]: ...
+@overload
+def hotp(
+    keys: Keys, counters: Integers, *, digits: int = ..., digest: Digest | None = ...,
+    threads: int | None = ..., out: _Out, rows: Integers | None = ...,
+) -> _Out: ...
+def hotp(
+    keys: Keys,
+    counters: Integers,
     *,
     digits: int = 6,
-    digest: Any = None,
+    digest: Digest | None = None,
     threads: int | None = None,
-    out: Any = None,
-    rows: Any = None,
-) -> Any:
+    out: Buffer | None = None,
+    rows: Integers | None = None,
+) -> array[int] | Buffer:
     """HOTP codes (RFC 4226) as integers: one key with many counters, or one counter per key.
 
     ``rows`` (optional) maps each item to a row of a :class:`KeyTable`.
@@ -357,6 +376,7 @@ def hotp(
         row_arg = _rows(rows, k)
         ctr = nat.u64_arg(counters, "counters")
         n, key_stride = _batch_shape(k, row_arg, ctr)
+        result: array[int] | Buffer  # out itself, or a new array('I')
         out_ptr, result = nat.u32_out(out, n)
 
         def call(start: int, count: int, err: nat.ErrorSlot) -> int:
@@ -368,18 +388,30 @@ def hotp(
         return result
 
 
+@overload
 def totp(
-    keys: Any,
-    for_time: Any,
+    keys: Keys, for_time: Times, *, interval: int = ..., t0: TimeValue = ..., digits: int = ...,
+    digest: Digest | None = ..., threads: int | None = ..., out: None = ...,
+    rows: Integers | None = ...,
+) -> array[int]: ...
+@overload
+def totp(
+    keys: Keys, for_time: Times, *, interval: int = ..., t0: TimeValue = ..., digits: int = ...,
+    digest: Digest | None = ..., threads: int | None = ..., out: _Out,
+    rows: Integers | None = ...,
+) -> _Out: ...
+def totp(
+    keys: Keys,
+    for_time: Times,
     *,
     interval: int = 30,
-    t0: Any = 0,
+    t0: TimeValue = 0,
     digits: int = 6,
-    digest: Any = None,
+    digest: Digest | None = None,
     threads: int | None = None,
-    out: Any = None,
-    rows: Any = None,
-) -> Any:
+    out: Buffer | None = None,
+    rows: Integers | None = None,
+) -> array[int] | Buffer:
     """TOTP codes (RFC 6238) as integers, for one time or one time per key.
 
     Times are seconds since the epoch (ints, floats or aware datetimes).
@@ -391,6 +423,7 @@ def totp(
         row_arg = _rows(rows, k)
         times = nat.i64_arg(for_time, "for_time")
         n, key_stride = _batch_shape(k, row_arg, times)
+        result: array[int] | Buffer  # out itself, or a new array('I')
         out_ptr, result = nat.u32_out(out, n)
 
         def call(start: int, count: int, err: nat.ErrorSlot) -> int:
@@ -403,18 +436,18 @@ def totp(
 
 
 def verify_totp(
-    keys: Any,
-    codes: Any,
-    for_time: Any,
+    keys: Keys,
+    codes: Integers,
+    for_time: Times,
     *,
     interval: int = 30,
-    t0: Any = 0,
+    t0: TimeValue = 0,
     window: int | tuple[int, int] = 1,
     digits: int = 6,
-    digest: Any = None,
-    last_steps: Any = None,
+    digest: Digest | None = None,
+    last_steps: Integers | None = None,
     threads: int | None = None,
-    rows: Any = None,
+    rows: Integers | None = None,
 ) -> array[int]:
     """Verify TOTP codes; return the matched time step per item, or -1.
 
@@ -446,15 +479,15 @@ def verify_totp(
 
 
 def verify_hotp(
-    keys: Any,
-    codes: Any,
-    counters: Any,
+    keys: Keys,
+    codes: Integers,
+    counters: Integers,
     *,
     look_ahead: int = 0,
     digits: int = 6,
-    digest: Any = None,
+    digest: Digest | None = None,
     threads: int | None = None,
-    rows: Any = None,
+    rows: Integers | None = None,
 ) -> array[int]:
     """Verify HOTP codes; return the matched counter per item (lowest in the look-ahead), or -1.
 
@@ -478,7 +511,7 @@ def verify_hotp(
         return result
 
 
-def _one_key(key: Any) -> bytes | bytearray:
+def _one_key(key: object) -> bytes | bytearray:
     if not isinstance(key, (bytes, bytearray)):
         raise InvalidType(f"key must be bytes or a bytearray, not {type(key).__name__}")
     if not key:
@@ -488,7 +521,7 @@ def _one_key(key: Any) -> bytes | bytearray:
 
 def verify_totp_key(key: bytes | bytearray, code: int, for_time: int, *, interval: int = 30,
                     t0: int = 0, window: int | tuple[int, int] = 1, digits: int = 6,
-                    digest: Any = "sha1", last_step: int = -1) -> tuple[int, int]:
+                    digest: Digest = "sha1", last_step: int = -1) -> tuple[int, int]:
     """Verify one TOTP code against one raw key, without a :class:`KeyTable`.
 
     For a lone code (a request of one sign-in) a key table's allocation costs more than the
@@ -507,7 +540,7 @@ def verify_totp_key(key: bytes | bytearray, code: int, for_time: int, *, interva
 
 
 def verify_hotp_key(key: bytes | bytearray, code: int, counter: int, *, look_ahead: int = 0,
-                    digits: int = 6, digest: Any = "sha1", replay_from: int = 0
+                    digits: int = 6, digest: Digest = "sha1", replay_from: int = 0
                     ) -> tuple[int | None, int | None]:
     """Verify one HOTP code against one raw key, without a :class:`KeyTable`.
 

@@ -29,6 +29,7 @@ FLOORS: dict[str, int] = {
     "pyotp_hw.secret_files": 1,
     "pyotp_hw._time": 1,
     "pyotp_hw._numbers": 1,
+    "pyotp_hw._types": 1,
     "pyotp_hw": 2,  # otp, bulk, uri, migration, qr, keys, sealing, pyotp, the package facade
     "pyotp_hw.verifier": 3,
     "pyotp_hw.token": 3,

@@ -14,10 +14,13 @@ import datetime as dt
 import math
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
+
+if TYPE_CHECKING:
+    from ..otp import HOTP, TOTP, Steam
 
 _U64_MAX = (1 << 64) - 1
 _I64_MAX = (1 << 63) - 1
@@ -27,7 +30,7 @@ _URI_SCHEMES = ("otpauth:", "otpauth-migration:")
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``code`` and ``verify`` commands."""
     code = subparsers.add_parser(
         "code",
@@ -137,7 +140,7 @@ def _parse_iso_time(text: str) -> int:
     return math.floor(when.timestamp())
 
 
-def _build(args: argparse.Namespace, secret: str | None) -> Any:
+def _build(args: argparse.Namespace, secret: str | None) -> HOTP | TOTP | Steam:
     """The HOTP/TOTP/Steam object the options describe.
 
     An HOTP object's ``initial_count`` holds the absolute counter to start at (``--hotp``, or
@@ -183,7 +186,7 @@ def _check_mode(args: argparse.Namespace, hotp: bool) -> None:
         raise CLIError("--look-ahead applies to HOTP (--hotp COUNTER); for TOTP use --window")
 
 
-def _counter(otp: Any) -> int:
+def _counter(otp: HOTP) -> int:
     """The absolute HOTP counter to start at, taken out of ``initial_count`` (see _build)."""
     counter = int(otp.initial_count)
     otp.initial_count = 0
@@ -197,7 +200,7 @@ def _cmd_code(args: argparse.Namespace) -> int:
     if isinstance(otp, HOTP):
         counter = _counter(otp)
         value = otp.at(counter)
-        detail: dict[str, Any] = {"code": value, "counter": counter}
+        detail: dict[str, object] = {"code": value, "counter": counter}
     else:
         when = _parse_time(args.time)
         t = int(time.time()) if when is None else when
@@ -263,7 +266,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if isinstance(otp, HOTP):
         look_ahead = 0 if args.look_ahead is None else args.look_ahead
         result = otp.check(code, _counter(otp), look_ahead=look_ahead)
-        detail: dict[str, Any] = {"ok": result.ok, "counter": result.step}
+        detail: dict[str, object] = {"ok": result.ok, "counter": result.step}
     else:
         window = 1 if args.window is None else args.window
         result = otp.check(code, _parse_time(args.time), valid_window=window)

@@ -12,7 +12,8 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgument
 from ._common import EXIT_OK, CLIError, print_json, print_terminal_qr
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``uri`` command group and its subcommands."""
     group = subparsers.add_parser(
         "uri",
@@ -80,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     read.set_defaults(handler=_cmd_read_qr)
 
 
-def _register_make(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_make(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     make = sub.add_parser("make", help="issue a new secret and print its URI and QR code",
                           description="Issue a new random 160-bit secret and print its "
                           "otpauth:// URI and QR code, the way a site enrolling a user does.")
@@ -99,7 +100,7 @@ def _register_make(sub: argparse._SubParsersAction[Any]) -> None:
     make.set_defaults(handler=_cmd_make)
 
 
-def _register_qr(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_qr(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     qr = sub.add_parser("qr", help="draw a URI as a QR code (terminal, PNG or SVG)",
                         description="Draw a URI (or any text) as a QR code: in the terminal by "
                         "default, or into a PNG or SVG file.")
@@ -190,7 +191,7 @@ def _describe(entry: OtpAuthURI, *, show_secret: bool) -> list[str]:
     return [f"{key + ':':<9}{value}" for key, value in rows]
 
 
-def _qr_module() -> Any:
+def _qr_module() -> ModuleType:
     from .. import qr
 
     return qr

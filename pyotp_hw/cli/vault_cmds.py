@@ -15,9 +15,15 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._common import EXIT_NO_TOKEN, EXIT_OK, CLIError, print_json
+
+if TYPE_CHECKING:
+    from fido2.ctap import CtapDevice
+
+    from ..vault import Unlocker, Vault
 
 __all__ = ["register", "PASSPHRASE_ENV", "NEW_PASSPHRASE_ENV", "PIN_ENV"]
 
@@ -26,7 +32,7 @@ NEW_PASSPHRASE_ENV = "PYOTP_HW_VAULT_NEW_PASSPHRASE"  # noqa: S105 - a variable 
 PIN_ENV = "PYOTP_HW_FIDO2_PIN"
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``vault`` command group."""
     group = subparsers.add_parser(
         "vault", help="seeds sealed under a FIDO2 key, an OATH token or a passphrase",
@@ -144,7 +150,7 @@ class Resources:
     """Devices and sessions opened for unlockers, closed at the end of the command."""
 
     def __init__(self) -> None:
-        self.closers: list[Any] = []
+        self.closers: list[Callable[[], None]] = []
 
     def __enter__(self) -> Resources:
         return self
@@ -154,7 +160,7 @@ class Resources:
             close()
 
     def unlocker(self, kind: str, reader: str | None, *, uv: str | None = None,
-                 new: bool = False) -> Any:
+                 new: bool = False) -> Unlocker:
         from ..vault import Fido2Unlocker, OathTokenUnlocker, Passphrase
 
         if kind == "passphrase":
@@ -173,7 +179,7 @@ class Resources:
         self.closers.append(session.close)
         return OathTokenUnlocker(session)
 
-    def _fido_device(self, reader: str | None) -> Any:
+    def _fido_device(self, reader: str | None) -> CtapDevice:
         from ..vault import find_devices
 
         devices = find_devices(reader)
@@ -194,7 +200,7 @@ def _kind(args: argparse.Namespace) -> str:
     return "passphrase" if args.passphrase else "fido2" if args.fido2 else "token"
 
 
-def _open(args: argparse.Namespace, res: Resources) -> Any:
+def _open(args: argparse.Namespace, res: Resources) -> Vault:
     from ..vault import Vault
 
     return Vault.open(args.vault, res.unlocker(_kind(args), args.reader))

@@ -13,8 +13,8 @@ import base64
 import binascii
 import hashlib
 import operator
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Protocol, SupportsIndex, TypeVar, cast
 
 from .. import _native, keys
 from ..errors import InvalidArgument, InvalidSecret, InvalidType
@@ -45,8 +45,20 @@ WEAK_DIGEST_MESSAGE = (
 _CONSTRUCTORS = ((hashlib.sha1, "sha1"), (hashlib.sha256, "sha256"), (hashlib.sha512, "sha512"))
 _NAMES = frozenset(name for _, name in _CONSTRUCTORS)
 
+_T = TypeVar("_T")
 
-def default_digest(digest: Any) -> Any:
+
+class _Interval(Protocol):
+    """A number of seconds that compares with ints (int, float, Fraction, Decimal...)."""
+
+    def __gt__(self, other: int, /) -> bool: ...
+    def __le__(self, other: int, /) -> bool: ...
+
+
+_I = TypeVar("_I", bound=_Interval)
+
+
+def default_digest(digest: _T | None) -> _T | Callable[..., hashlib._Hash]:
     """``hashlib.sha1`` for None; MD5 and SHAKE-128 refused as pyotp refuses them."""
     if digest is None:
         return hashlib.sha1
@@ -55,7 +67,7 @@ def default_digest(digest: Any) -> Any:
     return digest
 
 
-def digest_name(digest: Any) -> str:
+def digest_name(digest: object) -> str:
     """"sha1", "sha256" or "sha512" for a hashlib constructor (or such a name).
 
     The C core, like the otpauth format, knows these three; any other digest is refused here
@@ -78,17 +90,18 @@ def digest_name(digest: Any) -> str:
     return str(found)
 
 
-def as_int(value: Any, name: str) -> int:
+def as_int(value: object, name: str) -> int:
     """``value`` as an int (anything with ``__index__``; bools count as 0 and 1)."""
     if isinstance(value, bool):
         return int(value)  # pyotp takes True and False as 1 and 0
     try:
-        return operator.index(value)
+        # operator.index is the check: it raises TypeError for anything without __index__.
+        return operator.index(cast(SupportsIndex, value))
     except TypeError:
         raise InvalidType(f"{name} must be an int, not {type(value).__name__}") from None
 
 
-def check_digits(digits: Any) -> int:
+def check_digits(digits: object) -> int:
     """The number of digits, an int from 6 to 10."""
     if isinstance(digits, bool) or not isinstance(digits, int):
         raise InvalidType(f"digits must be an int between 6 and 10, not {type(digits).__name__}")
@@ -97,7 +110,7 @@ def check_digits(digits: Any) -> int:
     return digits
 
 
-def check_interval(interval: Any) -> Any:
+def check_interval(interval: _I) -> _I:
     """The TOTP interval: more than 0 and at most 120 seconds (NIST SP 800-63B-4 3.1.4.1).
 
     pyotp accepts any real number in that range, fractional ones included, and so does this.
@@ -120,7 +133,7 @@ class Base32Error(InvalidSecret, binascii.Error):
     pyotp lets out of ``base64.b32decode``, so ``except binascii.Error`` keeps working."""
 
 
-def decode_secret(secret: Any, min_bits: int) -> bytes:
+def decode_secret(secret: object, min_bits: int) -> bytes:
     """The key bytes of a base32 secret, decoded as pyotp decodes it.
 
     Missing padding is added, case is ignored, anything else that is not strict base32 is refused;
@@ -155,7 +168,7 @@ def _long_enough(key: bytes, min_bits: int) -> bytes:
     return key
 
 
-def counter(value: Any, name: str = "input") -> int:
+def counter(value: object, name: str = "input") -> int:
     """An HMAC counter: an int from 0 to 2**64-1 (RFC 4226's 8-byte counter)."""
     number = as_int(value, name)
     if number < 0:
@@ -165,12 +178,12 @@ def counter(value: Any, name: str = "input") -> int:
     return number
 
 
-def counter_sum(initial: Any, offset: Any, name: str) -> int:
+def counter_sum(initial: object, offset: object, name: str) -> int:
     """``initial + offset`` for two ints, typed errors for anything else."""
     return as_int(initial, "initial_count") + as_int(offset, name)
 
 
-def window(valid_window: Any) -> int:
+def window(valid_window: object) -> int:
     """``valid_window`` as an int; pyotp treats any false value as 0."""
     if not valid_window:
         return 0

@@ -9,9 +9,10 @@ reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+from .._types import JSONValue
 from ..errors import OTPError
 from ..verifier import Result, StoreError
 from .batcher import DeadlineExceeded, Overloaded
@@ -20,6 +21,7 @@ from .validation import BadRequest, Fields, parse_json
 
 __all__ = ["send_json", "verify"]
 
+# An ASGI scope or event: what each key holds depends on its "type" (as starlette.types has it).
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 Receive = Callable[[], Awaitable[Message]]
@@ -27,7 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 _BODIES: dict[tuple[bool, str], bytes] = {}
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any] | bytes,
+async def send_json(send: Send, status: int, body: Mapping[str, JSONValue] | bytes,
                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
     """One complete JSON response."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -37,7 +39,7 @@ async def send_json(send: Send, status: int, body: dict[str, Any] | bytes,
     await send({"type": "http.response.body", "body": data})
 
 
-async def read_body(scope: MutableMapping[str, Any], receive: Receive, limit: int) -> bytes:
+async def read_body(scope: Message, receive: Receive, limit: int) -> bytes:
     """The request body, refused (413) past ``limit`` bytes, before reading when it says so."""
     for name, value in scope["headers"]:
         if name == b"content-length":
@@ -68,7 +70,7 @@ def _answer(result: Result) -> bytes:
     return body
 
 
-async def verify(service: Service, scope: MutableMapping[str, Any], receive: Receive,
+async def verify(service: Service, scope: Message, receive: Receive,
                  send: Send) -> None:
     """Answer one ``POST /v1/verify`` ``{"user", "code"}``."""
     assert service.coalescer is not None

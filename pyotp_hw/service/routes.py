@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,10 +22,12 @@ from ..errors import InvalidArgument, InvalidType, OTPError
 from ..verifier import (
     AlreadyEnrolled,
     CredentialInfo,
+    Enrollment,
     NotEnrolled,
     ReauthenticationRequired,
     Result,
     StoreError,
+    Verifier,
 )
 from .batcher import DeadlineExceeded, Overloaded
 from .state import Service
@@ -34,7 +35,8 @@ from .validation import BadRequest, Fields, check_user_field, parse_form, parse_
 
 __all__ = ["routes", "exception_handlers"]
 
-Handler = Callable[[Request], Any]
+Handler = Callable[[Request], Awaitable[Response]]
+"""An endpoint function."""
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -55,11 +57,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _result(result: Result) -> dict[str, Any]:
+def _result(result: Result) -> dict[str, bool | str]:
     return {"ok": result.ok, "reason": str(result.reason)}
 
 
-def _info(info: CredentialInfo | None) -> dict[str, Any] | None:
+def _info(info: CredentialInfo | None) -> dict[str, object] | None:
     return None if info is None else dataclasses.asdict(info)
 
 
@@ -70,7 +72,8 @@ class Handlers:
         self.s = service
 
     @property
-    def _v(self) -> Any:
+    def _v(self) -> Verifier:
+        assert self.s.verifier is not None
         return self.s.verifier
 
     async def _json(self, request: Request, *, empty_ok: bool = False) -> Fields:
@@ -139,7 +142,7 @@ class Handlers:
         email = f.text("email", limit=254)
         f.done()
 
-        def begin() -> Any:
+        def begin() -> Enrollment:
             try:
                 self.s.store.set_contact(user, email)
             except InvalidArgument as exc:
@@ -189,7 +192,7 @@ class Handlers:
         """``GET /v1/users/{user}``: the user's credentials (no secret) and contact."""
         user = self._path_user(request)
 
-        def read() -> dict[str, Any]:
+        def read() -> dict[str, object]:
             return {"user": user, "active": _info(self._v.credential(user)),
                     "pending": _info(self._v.credential(user, "pending")),
                     "email": self.s.store.contact(user)}
@@ -259,16 +262,17 @@ def _int_param(q: Mapping[str, str], name: str, default: int, low: int, high: in
     return int(raw)
 
 
-def _pi_body(result: dict[str, Any], detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def _pi_body(result: Mapping[str, object], detail: Mapping[str, object] | None = None
+             ) -> dict[str, object]:
     """privacyIDEA's response envelope."""
-    out: dict[str, Any] = {"id": 1, "jsonrpc": "2.0", "result": result, "time": time.time(),
+    out: dict[str, object] = {"id": 1, "jsonrpc": "2.0", "result": result, "time": time.time(),
                            "version": "pyotp-hw (privacyIDEA compatible)"}
     if detail is not None:
         out["detail"] = detail
     return out
 
 
-def _pi_error(code: int, message: str) -> dict[str, Any]:
+def _pi_error(code: int, message: str) -> dict[str, object]:
     return _pi_body({"status": False, "error": {"code": code, "message": message}})
 
 
@@ -293,7 +297,7 @@ def routes(service: Service) -> list[Route]:
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None,
            field: str | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": message}
+    body = {"error": message}
     if field is not None:
         body["field"] = field
     return JSONResponse(body, status_code=status, headers=headers)
@@ -325,7 +329,8 @@ async def _otp_error(request: Request, exc: Exception) -> Response:
     return _error(400, str(exc))
 
 
-def exception_handlers() -> dict[Any, Callable[[Request, Exception], Any]]:
+def exception_handlers(
+) -> dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]]:
     """How the service's exceptions become answers."""
     return {BadRequest: _bad_request, Overloaded: _overloaded, DeadlineExceeded: _deadline,
             OTPError: _otp_error, asyncio.TimeoutError: _deadline}

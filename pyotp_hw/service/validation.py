@@ -8,10 +8,11 @@ value (a code or a secret could be in it). JSON is parsed strictly: duplicate ke
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Literal, NoReturn, TypeVar, overload
 from urllib.parse import parse_qsl
 
+from .._types import JSONObject
 from ..errors import InvalidArgument, InvalidType
 from ..verifier import Verifier
 
@@ -19,6 +20,9 @@ __all__ = ["BadRequest", "parse_json", "parse_form", "Fields", "check_user_field
 
 MAX_CODE_LEN = 64
 MAX_TEXT_LEN = 255
+
+_T = TypeVar("_T")
+_V = TypeVar("_V")
 
 
 class BadRequest(InvalidArgument):
@@ -29,16 +33,16 @@ class BadRequest(InvalidArgument):
         self.field = field
         self.status = status
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> dict[str, str]:
         """The JSON error body."""
-        out: dict[str, Any] = {"error": str(self)}
+        out = {"error": str(self)}
         if self.field is not None:
             out["field"] = self.field
         return out
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _no_duplicates(pairs: Iterable[tuple[str, _V]]) -> dict[str, _V]:
+    out: dict[str, _V] = {}
     for k, v in pairs:
         if k in out:
             raise BadRequest(f"{k}: given twice", k)
@@ -46,7 +50,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _no_constant(name: str) -> Any:
+def _no_constant(name: str) -> NoReturn:
     raise BadRequest(f"{name} is not a JSON number")
 
 
@@ -54,7 +58,7 @@ def _no_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
-def parse_json(body: bytes) -> dict[str, Any]:
+def parse_json(body: bytes) -> JSONObject:
     """The request body as a JSON object."""
     try:
         text = body.decode("utf-8")
@@ -69,7 +73,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     return data
 
 
-def parse_form(body: bytes) -> dict[str, Any]:
+def parse_form(body: bytes) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (each field at most once)."""
     try:
         pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=False,
@@ -82,7 +86,7 @@ def parse_form(body: bytes) -> dict[str, Any]:
 class Fields:
     """The fields of one object: each read once, the rest refused as unknown."""
 
-    def __init__(self, data: Mapping[str, Any], where: str = "") -> None:
+    def __init__(self, data: Mapping[str, object], where: str = "") -> None:
         self._data = data
         self._where = where
         self._seen: set[str] = set()
@@ -90,8 +94,18 @@ class Fields:
     def _name(self, key: str) -> str:
         return f"{self._where}.{key}" if self._where else key
 
+    @overload
+    def get(self, key: str, kind: type[_T], *, required: Literal[True] = ...) -> _T: ...
+    @overload
+    def get(self, key: str, kind: type[_T], *, required: bool, default: _T) -> _T: ...
+    @overload
+    def get(self, key: str, kind: type[_T], *, required: bool, default: None = ...
+            ) -> _T | None: ...
+    @overload
+    def get(self, key: str, kind: tuple[type, ...], *, required: bool = ...,
+            default: object = ...) -> object: ...
     def get(self, key: str, kind: type | tuple[type, ...], *, required: bool = True,
-            default: Any = None) -> Any:
+            default: object = None) -> object:
         """The field's value, of ``kind`` (bool is not an int here)."""
         self._seen.add(key)
         if key not in self._data:
@@ -106,7 +120,11 @@ class Fields:
             raise BadRequest(f"{self._name(key)}: must be a {names}", self._name(key))
         return value
 
-    def text(self, key: str, *, required: bool = True, limit: int = MAX_TEXT_LEN) -> Any:
+    @overload
+    def text(self, key: str, *, required: Literal[True] = ..., limit: int = ...) -> str: ...
+    @overload
+    def text(self, key: str, *, required: bool, limit: int = ...) -> str | None: ...
+    def text(self, key: str, *, required: bool = True, limit: int = MAX_TEXT_LEN) -> str | None:
         """A string field of at most ``limit`` characters."""
         value = self.get(key, str, required=required)
         if value is not None and len(value) > limit:
@@ -116,8 +134,7 @@ class Fields:
 
     def code(self, key: str = "code") -> str:
         """A code field (its digits are the verifier's to judge: a bad code is a rejection)."""
-        value: str = self.text(key, limit=MAX_CODE_LEN)
-        return value
+        return self.text(key, limit=MAX_CODE_LEN)
 
     def user(self, key: str = "user") -> str:
         """A user id field, checked as the verifier checks user ids."""

@@ -14,9 +14,13 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import OTPError
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
 
 __all__ = ["Browser", "Person", "Token", "StoryError", "CHROMIUM", "CHROMEDRIVER"]
 
@@ -49,7 +53,7 @@ class Browser:
         for attempt in range(3):  # Chromium can miss chromedriver's start-up deadline under load
             try:
                 service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
-                self.driver: Any = webdriver.Chrome(options=options, service=service)
+                self.driver: WebDriver = webdriver.Chrome(options=options, service=service)
                 break
             except SessionNotCreatedException:
                 if attempt == 2:
@@ -107,7 +111,7 @@ class Browser:
 
     # ------------------------------------------------------------------ doing
 
-    def _one(self, by: str, what: str) -> Any:
+    def _one(self, by: str, what: str | None) -> WebElement:
         found = self.driver.find_elements(by, what)
         if not found:
             raise StoryError(f"{what!r} is not on the page {self.path}")
@@ -139,7 +143,7 @@ class Browser:
         self.driver.back()
         self._wait_loaded(time.monotonic() + 30)
 
-    def _wait_stale(self, element: Any, timeout: float = 30.0) -> None:
+    def _wait_stale(self, element: WebElement, timeout: float = 30.0) -> None:
         from selenium.common.exceptions import (
             StaleElementReferenceException,
             WebDriverException,

@@ -19,13 +19,21 @@ reaches hmac-secret as SHA-256("WebAuthn PRF" 00 || salt)).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from copy import copy
-from typing import Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from .._types import JSONObject
 from ..errors import InvalidArgument, MissingExtra
 from .errors import SlotSettingsMismatch, UnlockerUnavailable, UnlockFailed, VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
+
+if TYPE_CHECKING:  # python-fido2 is an optional extra, imported when a key is used
+    from fido2.client import Fido2Client, UserInteraction
+    from fido2.ctap import CtapDevice
+    from fido2.ctap2.pin import ClientPin
+    from fido2.webauthn import AuthenticationResponse, RegistrationResponse
 
 __all__ = ["Fido2Unlocker", "FIDO2_KIND", "DEFAULT_RP_ID", "find_devices"]
 
@@ -36,9 +44,10 @@ UserVerification = Literal["required", "discouraged"]
 #: Credentials per allow list (some keys cap a CTAP message at 1024 bytes).
 ALLOW_LIST_MAX = 6
 _UV_FLAG = 0x04
+_T = TypeVar("_T")
 
 
-def _import_fido2() -> Any:
+def _import_fido2() -> ModuleType:
     try:
         import fido2.client
         import fido2.ctap
@@ -47,11 +56,11 @@ def _import_fido2() -> Any:
     return fido2
 
 
-def find_devices(reader: str | None = None) -> list[Any]:
+def find_devices(reader: str | None = None) -> list[CtapDevice]:
     """python-fido2 devices: those on PC/SC readers (whose name contains ``reader``), and the
     USB HID keys when no reader is named."""
     _import_fido2()
-    devices: list[Any] = []
+    devices: list[CtapDevice] = []
     try:
         from fido2.pcsc import CtapPcscDevice
 
@@ -73,7 +82,7 @@ def find_devices(reader: str | None = None) -> list[Any]:
 PinSource = str | Callable[[], "str | None"] | None
 
 
-def _interaction(pin: PinSource, on_touch: Callable[[], None]) -> Any:
+def _interaction(pin: PinSource, on_touch: Callable[[], None]) -> UserInteraction:
     from fido2.client import UserInteraction
 
     class Interaction(UserInteraction):
@@ -82,10 +91,11 @@ def _interaction(pin: PinSource, on_touch: Callable[[], None]) -> Any:
         def prompt_up(self) -> None:
             on_touch()
 
-        def request_pin(self, permissions: Any, rp_id: str | None) -> str | None:
+        def request_pin(self, permissions: ClientPin.PERMISSION, rp_id: str | None
+                        ) -> str | None:
             return pin() if callable(pin) else pin
 
-        def request_uv(self, permissions: Any, rp_id: str | None) -> bool:
+        def request_uv(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> bool:
             return True
 
     return Interaction()
@@ -101,10 +111,16 @@ def _ctap_code(exc: BaseException) -> int | None:
     return int(cause.code) if isinstance(cause, CtapError) else None
 
 
-def _prf_output(response: Any) -> bytes | None:
+def _extension_outputs(response: RegistrationResponse | AuthenticationResponse
+                       ) -> Mapping[str, Any]:
+    # python-fido2's own type: each extension's output has a shape of its own.
+    return response.client_extension_results or {}
+
+
+def _prf_output(response: RegistrationResponse | AuthenticationResponse) -> bytes | None:
     from fido2.utils import websafe_decode
 
-    results = (response.client_extension_results or {}).get("prf", {}).get("results")
+    results = _extension_outputs(response).get("prf", {}).get("results")
     if not results or results.get("first") is None:
         return None
     first = results["first"]
@@ -123,7 +139,7 @@ class Fido2Unlocker:
 
     kind = FIDO2_KIND
 
-    def __init__(self, device: Any, *, pin: PinSource = None,
+    def __init__(self, device: CtapDevice, *, pin: PinSource = None,
                  uv: UserVerification | None = None, rp_id: str = DEFAULT_RP_ID,
                  on_touch: Callable[[], None] | None = None) -> None:
         if uv not in (None, "required", "discouraged"):
@@ -142,7 +158,7 @@ class Fido2Unlocker:
         """The UV choice of the slots this unlocker enrolls."""
         return self._uv or "discouraged"
 
-    def for_rotation(self, params: dict[str, Any]) -> Fido2Unlocker:
+    def for_rotation(self, params: Mapping[str, object]) -> Fido2Unlocker:
         """This unlocker to re-enroll the slot of ``params``: with the slot's own UV choice unless
         one was given explicitly, so a rotation never drops user verification by omission (a
         slot with credProtect 3 was enrolled with UV required, whatever its ``uv`` says)."""
@@ -156,14 +172,16 @@ class Fido2Unlocker:
     def __repr__(self) -> str:
         return f"Fido2Unlocker(uv={self.uv!r}, rp_id={self.rp_id!r}, <pin hidden>)"
 
-    def _client(self, rp_id: str) -> Any:
-        fido2 = _import_fido2()
-        collector = fido2.client.DefaultClientDataCollector(
+    def _client(self, rp_id: str) -> Fido2Client:
+        _import_fido2()
+        from fido2.client import DefaultClientDataCollector, Fido2Client
+
+        collector = DefaultClientDataCollector(
             f"https://{rp_id}", verify=lambda rp, origin: rp == rp_id)
-        return fido2.client.Fido2Client(self._device, client_data_collector=collector,
+        return Fido2Client(self._device, client_data_collector=collector,
                                         user_interaction=_interaction(self._pin, self._on_touch))
 
-    def _call(self, what: str, call: Callable[[], Any]) -> Any:
+    def _call(self, what: str, call: Callable[[], _T]) -> _T:
         from fido2.client import ClientError
         from fido2.ctap import CtapError
 
@@ -190,15 +208,18 @@ class Fido2Unlocker:
                                           "security key's PIN") from None
             raise UnlockerUnavailable(f"{what}: the security key refused: {exc}") from None
 
-    def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
+    def enroll(self) -> tuple[JSONObject, SlotSecret]:
         """A new credential, a new salt and its PRF output (one or two touches)."""
         client = self._client(self.rp_id)
+        from fido2.webauthn import PublicKeyCredentialCreationOptions
+
         salt = os.urandom(32)
-        extensions: dict[str, Any] = {"prf": {"eval": {"first": salt}}}
+        extensions: dict[str, object] = {"prf": {"eval": {"first": salt}}}
         if self.uv == "required":
             extensions["credentialProtectionPolicy"] = "userVerificationRequired"
             extensions["enforceCredentialProtectionPolicy"] = True
-        created = self._call("enrolling the security key", lambda: client.make_credential({
+        created = self._call("enrolling the security key", lambda: client.make_credential(
+            PublicKeyCredentialCreationOptions.from_dict({
             "rp": {"id": self.rp_id, "name": "pyotp-hw vault"},
             "user": {"id": os.urandom(16), "name": "pyotp-hw vault"},
             "challenge": os.urandom(32),
@@ -206,8 +227,8 @@ class Fido2Unlocker:
                                  {"type": "public-key", "alg": -8}],
             "authenticatorSelection": {"userVerification": self.uv, "residentKey": "discouraged"},
             "extensions": extensions,
-        }))
-        prf = (created.client_extension_results or {}).get("prf", {})
+        })))
+        prf = _extension_outputs(created).get("prf", {})
         if not prf.get("enabled"):
             raise UnlockerUnavailable("this security key does not support the PRF "
                                       "(hmac-secret) extension: it cannot hold a vault slot")
@@ -218,23 +239,26 @@ class Fido2Unlocker:
             output, flags = _prf_output(answer), answer.response.authenticator_data.flags
             if output is None:
                 raise UnlockerUnavailable("the security key gave no PRF output")
-        params = {"mode": "prf", "rp_id": self.rp_id, "credential_id": b64(credential_id),
-                  "salt": b64(salt), "uv": self.uv, "uv_done": bool(flags & _UV_FLAG),
-                  "cred_protect": 3 if self.uv == "required" else None}
+        params: JSONObject = {
+            "mode": "prf", "rp_id": self.rp_id, "credential_id": b64(credential_id),
+            "salt": b64(salt), "uv": self.uv, "uv_done": bool(flags & _UV_FLAG),
+            "cred_protect": 3 if self.uv == "required" else None}
         return params, SlotSecret(bytearray(output))
 
-    def _assert(self, client: Any, rp_id: str, uv: str, salts: dict[bytes, bytes]) -> Any:
+    def _assert(self, client: Fido2Client, rp_id: str, uv: str, salts: dict[bytes, bytes]
+                ) -> AuthenticationResponse:
         from fido2.utils import websafe_encode
+        from fido2.webauthn import PublicKeyCredentialRequestOptions
 
-        def run() -> Any:
-            return client.get_assertion({
+        def run() -> AuthenticationResponse:
+            return client.get_assertion(PublicKeyCredentialRequestOptions.from_dict({
                 "rpId": rp_id,
                 "challenge": os.urandom(32),
                 "allowCredentials": [{"type": "public-key", "id": c} for c in salts],
                 "userVerification": uv,
                 "extensions": {"prf": {"evalByCredential": {
                     websafe_encode(c): {"first": s} for c, s in salts.items()}}},
-            }).get_response(0)
+            })).get_response(0)
 
         return self._call("unlocking with the security key", run)
 

@@ -21,15 +21,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
+from .._types import JSONObject
 from ..sealing import Aead, SealFormatError, SealOpenFailed
 from ..secret_files import OutputFileError, write_secret_file
 from .errors import VaultChanged, VaultCorrupted, VaultFileError, VaultVersionError
 from .slots import Slot, b64, unb64
 
-__all__ = ["FORMAT", "VERSION", "Document", "read_document", "write_document", "seal_payload",
-           "open_payload", "MAX_FILE_BYTES"]
+__all__ = ["FORMAT", "VERSION", "Document", "Payload", "read_document", "write_document",
+           "seal_payload", "open_payload", "MAX_FILE_BYTES"]
 
 FORMAT = "pyotp-hw-vault"
 VERSION = 1
@@ -38,8 +39,15 @@ _PAYLOAD_AAD = b"pyotp-hw-vault/1\x00payload\x00"
 _FIELDS = {"format", "version", "generation", "slots", "payload"}
 
 
-def canonical(value: Any) -> bytes:
-    """The one byte form of a JSON value this file uses."""
+class Payload(TypedDict):
+    """The sealed contents of a vault: its seeds (name to ``otpauth://`` URI) and verifier key."""
+
+    seeds: dict[str, str]
+    verifier_key: str | None  # base64 of 32 bytes, or None until first used
+
+
+def canonical(value: object) -> bytes:
+    """The one byte form of a JSON value this file uses (json.dumps refuses anything else)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                       allow_nan=False).encode("ascii")
 
@@ -52,7 +60,7 @@ class Document:
     slots: list[Slot]
     payload: bytes
 
-    def header(self) -> dict[str, Any]:
+    def header(self) -> JSONObject:
         """Everything but the payload (what the payload's associated data digests)."""
         return {"format": FORMAT, "version": VERSION, "generation": self.generation,
                 "slots": [s.to_json() for s in self.slots]}
@@ -153,15 +161,17 @@ def _locked(target: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def seal_payload(document: Document, data_key: bytes | bytearray, payload: dict[str, Any]
-                 ) -> None:
+def seal_payload(document: Document, data_key: bytes | bytearray, payload: Payload) -> None:
     """Seal ``payload`` into ``document`` (after its slots are final)."""
     aead = Aead(data_key, feature="the vault", extra="vault")
     document.payload = aead.seal(canonical(payload), document.payload_aad())
 
 
-def open_payload(document: Document, data_key: bytes | bytearray) -> dict[str, Any]:
-    """The payload of ``document``; VaultCorrupted when any byte of the file was changed."""
+def open_payload(document: Document, data_key: bytes | bytearray) -> JSONObject:
+    """The payload of ``document``; VaultCorrupted when any byte of the file was changed.
+
+    Its fields are the caller's to check (the seal proves who wrote it, not its shape).
+    """
     aead = Aead(data_key, feature="the vault", extra="vault")
     try:
         buf = aead.open_into(document.payload, document.payload_aad())

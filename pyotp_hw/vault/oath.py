@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from copy import copy
-from typing import Any
+from typing import TYPE_CHECKING
 
+from .._types import JSONObject
 from ..sealing import wipe
 from .errors import UnlockerUnavailable, UnlockFailed, VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
+
+if TYPE_CHECKING:  # the token package loads when a token is used
+    from ..token import OathSession
 
 __all__ = ["OathTokenUnlocker", "OATH_KIND", "CREDENTIAL_PREFIX"]
 
@@ -35,7 +39,7 @@ class OathTokenUnlocker:
 
     kind = OATH_KIND
 
-    def __init__(self, session: Any, *, touch: bool | None = None) -> None:
+    def __init__(self, session: OathSession, *, touch: bool | None = None) -> None:
         self._session = session
         self._touch = touch
 
@@ -44,7 +48,7 @@ class OathTokenUnlocker:
         """Whether the credentials this unlocker enrolls require a touch."""
         return bool(self._touch)
 
-    def for_rotation(self, params: dict[str, Any]) -> OathTokenUnlocker:
+    def for_rotation(self, params: Mapping[str, object]) -> OathTokenUnlocker:
         """This unlocker to re-enroll the slot of ``params``: with the slot's own touch setting
         unless one was given explicitly, so a rotation never drops the touch by omission."""
         if self._touch is not None:
@@ -56,7 +60,7 @@ class OathTokenUnlocker:
     def __repr__(self) -> str:
         return f"OathTokenUnlocker(touch={self.touch})"
 
-    def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
+    def enroll(self) -> tuple[JSONObject, SlotSecret]:
         """A new credential on the token and the HMAC of a new challenge."""
         from ..token import CredentialData
 
@@ -74,11 +78,11 @@ class OathTokenUnlocker:
         except BaseException:
             self.discard({"credential": stored.id})
             raise
-        params = {"credential": stored.id, "challenge": b64(challenge), "digest": "sha256",
-                  "touch": self.touch}
+        params: JSONObject = {"credential": stored.id, "challenge": b64(challenge),
+                              "digest": "sha256", "touch": self.touch}
         return params, SlotSecret(bytearray(response))
 
-    def discard(self, params: dict[str, Any]) -> None:
+    def discard(self, params: Mapping[str, object]) -> None:
         """Delete the credential an enrollment stored, when its slot was not saved."""
         name = params.get("credential")
         if isinstance(name, str) and name.startswith(CREDENTIAL_PREFIX + ":"):

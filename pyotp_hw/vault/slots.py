@@ -19,10 +19,14 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
+from .._types import JSONObject, JSONValue
 from ..sealing import KEY_BYTES, Aead, SealFormatError, SealOpenFailed, wipe
 from .errors import VaultCorrupted
+
+if TYPE_CHECKING:  # imported where used: cryptography loads only when a slot is opened or made
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 __all__ = ["Slot", "SlotSecret", "new_slot", "open_slot", "wrap_data_key", "hkdf", "b64",
            "unb64"]
@@ -42,7 +46,7 @@ def b64(data: bytes | bytearray) -> str:
     return base64.b64encode(bytes(data)).decode("ascii")
 
 
-def unb64(text: Any, what: str) -> bytes:
+def unb64(text: object, what: str) -> bytes:
     """Bytes of base64 ``text``; VaultCorrupted naming ``what`` when it is not base64."""
     import base64
     import binascii
@@ -68,7 +72,7 @@ def hkdf(material: bytes | bytearray, salt: bytes, info: bytes, length: int = KE
                      .derive(bytes(material)))
 
 
-def _canonical(value: Any) -> bytes:
+def _canonical(value: JSONValue) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -78,7 +82,7 @@ class Slot:
 
     id: str
     kind: str
-    params: dict[str, Any]
+    params: JSONObject
     public: bytes
     sealed_private: bytes = field(repr=False)
     ephemeral: bytes = b""
@@ -86,19 +90,19 @@ class Slot:
     check: bytes = field(default=b"", repr=False)
     created: int = 0
 
-    def public_fields(self) -> dict[str, Any]:
+    def public_fields(self) -> JSONObject:
         """What the slot shows in clear (listings, and the private key's associated data)."""
         return {"id": self.id, "kind": self.kind, "params": self.params,
                 "public": b64(self.public), "created": self.created}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """The slot as the vault file stores it."""
         return {**self.public_fields(), "sealed_private": b64(self.sealed_private),
                 "ephemeral": b64(self.ephemeral), "wrapped": b64(self.wrapped),
                 "check": b64(self.check)}
 
     @classmethod
-    def from_json(cls, data: Any) -> Slot:
+    def from_json(cls, data: object) -> Slot:
         """Read a slot back; VaultCorrupted when a field is missing or of the wrong type."""
         if not isinstance(data, dict) or set(data) != {
                 "id", "kind", "params", "public", "created", "sealed_private", "ephemeral",
@@ -141,19 +145,13 @@ class SlotSecret:
         wipe(self.material)
 
 
-def _x25519() -> Any:
-    from cryptography.hazmat.primitives.asymmetric import x25519
-
-    return x25519
-
-
-def _raw_private(key: Any) -> bytes:
+def _raw_private(key: X25519PrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization as s
 
     return bytes(key.private_bytes(s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption()))
 
 
-def _raw_public(key: Any) -> bytes:
+def _raw_public(key: X25519PublicKey) -> bytes:
     from cryptography.hazmat.primitives import serialization as s
 
     return bytes(key.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw))
@@ -165,7 +163,8 @@ def _wrap_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytearray:
 
 def wrap_data_key(slot: Slot, data_key: bytes | bytearray) -> None:
     """Seal ``data_key`` to the slot's public key (a new ephemeral key every time)."""
-    x25519 = _x25519()
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
     ephemeral = x25519.X25519PrivateKey.generate()
     shared = ephemeral.exchange(x25519.X25519PublicKey.from_public_bytes(slot.public))
     key = _wrap_key(shared, _raw_public(ephemeral.public_key()), slot.public)
@@ -177,12 +176,13 @@ def wrap_data_key(slot: Slot, data_key: bytes | bytearray) -> None:
         wipe(key)
 
 
-def new_slot(kind: str, params: dict[str, Any], secret: SlotSecret, data_key: bytes | bytearray,
+def new_slot(kind: str, params: JSONObject, secret: SlotSecret, data_key: bytes | bytearray,
              *, slot_id: str | None = None, created: int = 0) -> Slot:
     """A slot of ``kind`` whose unlocker produced ``secret``, holding ``data_key``."""
     import time
 
-    x25519 = _x25519()
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
     private = x25519.X25519PrivateKey.generate()
     slot = Slot(id=slot_id or secrets.token_hex(8), kind=kind, params=params,
                 public=_raw_public(private.public_key()), sealed_private=b"",
@@ -218,7 +218,8 @@ def open_slot(slot: Slot, secret: SlotSecret) -> bytearray:
     finally:
         wipe(kek)
     try:
-        x25519 = _x25519()
+        from cryptography.hazmat.primitives.asymmetric import x25519
+
         try:
             private = x25519.X25519PrivateKey.from_private_bytes(bytes(raw))
             shared = private.exchange(x25519.X25519PublicKey.from_public_bytes(slot.ephemeral))

@@ -22,8 +22,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
+from .._types import JSONObject
 from ..errors import InvalidArgument
 from ..sealing import KEY_BYTES, SealOpenFailed, wipe
 from .errors import (
@@ -34,7 +35,7 @@ from .errors import (
     UnlockFailed,
     VaultCorrupted,
 )
-from .file import Document, open_payload, read_document, seal_payload, write_document
+from .file import Document, Payload, open_payload, read_document, seal_payload, write_document
 from .slots import Slot, b64, new_slot, open_slot, unb64, wrap_data_key
 from .unlockers import Unlocker
 
@@ -48,9 +49,9 @@ class SlotInfo:
     id: str
     kind: str
     created: int
-    params: dict[str, Any]
+    params: JSONObject
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """JSON-ready form."""
         return {"id": self.id, "kind": self.kind, "created": self.created, "params": self.params}
 
@@ -85,7 +86,7 @@ class Vault:
     """An open vault: its slots, its data key (held in a wipeable buffer) and its contents."""
 
     def __init__(self, path: Path, document: Document, data_key: bytearray,
-                 payload: dict[str, Any], opened_by: str) -> None:
+                 payload: Payload, opened_by: str) -> None:
         self.path = path
         self._document = document
         self._key = data_key
@@ -108,7 +109,7 @@ class Vault:
         target = Path(path)
         data_key = bytearray(secrets.token_bytes(KEY_BYTES))
         slot = _enroll(unlocker, data_key)
-        payload: dict[str, Any] = {"seeds": {}, "verifier_key": None}
+        payload: Payload = {"seeds": {}, "verifier_key": None}
         if verifier_key:
             payload["verifier_key"] = b64(secrets.token_bytes(KEY_BYTES))
         vault = cls(target, Document(0, [slot], b""), data_key, payload, slot.id)
@@ -136,8 +137,7 @@ class Vault:
         except BaseException:
             wipe(data_key)
             raise
-        _check_payload(payload)
-        return cls(target, document, data_key, payload, slot.id)
+        return cls(target, document, data_key, _check_payload(payload), slot.id)
 
     def close(self) -> None:
         """Forget the data key."""
@@ -149,7 +149,7 @@ class Vault:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _write(self, *, replace: bool = True, payload: dict[str, Any] | None = None) -> None:
+    def _write(self, *, replace: bool = True, payload: Payload | None = None) -> None:
         """Seal the payload (``payload``, which replaces the current one once written) under the
         current slots and write the file atomically."""
         payload = self._payload if payload is None else payload
@@ -349,7 +349,7 @@ def _discard(unlocker: Unlocker, slot: Slot) -> None:
             pass
 
 
-def _check_payload(payload: dict[str, Any]) -> None:
+def _check_payload(payload: JSONObject) -> Payload:
     seeds = payload.get("seeds")
     if not isinstance(seeds, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in seeds.items()):
@@ -357,3 +357,4 @@ def _check_payload(payload: dict[str, Any]) -> None:
     key = payload.get("verifier_key")
     if key is not None and len(unb64(key, "the verifier key")) != KEY_BYTES:
         raise VaultCorrupted("the vault's contents are damaged: the verifier key")
+    return cast(Payload, payload)  # its fields were checked above

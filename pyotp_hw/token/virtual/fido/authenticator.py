@@ -20,17 +20,17 @@ import hashlib
 import hmac
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ...._types import CBORValue
 from .. import applet as oath_applet
 from . import cbor
 from .client_pin import PERMISSION_GA, PERMISSION_MC, ClientPin
 from .credential import CREDENTIAL_ID_LENGTH, Credential, CredentialSealer
-from .params import get_bytes, get_list, get_map, get_text, get_uint
+from .params import Params, Response, get_bytes, get_list, get_map, get_text, get_uint
 from .pin import PinProtocol, cose_p256
 from .state import FidoMemoryStore, FidoState, FidoStore
 from .status import CtapFailure, Status
@@ -71,7 +71,7 @@ def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _credential_ids(descriptors: list[Any] | None) -> list[bytes]:
+def _credential_ids(descriptors: list[CBORValue] | None) -> list[bytes]:
     """The ids of the "public-key" descriptors of an allow or exclude list."""
     if descriptors is None:
         return []
@@ -89,7 +89,7 @@ def _credential_ids(descriptors: list[Any] | None) -> list[bytes]:
     return ids
 
 
-def _options(params: Mapping[Any, Any], key: int) -> dict[str, bool]:
+def _options(params: Params, key: int) -> dict[str, bool]:
     raw = get_map(params, key) or {}
     out: dict[str, bool] = {}
     for name, value in raw.items():
@@ -166,13 +166,13 @@ class Authenticator:
                 return bytes([Status.INVALID_CBOR])
         return b"\x00" + (cbor.encode(result) if result is not None else b"")
 
-    def _dispatch(self, message: bytes, cancel: threading.Event) -> dict[Any, Any] | None:
+    def _dispatch(self, message: bytes, cancel: threading.Event) -> Response | None:
         if not message:
             raise CtapFailure(Status.INVALID_LENGTH)
         if len(message) > self.max_msg_size:
             raise CtapFailure(Status.REQUEST_TOO_LARGE)
         command, body = message[0], message[1:]
-        handlers: dict[int, Callable[[dict[Any, Any], threading.Event], dict[Any, Any] | None]] = {
+        handlers: dict[int, Callable[[Params, threading.Event], Response | None]] = {
             MAKE_CREDENTIAL: self._make_credential,
             GET_ASSERTION: self._get_assertion,
             CLIENT_PIN: lambda params, _cancel: self.pin.handle(params),
@@ -188,7 +188,7 @@ class Authenticator:
         handler = handlers.get(command)
         if handler is None:
             raise CtapFailure(Status.INVALID_COMMAND)
-        params: Any = cbor.decode(body) if body else {}
+        params: CBORValue = cbor.decode(body) if body else {}
         if not isinstance(params, dict):
             raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
         if any(not isinstance(k, int) for k in params):
@@ -197,7 +197,7 @@ class Authenticator:
 
     # --- getInfo ------------------------------------------------------------------------------
 
-    def info(self) -> dict[int, Any]:
+    def info(self) -> Response:
         """The authenticatorGetInfo response map."""
         return {
             0x01: ["FIDO_2_0", "FIDO_2_1"],
@@ -212,7 +212,8 @@ class Authenticator:
                 "makeCredUvNotRqd": True,
             },
             0x05: self.max_msg_size,
-            0x06: sorted(self.pin.protocols, reverse=True),
+            # Unpacked into a display so that it types as list[CBORValue], not list[int].
+            0x06: [*sorted(self.pin.protocols, reverse=True)],
             0x07: MAX_CREDS_IN_LIST,
             0x08: CREDENTIAL_ID_LENGTH,
             0x09: ["nfc"],
@@ -244,7 +245,7 @@ class Authenticator:
         if not touched:
             raise CtapFailure(Status.USER_ACTION_TIMEOUT)
 
-    def _probe_touch(self, params: Mapping[Any, Any], key: int, rp_id: str,
+    def _probe_touch(self, params: Params, key: int, rp_id: str,
                      cancel: threading.Event) -> None:
         """An empty pinUvAuthParam asks "which key is this?": touch, then say why it failed."""
         if params.get(key) == b"":
@@ -253,7 +254,7 @@ class Authenticator:
                 raise CtapFailure(Status.PIN_NOT_SET)
             raise CtapFailure(Status.PIN_INVALID)
 
-    def _user_verified(self, params: Mapping[Any, Any], auth_key: int, protocol_key: int,
+    def _user_verified(self, params: Params, auth_key: int, protocol_key: int,
                        message: bytes, permission: int, rp_id: str) -> bool:
         auth = get_bytes(params, auth_key)
         if auth is None:
@@ -271,7 +272,8 @@ class Authenticator:
 
     # --- extensions ---------------------------------------------------------------------------
 
-    def _hmac_secret(self, value: Any, credential: Credential, user_verified: bool) -> bytes:
+    def _hmac_secret(self, value: CBORValue, credential: Credential, user_verified: bool
+                     ) -> bytes:
         """The encrypted hmac-secret output for the extension input map ``value``."""
         if not isinstance(value, dict):
             raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
@@ -296,8 +298,7 @@ class Authenticator:
 
     # --- makeCredential -----------------------------------------------------------------------
 
-    def _make_credential(self, params: dict[Any, Any], cancel: threading.Event
-                         ) -> dict[Any, Any]:
+    def _make_credential(self, params: Params, cancel: threading.Event) -> Response:
         client_data_hash = get_bytes(params, 1, required=True)
         rp = get_map(params, 2, required=True)
         user = get_map(params, 3, required=True)
@@ -345,7 +346,7 @@ class Authenticator:
             raise CtapFailure(Status.CREDENTIAL_EXCLUDED)
 
         credential = Credential.generate(cred_protect=cred_protect, hmac_secret=hmac_secret)
-        ext_out: dict[str, Any] = {}
+        ext_out: dict[str, CBORValue] = {}
         if _CRED_PROTECT in extensions:
             ext_out[_CRED_PROTECT] = cred_protect
         if hmac_secret:
@@ -372,7 +373,7 @@ class Authenticator:
 
     # --- getAssertion -------------------------------------------------------------------------
 
-    def _get_assertion(self, params: dict[Any, Any], cancel: threading.Event) -> dict[Any, Any]:
+    def _get_assertion(self, params: Params, cancel: threading.Event) -> Response:
         rp_id = get_text(params, 1, required=True)
         client_data_hash = get_bytes(params, 2, required=True)
         assert rp_id is not None and client_data_hash is not None
@@ -411,7 +412,7 @@ class Authenticator:
             raise CtapFailure(Status.NO_CREDENTIALS)
         cred_id, credential = found
 
-        ext_out: dict[str, Any] = {}
+        ext_out: dict[str, CBORValue] = {}
         if hmac_input is not None and credential.hmac_secret:
             ext_out[_HMAC_SECRET] = self._hmac_secret(hmac_input, credential, user_verified)
 
@@ -430,7 +431,7 @@ class Authenticator:
 
     # --- reset and selection ------------------------------------------------------------------
 
-    def _reset(self, params: dict[Any, Any], cancel: threading.Event) -> None:
+    def _reset(self, params: Params, cancel: threading.Event) -> None:
         window = self.reset_window
         if window is not None and self._clock() - self._powered_at > window:
             raise CtapFailure(Status.NOT_ALLOWED)
@@ -439,12 +440,12 @@ class Authenticator:
         self.pin.forget()
         return None
 
-    def _selection(self, params: dict[Any, Any], cancel: threading.Event) -> None:
+    def _selection(self, params: Params, cancel: threading.Event) -> None:
         self._await_touch("", cancel)
         return None
 
 
-def _require_es256(algorithms: list[Any]) -> None:
+def _require_es256(algorithms: list[CBORValue]) -> None:
     """Check makeCredential's pubKeyCredParams; ES256 is the one algorithm offered."""
     es256 = False
     for entry in algorithms:
@@ -460,7 +461,7 @@ def _require_es256(algorithms: list[Any]) -> None:
         raise CtapFailure(Status.UNSUPPORTED_ALGORITHM)
 
 
-def _creation_extensions(extensions: dict[Any, Any]) -> tuple[int, bool, Any]:
+def _creation_extensions(extensions: Params) -> tuple[int, bool, CBORValue]:
     """``(credProtect level, hmac-secret wanted, hmac-secret-mc input)`` of a makeCredential."""
     cred_protect = extensions.get(_CRED_PROTECT, 1)
     if isinstance(cred_protect, bool) or not isinstance(cred_protect, int):

@@ -18,11 +18,10 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from .params import get_bytes, get_map, get_text, get_uint
+from .params import Params, Response, get_bytes, get_map, get_text, get_uint
 from .pin import PROTOCOLS, PinProtocol
 from .state import MAX_PIN_RETRIES, FidoState
 from .status import CtapFailure, Status
@@ -96,7 +95,7 @@ class ClientPin:
         """True after three wrong PINs in a row since power-up."""
         return self._wrong_in_a_row >= _POWER_CYCLE_AFTER
 
-    def protocol(self, number: Any) -> PinProtocol:
+    def protocol(self, number: object) -> PinProtocol:
         """The protocol numbered ``number``; INVALID_PARAMETER when not supported."""
         if isinstance(number, bool) or not isinstance(number, int):
             raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
@@ -107,7 +106,7 @@ class ClientPin:
 
     # --- the token, for makeCredential and getAssertion ---------------------------------------
 
-    def check_token(self, protocol_number: Any, param: bytes, message: bytes, permission: int,
+    def check_token(self, protocol_number: object, param: bytes, message: bytes, permission: int,
                     rp_id: str) -> None:
         """Check a pinUvAuthParam over ``message``; raise PIN_AUTH_INVALID when it fails.
 
@@ -138,11 +137,11 @@ class ClientPin:
 
     # --- the command --------------------------------------------------------------------------
 
-    def handle(self, params: Mapping[Any, Any]) -> dict[int, Any]:
+    def handle(self, params: Params) -> Response:
         """Answer one authenticatorClientPIN request."""
         subcommand = get_uint(params, _P_SUBCOMMAND, required=True)
         number = get_uint(params, _P_PROTOCOL, required=True)
-        handlers: dict[int, Callable[[PinProtocol, Mapping[Any, Any]], dict[int, Any]]] = {
+        handlers: dict[int, Callable[[PinProtocol, Params], Response]] = {
             _GET_PIN_RETRIES: self._get_retries,
             _GET_KEY_AGREEMENT: self._get_key_agreement,
             _SET_PIN: self._set_pin,
@@ -156,14 +155,14 @@ class ClientPin:
             raise CtapFailure(Status.INVALID_SUBCOMMAND)
         return handler(self.protocol(number), params)
 
-    def _get_retries(self, protocol: PinProtocol, params: Mapping[Any, Any]) -> dict[int, Any]:
+    def _get_retries(self, protocol: PinProtocol, params: Params) -> Response:
         return {_R_RETRIES: self._state().pin_retries, _R_POWER_CYCLE: self.needs_power_cycle}
 
-    def _get_key_agreement(self, protocol: PinProtocol, params: Mapping[Any, Any]
-                           ) -> dict[int, Any]:
+    def _get_key_agreement(self, protocol: PinProtocol, params: Params
+                           ) -> Response:
         return {_R_KEY_AGREEMENT: protocol.key_agreement()}
 
-    def _shared_secret(self, protocol: PinProtocol, params: Mapping[Any, Any]) -> bytes:
+    def _shared_secret(self, protocol: PinProtocol, params: Params) -> bytes:
         return protocol.decapsulate(get_map(params, _P_KEY_AGREEMENT, required=True))
 
     def _new_pin(self, protocol: PinProtocol, shared: bytes, new_pin_enc: bytes) -> bytes:
@@ -180,7 +179,7 @@ class ClientPin:
             raise CtapFailure(Status.PIN_POLICY_VIOLATION)
         return pin
 
-    def _set_pin(self, protocol: PinProtocol, params: Mapping[Any, Any]) -> dict[int, Any]:
+    def _set_pin(self, protocol: PinProtocol, params: Params) -> Response:
         auth = get_bytes(params, _P_AUTH, required=True)
         new_pin_enc = get_bytes(params, _P_NEW_PIN_ENC, required=True)
         assert auth is not None and new_pin_enc is not None
@@ -225,7 +224,7 @@ class ClientPin:
         state.pin_retries = MAX_PIN_RETRIES
         self._commit(state)
 
-    def _change_pin(self, protocol: PinProtocol, params: Mapping[Any, Any]) -> dict[int, Any]:
+    def _change_pin(self, protocol: PinProtocol, params: Params) -> Response:
         auth = get_bytes(params, _P_AUTH, required=True)
         new_pin_enc = get_bytes(params, _P_NEW_PIN_ENC, required=True)
         pin_hash_enc = get_bytes(params, _P_PIN_HASH_ENC, required=True)
@@ -247,8 +246,8 @@ class ClientPin:
         self._token = None
         return {}
 
-    def _issue(self, protocol: PinProtocol, params: Mapping[Any, Any], permissions: int,
-               rp_id: str | None) -> dict[int, Any]:
+    def _issue(self, protocol: PinProtocol, params: Params, permissions: int,
+               rp_id: str | None) -> Response:
         pin_hash_enc = get_bytes(params, _P_PIN_HASH_ENC, required=True)
         assert pin_hash_enc is not None
         key_agreement = get_map(params, _P_KEY_AGREEMENT, required=True)
@@ -264,13 +263,13 @@ class ClientPin:
                              self._clock() + TOKEN_LIFETIME)
         return {_R_TOKEN: protocol.encrypt(shared, value)}
 
-    def _get_pin_token(self, protocol: PinProtocol, params: Mapping[Any, Any]) -> dict[int, Any]:
+    def _get_pin_token(self, protocol: PinProtocol, params: Params) -> Response:
         if _P_PERMISSIONS in params or _P_RP_ID in params:
             raise CtapFailure(Status.INVALID_PARAMETER)
         return self._issue(protocol, params, PERMISSION_MC | PERMISSION_GA, None)
 
-    def _get_token_with_permissions(self, protocol: PinProtocol, params: Mapping[Any, Any]
-                                    ) -> dict[int, Any]:
+    def _get_token_with_permissions(self, protocol: PinProtocol, params: Params
+                                    ) -> Response:
         permissions = get_uint(params, _P_PERMISSIONS, required=True)
         rp_id = get_text(params, _P_RP_ID)
         if not permissions:

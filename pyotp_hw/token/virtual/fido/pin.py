@@ -15,13 +15,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ...._types import CBORValue
 from .status import CtapFailure, Status
 
 __all__ = ["PinProtocol", "PinProtocolOne", "PinProtocolTwo", "PROTOCOLS", "cose_p256"]
@@ -33,8 +33,9 @@ _KTY_EC2, _CRV_P256 = 2, 1
 _ALG_ECDH_ES_HKDF_256 = -25
 
 
-def cose_p256(public: ec.EllipticCurvePublicKey, alg: int) -> dict[int, Any]:
+def cose_p256(public: ec.EllipticCurvePublicKey, alg: int) -> dict[CBORValue, CBORValue]:
     """Return a P-256 public key as a COSE_Key map with algorithm ``alg``."""
+    # Keyed by CBORValue, not int: a dict's key type is invariant, and this map nests in others.
     numbers = public.public_numbers()
     return {
         _COSE_KTY: _KTY_EC2,
@@ -45,7 +46,7 @@ def cose_p256(public: ec.EllipticCurvePublicKey, alg: int) -> dict[int, Any]:
     }
 
 
-def _peer_key(cose: Any) -> ec.EllipticCurvePublicKey:
+def _peer_key(cose: object) -> ec.EllipticCurvePublicKey:
     if not isinstance(cose, Mapping):
         raise CtapFailure(Status.CBOR_UNEXPECTED_TYPE)
     if cose.get(_COSE_KTY) != _KTY_EC2 or cose.get(_COSE_CRV) != _CRV_P256:
@@ -81,11 +82,11 @@ class PinProtocol(abc.ABC):
         """Make a new key agreement key (power-up, and after a wrong PIN)."""
         self._private = ec.generate_private_key(ec.SECP256R1())
 
-    def key_agreement(self) -> dict[int, Any]:
+    def key_agreement(self) -> dict[CBORValue, CBORValue]:
         """The public key agreement key as getKeyAgreement returns it."""
         return cose_p256(self._private.public_key(), _ALG_ECDH_ES_HKDF_256)
 
-    def decapsulate(self, peer_cose: Any) -> bytes:
+    def decapsulate(self, peer_cose: object) -> bytes:
         """Return the shared secret for the platform's key agreement key ``peer_cose``."""
         z = self._private.exchange(ec.ECDH(), _peer_key(peer_cose))
         return self.kdf(z)
@@ -106,7 +107,7 @@ class PinProtocol(abc.ABC):
     def mac(self, key: bytes, message: bytes) -> bytes:
         """The protocol's MAC of ``message`` under ``key`` (a shared secret or the token)."""
 
-    def verify(self, key: bytes, message: bytes, signature: Any) -> bool:
+    def verify(self, key: bytes, message: bytes, signature: object) -> bool:
         """True when ``signature`` is this protocol's MAC of ``message`` (constant time)."""
         if not isinstance(signature, bytes):
             return False
