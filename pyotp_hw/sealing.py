@@ -10,7 +10,9 @@ header before any decryption, and a changed header fails to open.
 Keys made from a passphrase come from :func:`scrypt_key` (RFC 7914), the one key derivation of
 the verifier's passphrase keys, the vault's passphrase slots and the virtual token's state
 files; it checks the cost (:func:`check_scrypt_cost`) before any work, so a changed file cannot
-make an unlock allocate more than :data:`SCRYPT_MAX_MEMORY`.
+make an unlock allocate more than :data:`SCRYPT_MAX_MEMORY`. Keys made from key material that is
+already strong (a key file, a token's HMAC answer, an X25519 exchange) come from :func:`hkdf`
+(HKDF-SHA256, RFC 5869), the one expansion of the verifier's key files and the vault's slots.
 
 Only a failed authentication (cryptography's ``InvalidTag``) is reported as
 :class:`SealOpenFailed` ("wrong key, or the data was changed"). Any other failure is a bug or a
@@ -43,6 +45,7 @@ __all__ = [
     "passphrase_bytes",
     "check_scrypt_cost",
     "scrypt_key",
+    "hkdf",
 ]
 
 KEY_BYTES = 32
@@ -53,6 +56,7 @@ SCRYPT_MAX_MEMORY = 1 << 30
 _SCRYPT_MAX_N = 2**20
 _SCRYPT_MAX_R = 32
 _SCRYPT_MAX_P = 16
+_HKDF_MAX_LENGTH = 255 * 32  # RFC 5869: at most 255 blocks of the hash
 
 
 class SealOpenFailed(OTPError):
@@ -240,3 +244,21 @@ def scrypt_key(passphrase: bytes, salt: bytes, *, n: int, r: int, p: int,
     # over 129 * r * n covers every allowed cost.
     return hashlib.scrypt(passphrase, salt=salt, n=n, r=r, p=p, dklen=length,
                           maxmem=129 * r * n + (1 << 20))
+
+
+def hkdf(material: bytes | bytearray, salt: bytes, info: bytes, length: int = KEY_BYTES, *,
+         feature: str = "deriving keys", extra: str = "verifier") -> bytearray:
+    """HKDF-SHA256 (RFC 5869) of ``material`` with ``salt`` and ``info``: ``length`` bytes in a
+    bytearray the caller wipes.
+
+    ``feature`` and ``extra`` name what needs the ``cryptography`` package and the pip extra that
+    brings it, for the :class:`MissingExtra` raised when it is missing.
+    """
+    size = option(length, "the HKDF length", 1, _HKDF_MAX_LENGTH)
+    try:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise MissingExtra(feature, extra, "cryptography") from None
+    return bytearray(HKDF(algorithm=hashes.SHA256(), length=size, salt=salt, info=info)
+                     .derive(bytes(material)))

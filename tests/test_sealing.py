@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import os
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -13,6 +15,7 @@ from pyotp_hw.sealing import (
     SealFormatError,
     SealOpenFailed,
     check_scrypt_cost,
+    hkdf,
     open_versioned,
     passphrase_bytes,
     scrypt_key,
@@ -112,3 +115,63 @@ def test_a_passphrase_is_text_or_bytes_and_never_echoed() -> None:
     with pytest.raises(InvalidArgument, match="lone surrogate") as caught:
         passphrase_bytes("secret\udcff")
     assert "secret" not in str(caught.value) and caught.value.__context__ is None
+
+
+def _rfc5869(ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:
+    """HKDF-SHA256 written from RFC 5869 with the standard library: the independent oracle."""
+    prk = hmac.new(salt or bytes(32), ikm, "sha256").digest()
+    okm, block = b"", b""
+    for counter in range(1, -(-length // 32) + 1):
+        block = hmac.new(prk, block + info + bytes([counter]), "sha256").digest()
+        okm += block
+    return okm[:length]
+
+
+@pytest.mark.parametrize(("ikm", "salt", "info", "okm"), [
+    # RFC 5869 appendix A.1 and A.3 (SHA-256, L = 42).
+    (bytes([0x0B] * 22), bytes(range(13)), bytes(range(0xF0, 0xFA)),
+     "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"),
+    (bytes([0x0B] * 22), b"", b"",
+     "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"),
+])
+def test_hkdf_is_rfc_5869_hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, okm: str) -> None:
+    assert _rfc5869(ikm, salt, info, 42).hex() == okm
+    derived = hkdf(ikm, salt, info, 42)
+    assert isinstance(derived, bytearray) and derived.hex() == okm
+    assert hkdf(bytearray(ikm), salt, info, 42).hex() == okm
+
+
+def test_the_verifier_and_the_vault_expand_keys_through_the_one_hkdf(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pyotp_hw import sealing
+    from pyotp_hw.vault import slots, verifier_key
+    from pyotp_hw.verifier import keyprovider
+
+    assert slots.hkdf is keyprovider.hkdf is verifier_key.hkdf is sealing.hkdf
+    material, salt = bytes(range(32)), b"salt-0123456789abcdef"
+    # The same bytes as before the two copies became one (the store and vault formats).
+    store_key = "5021e9c121c07372855abb7819a8a6df90b72920d111c81b6a171f569bda4269"
+    assert _rfc5869(material, salt, b"pyotp-hw verifier data key v1", 32).hex() == store_key
+    monkeypatch.setenv("SEALING_TEST_KEY", material.hex())
+    assert keyprovider.EnvKey("SEALING_TEST_KEY").data_key(salt).hex() == store_key
+    key_file = tmp_path / "key"
+    key_file.write_text(material.hex() + "\n")
+    key_file.chmod(0o600)
+    assert keyprovider.KeyFile(key_file).data_key(salt).hex() == store_key
+    kek, check = slots.SlotSecret(bytearray(material)).derive("0123456789abcdef")
+    slot_id = b"0123456789abcdef"
+    assert kek == _rfc5869(material, slot_id, b"pyotp-hw vault key-encryption key v1", 32)
+    assert kek.hex() == "79c34e58e838978cc8082056f6a9f9195dbbeb1df70d15b2ecab984bb84455c2"
+    assert check == _rfc5869(material, slot_id, b"pyotp-hw vault unlocker check v1", 16)
+    assert check.hex() == "86cf9b7f80299090768ea5f75ac7f37f"
+
+
+@pytest.mark.parametrize(("length", "error"), [
+    (0, InvalidArgument), (255 * 32 + 1, InvalidArgument), ("32", InvalidType),
+    (True, InvalidType),
+])
+def test_an_hkdf_length_is_checked_before_any_work(length: object, error: type[Exception]
+                                                   ) -> None:
+    with pytest.raises(error, match="the HKDF length"):
+        hkdf(b"material", b"salt", b"info", length)  # type: ignore[arg-type]
+    assert len(hkdf(b"material", b"salt", b"info", 255 * 32)) == 255 * 32

@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .._types import JSONObject, JSONValue
-from ..sealing import KEY_BYTES, Aead, SealFormatError, SealOpenFailed, wipe
+from ..sealing import Aead, SealFormatError, SealOpenFailed, hkdf, wipe
 from .errors import VaultCorrupted
 
 if TYPE_CHECKING:  # imported where used: cryptography loads only when a slot is opened or made
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-__all__ = ["Slot", "SlotSecret", "new_slot", "open_slot", "wrap_data_key", "hkdf", "b64",
-           "unb64"]
+__all__ = ["Slot", "SlotSecret", "new_slot", "open_slot", "wrap_data_key", "b64", "unb64"]
 
 _PRIVATE_AAD = b"pyotp-hw-vault/1\x00slot-private\x00"
 _WRAP_AAD = b"pyotp-hw-vault/1\x00data-key\x00"
@@ -60,16 +59,6 @@ def unb64(text: object, what: str) -> bytes:
     if base64.b64encode(data).decode("ascii") != text:  # stray bits in the last character
         raise VaultCorrupted(f"the vault file was changed: {what} is not in canonical base64")
     return data
-
-
-def hkdf(material: bytes | bytearray, salt: bytes, info: bytes, length: int = KEY_BYTES
-         ) -> bytearray:
-    """HKDF-SHA256 (RFC 5869) of ``material``; returned in a bytearray the caller wipes."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    return bytearray(HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info)
-                     .derive(bytes(material)))
 
 
 def _canonical(value: JSONValue) -> bytes:
@@ -136,8 +125,9 @@ class SlotSecret:
     def derive(self, slot_id: str) -> tuple[bytearray, bytes]:
         """The key-encryption key and the check value for slot ``slot_id``."""
         salt = slot_id.encode("utf-8")
-        kek = hkdf(self.material, salt, _INFO_KEK)
-        check = bytes(hkdf(self.material, salt, _INFO_CHECK, 16))
+        kek = hkdf(self.material, salt, _INFO_KEK, feature=_FEATURE, extra="vault")
+        check = bytes(hkdf(self.material, salt, _INFO_CHECK, 16, feature=_FEATURE,
+                           extra="vault"))
         return kek, check
 
     def wipe(self) -> None:
@@ -158,7 +148,7 @@ def _raw_public(key: X25519PublicKey) -> bytes:
 
 
 def _wrap_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytearray:
-    return hkdf(shared, ephemeral + public, _INFO_WRAP)
+    return hkdf(shared, ephemeral + public, _INFO_WRAP, feature=_FEATURE, extra="vault")
 
 
 def wrap_data_key(slot: Slot, data_key: bytes | bytearray) -> None:

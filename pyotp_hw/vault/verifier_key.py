@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 
-from ..sealing import wipe
-from .slots import hkdf
+from ..sealing import hkdf, wipe
 from .unlockers import Unlocker
 from .vault import Vault
 

@@ -17,8 +17,8 @@ import stat
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..errors import InvalidArgument, InvalidType, MissingExtra
-from ..sealing import check_scrypt_cost, passphrase_bytes, scrypt_key
+from ..errors import InvalidArgument, InvalidType
+from ..sealing import check_scrypt_cost, hkdf, passphrase_bytes, scrypt_key, wipe
 from .errors import WrongKey
 
 __all__ = [
@@ -54,15 +54,12 @@ class KeyProvider(Protocol):
 
 
 def _hkdf(material: bytes, salt: bytes) -> bytes:
+    derived = hkdf(material, salt, _HKDF_INFO, DATA_KEY_BYTES, feature="sealing seeds at rest",
+                   extra="verifier")
     try:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    except ImportError:  # pragma: no cover - depends on the installed extras
-        raise MissingExtra("sealing seeds at rest", "verifier", "cryptography") from None
-    return bytes(
-        HKDF(algorithm=hashes.SHA256(), length=DATA_KEY_BYTES, salt=salt, info=_HKDF_INFO)
-        .derive(material)
-    )
+        return bytes(derived)
+    finally:
+        wipe(derived)
 
 
 def _decode_material(text: bytes, source: str) -> bytes:
