@@ -6,6 +6,7 @@ import base64
 import re
 import secrets as _secrets
 
+from ._numbers import whole
 from .errors import InvalidSecret, InvalidType
 
 __all__ = [
@@ -150,8 +151,7 @@ def secret_and_text(secret: str | bytes | bytearray | memoryview) -> tuple[bytes
 
 def random_secret(nbytes: int = 20) -> bytes:
     """Return ``nbytes`` random key bytes from the OS CSPRNG (16 or more; default 20: 160 bits)."""
-    if not isinstance(nbytes, int) or isinstance(nbytes, bool):
-        raise InvalidType("nbytes must be an int")
+    nbytes = whole(nbytes, "nbytes")
     if nbytes < 16:
         raise InvalidSecret(f"nbytes must be at least 16 (128 bits), got {nbytes}")
     return _secrets.token_bytes(nbytes)
@@ -162,8 +162,7 @@ def random_base32(length: int = 32) -> str:
 
     The length must be at least 26 (128 bits) and a length that base32 can end on.
     """
-    if not isinstance(length, int) or isinstance(length, bool):
-        raise InvalidType("length must be an int")
+    length = whole(length, "length")
     if length < 26:
         raise InvalidSecret(f"length must be at least 26 characters (128 bits), got {length}")
     if length % 8 in _IMPOSSIBLE_REMAINDERS:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
+from ._numbers import whole
 from .errors import InvalidArgument, InvalidURI
 from .uri import OtpAuthURI
 
@@ -412,12 +413,13 @@ def encode(
     Raises :class:`MigrationError` naming the 1-based account index for an entry the format
     cannot carry (Steam Guard, a period other than 30 s, digits other than 6 or 8).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidArgument("batch_size must be a positive int")
+    size = whole(batch_size, "batch_size", "a positive int", error=InvalidArgument)
+    if size < 1:
+        raise InvalidArgument(f"batch_size must be a positive int, got {size}")
     if not accounts:
         raise InvalidArgument("there are no accounts to export")
     encoded = [_encode_account(entry, i + 1) for i, entry in enumerate(accounts)]
-    chunks = [encoded[i : i + batch_size] for i in range(0, len(encoded), batch_size)]
+    chunks = [encoded[i : i + size] for i in range(0, len(encoded), size)]
     batch_id = secrets.randbits(31)
     uris = []
     for index, chunk in enumerate(chunks):

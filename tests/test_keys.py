@@ -91,6 +91,15 @@ def test_random_base32_defaults_to_160_bits() -> None:
         pyotp_hw.random_secret(8)
 
 
+@pytest.mark.parametrize("size", ["20", 20.0, True, None])
+def test_random_sizes_are_ints_checked_by_the_shared_rule(size: object) -> None:
+    shown = type(size).__name__
+    with pytest.raises(pyotp_hw.InvalidType, match=f"^nbytes must be an int, not {shown}$"):
+        pyotp_hw.random_secret(size)  # type: ignore[arg-type]
+    with pytest.raises(pyotp_hw.InvalidType, match=f"^length must be an int, not {shown}$"):
+        random_base32(size)  # type: ignore[arg-type]
+
+
 @given(st.binary(min_size=1, max_size=80), st.booleans(), st.booleans())
 def test_plain_base32_decodes_as_base64_does(key: bytes, lower: bool, padded: bool) -> None:
     # The fast path (letters and trailing padding only) against the standard library.

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace as _replace
 from typing import Any
 
+from .._numbers import option, real_option
 from ..errors import InvalidArgument, InvalidType
 from .batch import BatchVerifier
 from .decoy import Decoy
@@ -42,6 +43,8 @@ from .seeds import SeedKeys
 from .stores import Store, open_store
 
 __all__ = ["Verifier"]
+
+_MAX_PAUSE = 86_400.0  # rekey's pause between batches: at most a day
 
 When = float | _dt.datetime | None
 """A time argument: seconds since the epoch, an aware datetime, or None for the clock."""
@@ -363,12 +366,12 @@ class Verifier:
         """Re-seal every credential under a new data key while verification goes on.
 
         The new key comes from this verifier's key provider with a new salt, so every verifier
-        of the store derives it too. Resumes an unfinished rekey. See :mod:`.rekey`.
+        of the store derives it too. Resumes an unfinished rekey. See :mod:`.rekey`. ``batch``
+        is 1 to 100000 rows per transaction, ``pause`` 0 to 86400 seconds between batches.
         """
-        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 100_000:
-            raise InvalidArgument("batch must be an int from 1 to 100000")
-        return rekey(self.store, self._sealer, batch=batch, pause=float(pause),
-                     progress=progress)
+        rows = option(batch, "batch", 1, 100_000, error=InvalidArgument)
+        wait = real_option(pause, "pause", 0.0, _MAX_PAUSE, "a number of seconds")
+        return rekey(self.store, self._sealer, batch=rows, pause=wait, progress=progress)
 
     def credential(self, user: str, state: CredentialState = "active") -> CredentialInfo | None:
         """What is stored for the user (everything but the seed), or None; ``state`` is

@@ -82,6 +82,12 @@ def test_export_arguments() -> None:
         M.encode([])
     with pytest.raises(InvalidArgument):
         M.encode([OtpAuthURI(kind="totp", secret=b"k", account="a")], batch_size=0)
+    one = [OtpAuthURI(kind="totp", secret=b"k", account="a")]
+    for size, words in [(-3, "^batch_size must be a positive int, got -3$"),
+                        ("4", "^batch_size must be a positive int, not str$"),
+                        (True, "not bool"), (4.0, "not float")]:
+        with pytest.raises(InvalidArgument, match=words):
+            M.encode(one, batch_size=size)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

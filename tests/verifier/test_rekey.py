@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from pyotp_hw.errors import InvalidArgument, InvalidType
 from pyotp_hw.verifier import KeyFile, Verifier
 
 from .conftest import T
@@ -209,3 +210,23 @@ def test_a_raw_data_key_cannot_be_rekeyed(tmp_path: Path) -> None:
     with Verifier.open(f"sqlite:///{tmp_path}/v.db", key=os.urandom(32)) as v, \
             pytest.raises(WrongKey, match="same data key for every salt"):
         v.rekey()
+
+
+@pytest.mark.parametrize(("arguments", "error", "words"), [
+    ({"batch": 0}, InvalidArgument, "^batch must be between 1 and 100000, got 0$"),
+    ({"batch": 100_001}, InvalidArgument, "between 1 and 100000"),
+    ({"batch": "5"}, InvalidArgument, "^batch must be an int, not str$"),
+    ({"batch": True}, InvalidArgument, "not bool"),
+    ({"pause": -1}, InvalidArgument, "^pause must be between 0.0 and 86400.0, got -1$"),
+    ({"pause": float("nan")}, InvalidArgument, "pause must be a finite number"),
+    ({"pause": float("inf")}, InvalidArgument, "pause must be a finite number"),
+    ({"pause": "1"}, InvalidType, "^pause must be a number of seconds, not str$"),
+])
+def test_rekey_arguments_are_checked_before_any_work(
+        tmp_path: Path, arguments: dict[str, object], error: type[Exception], words: str) -> None:
+    url = f"sqlite:///{tmp_path}/v.db"
+    with Verifier.open(url, key=KeyFile.create(tmp_path / "key")) as v:
+        before = _meta(url)
+        with pytest.raises(error, match=words):
+            v.rekey(**arguments)  # type: ignore[arg-type]
+        assert _meta(url) == before
