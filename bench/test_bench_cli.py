@@ -115,6 +115,48 @@ def test_hashcat_benchmark_output_is_read() -> None:
         bench_hashcat.parse("# version: v6.2.6\n")
 
 
+def _fake_hashcat(folder: Path, monkeypatch: pytest.MonkeyPatch, benchmark: str) -> None:
+    """A ``hashcat`` on PATH that lists an OpenCL device and runs ``benchmark`` for ``-b``."""
+    exe = folder / "hashcat"
+    exe.write_text('#!/bin/sh\nif [ "$1" = -I ]; then echo "Backend Device ID #1"; exit 0; fi\n'
+                   f"{benchmark}\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:/usr/bin:/bin")
+
+
+@pytest.mark.parametrize(("script", "words"), [
+    ("echo 'no OpenCL platform' >&2; exit 3", "^hashcat exited with 3: no OpenCL platform$"),
+    ("echo '# version: v6'", "^hashcat printed no mode-160 benchmark line$"),
+    ("echo '1:160:1:1:1.0:fast'", "^hashcat printed a mode-160 line without a speed$"),
+])
+def test_a_failing_hashcat_is_a_typed_error_and_its_row_is_left_out_with_the_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        script: str, words: str) -> None:
+    import argparse
+
+    from pyotp_hw import bench_hashcat
+    from pyotp_hw.cli.bench_cmd import _hashcat_rows
+    from pyotp_hw.errors import OTPError
+
+    _fake_hashcat(tmp_path, monkeypatch, script)
+    with pytest.raises(bench_hashcat.HashcatFailed, match=words) as caught:
+        bench_hashcat.measure(timeout=60)
+    assert isinstance(caught.value, OTPError) and isinstance(caught.value, RuntimeError)
+    capsys.readouterr()
+    assert _hashcat_rows(argparse.Namespace(quick=False, no_hashcat=False), []) == []
+    reason = words.strip("^$")
+    assert f"hashcat row left out: {reason}\n" in capsys.readouterr().err
+
+
+def test_hashcat_missing_is_a_typed_error_naming_the_reason(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyotp_hw import bench_hashcat
+
+    monkeypatch.setattr(bench_hashcat.shutil, "which", lambda *a, **k: None)
+    with pytest.raises(bench_hashcat.HashcatFailed, match="hashcat is not installed"):
+        bench_hashcat.measure()
+
+
 def test_hashcat_row_left_out_with_a_reason_when_absent() -> None:
     proc = _cli("bench", "--digest", "sha1", "--json",
                 prelude="import shutil; shutil.which = lambda *a, **k: None")

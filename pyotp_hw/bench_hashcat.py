@@ -20,13 +20,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .bench import Result
-from .errors import InvalidArgument
+from .errors import InvalidArgument, OTPError
 
-__all__ = ["HashcatSpeed", "missing", "measure", "parse", "peer_result", "baseline_ns", "GROUP"]
+__all__ = ["HashcatSpeed", "HashcatFailed", "missing", "measure", "parse", "peer_result",
+           "baseline_ns", "GROUP"]
 
 # The group of pyotp-hw's multi-threaded rows, and the group whose pyotp row ratios refer to.
 GROUP = "sha1 HOTP generation, one large batch"
 _BASELINE = "sha1 HOTP generation"
+
+
+class HashcatFailed(OTPError, RuntimeError):
+    """hashcat could not be run or measured here; the message says why (the row is left out)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,10 @@ def parse(output: str) -> HashcatSpeed:
             continue
         fields = line.strip().split(":")
         if len(fields) >= 6 and fields[1] == "160" and fields[0].isdigit():
-            total += float(fields[-1])
+            try:
+                total += float(fields[-1])
+            except ValueError:
+                raise InvalidArgument("hashcat printed a mode-160 line without a speed") from None
             devices += 1
     if devices == 0:
         raise InvalidArgument("hashcat printed no mode-160 benchmark line")
@@ -89,11 +97,12 @@ def measure(timeout: float = 600.0) -> HashcatSpeed:
     """Run ``hashcat -b -m 160`` (optimized kernel) once and return its speed.
 
     The first run on a machine compiles the OpenCL kernel (minutes on a busy machine; PoCL
-    caches it afterwards). Raises RuntimeError with the reason when hashcat fails.
+    caches it afterwards). Raises :class:`HashcatFailed` (a ``RuntimeError``) with the reason
+    when hashcat is missing or fails.
     """
     reason = missing()
     if reason is not None:
-        raise RuntimeError(reason)
+        raise HashcatFailed(reason)
     exe = shutil.which("hashcat") or "hashcat"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
@@ -104,17 +113,17 @@ def measure(timeout: float = 600.0) -> HashcatSpeed:
                 capture_output=True, text=True, timeout=timeout, check=False, cwd=session,
             )
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"hashcat's benchmark took longer than {timeout:.0f} s") from None
+            raise HashcatFailed(f"hashcat's benchmark took longer than {timeout:.0f} s") from None
     if done.returncode != 0:
-        raise RuntimeError(f"hashcat exited with {done.returncode}: "
+        raise HashcatFailed(f"hashcat exited with {done.returncode}: "
                            f"{(done.stderr or done.stdout).strip()[-300:]}")
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     try:
         speed = parse(done.stdout)
-    except ValueError as exc:
-        raise RuntimeError(str(exc)) from None
+    except InvalidArgument as exc:
+        raise HashcatFailed(str(exc)) from None
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     share = cpu / (wall * (cpus or 1)) if wall > 0 else None
     return HashcatSpeed(speed.hashes_per_second, speed.version, speed.devices, share)

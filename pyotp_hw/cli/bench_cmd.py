@@ -136,7 +136,7 @@ def _hashcat_rows(args: argparse.Namespace, results: list[Any]) -> list[Any]:
           file=sys.stderr)
     try:
         speed = bench_hashcat.measure()
-    except RuntimeError as exc:
+    except bench_hashcat.HashcatFailed as exc:
         print(f"hashcat row left out: {exc}", file=sys.stderr)
         return []
     print(speed.describe(), file=sys.stderr)
