@@ -50,13 +50,15 @@ def exit_code_for(error: BaseException) -> int:
 
 
 def error_message(error: BaseException) -> str:
-    """The line printed for a library error: its own words, plus the option that resolves it
-    where there is one (the library does not know the command line's options)."""
-    from ..token import MultipleTokensFound
+    """The line printed for a library error: its own words, plus the option or command that
+    resolves it where there is one (the library does not know the command line)."""
+    from ..token import MultipleTokensFound, PcscUnavailable
 
     if isinstance(error, MultipleTokensFound):
         return (f"{len(error.readers)} tokens found ({error.listing()}): choose one with "
                 "--reader NAME or --device ID")
+    if isinstance(error, PcscUnavailable) and error.stopped:
+        return f"{error}, or run 'pyotp-hw token virtual' with the rig for a virtual token"
     return str(error)
 
 

@@ -53,7 +53,15 @@ class TokenError(OTPError):
 
 
 class PcscUnavailable(TokenError, ConnectionError):
-    """No PC/SC service is running (pcscd is not started)."""
+    """No PC/SC service is running (pcscd is not started), or it cannot be reached.
+
+    ``stopped`` is True when no service runs at all, so that a caller can suggest how to start
+    one (the command line names its virtual token).
+    """
+
+    def __init__(self, message: str, *, stopped: bool = False) -> None:
+        super().__init__(message)
+        self.stopped = stopped
 
 
 class NoReaderFound(TokenError, LookupError):

@@ -46,18 +46,22 @@ def _is(scard: ModuleType, hresult: int, *names: str) -> bool:
     return any(hresult & _M == getattr(scard, n, -1) & _M for n in names)
 
 
-@contextlib.contextmanager
-def context() -> Iterator[tuple[ModuleType, int]]:
-    """Yield ``(scard module, PC/SC context handle)``; release the context afterwards."""
-    scard = _scard()
+def _establish(scard: ModuleType) -> int:
+    """A new PC/SC context handle, or PcscUnavailable saying why there is none."""
     hresult, hcontext = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if hresult != scard.SCARD_S_SUCCESS:
         if _is(scard, hresult, "SCARD_E_NO_SERVICE", "SCARD_E_SERVICE_STOPPED"):
             raise PcscUnavailable(
-                "no PC/SC service is running: start pcscd (the smart card daemon), or run "
-                "'pyotp-hw token virtual' with the rig for a virtual token"
-            )
+                "no PC/SC service is running: start pcscd (the smart card daemon)", stopped=True)
         raise PcscUnavailable(f"cannot reach the PC/SC service: {_message(scard, hresult)}")
+    return int(hcontext)
+
+
+@contextlib.contextmanager
+def context() -> Iterator[tuple[ModuleType, int]]:
+    """Yield ``(scard module, PC/SC context handle)``; release the context afterwards."""
+    scard = _scard()
+    hcontext = _establish(scard)
     try:
         yield scard, hcontext
     finally:
@@ -104,11 +108,7 @@ class PcscConnection:
         self.reset_on_close = reset_on_close
         self._scard = _scard()
         scard = self._scard
-        hresult, self._context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-        if hresult != scard.SCARD_S_SUCCESS:
-            raise PcscUnavailable(
-                "no PC/SC service is running: start pcscd (the smart card daemon)"
-            )
+        self._context: int | None = _establish(scard)
         self._card: int | None = None  # the PC/SC card handle
         self._broken = False
         try:

@@ -3,8 +3,12 @@ the touch prompt, and the exit statuses and words it gives each library error.""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -149,6 +153,28 @@ NO_TOKEN: list[TokenError] = [
 def test_no_token_is_exit_status_3(error: TokenError) -> None:
     assert exit_code_for(error) == EXIT_NO_TOKEN == 3
     assert error_message(error) == str(error)
+
+
+NO_SERVICE = "no PC/SC service is running: start pcscd (the smart card daemon)"
+VIRTUAL_ADVICE = ", or run 'pyotp-hw token virtual' with the rig for a virtual token"
+
+
+def test_the_virtual_token_advice_is_the_command_line_s_not_the_library_s(tmp_path: Path) -> None:
+    pytest.importorskip("smartcard", reason="the token extra (pyscard)")
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no.sock")}
+    probe = ("from pyotp_hw.token import PcscUnavailable, pcsc\n"
+             "try:\n    pcsc.reader_names()\n"
+             "except PcscUnavailable as e:\n    print(repr(str(e)), e.stopped)\n")
+    library = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert library.stdout == f"{NO_SERVICE!r} True\n", library.stderr
+    line = subprocess.run([sys.executable, "-m", "pyotp_hw", "token", "list"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert line.returncode == EXIT_NO_TOKEN
+    assert line.stderr == f"pyotp-hw: error: {NO_SERVICE}{VIRTUAL_ADVICE}\n"
+    # Only a service that is not running at all gets the advice.
+    assert error_message(PcscUnavailable(NO_SERVICE)) == NO_SERVICE
+    assert error_message(PcscUnavailable(NO_SERVICE, stopped=True)) == NO_SERVICE + VIRTUAL_ADVICE
 
 
 @pytest.mark.parametrize("error", [WrongPassword("wrong password"), InvalidArgument("bad"),
