@@ -7,6 +7,7 @@ SET CODE, the challenges they answer.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 
@@ -78,6 +79,32 @@ def test_put_and_validate_log_no_secret(card: VirtualCard,
         if data.startswith(b"\x75") or b"\x74\x08" in data:  # VALIDATE's proof, SELECT's challenge
             secrets += [item.value for item in tlv.parse(data) if item.tag in (0x74, 0x75)]
     for needle in _needles(secrets):
+        assert needle not in joined, needle
+
+
+def test_a_full_session_logs_no_key_password_code_or_answer(
+        card: VirtualCard, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="pyotp_hw.token")
+    session = OathSession(card.connect())
+    session.put(CredentialData("totp", KEY, issuer="Site", digits=8))
+    session.put(CredentialData("hotp", KEY, oath_type="hotp", digits=8, counter=5))
+    session.set_password(PASSWORD)
+    session.close()
+    session = OathSession(card.connect())
+    session.unlock(PASSWORD)
+    codes = [session.calculate("Site:totp", for_time=1_000_000).value,
+             session.calculate("hotp").value]
+    codes += [code.value for code in session.calculate_all(for_time=2_000_000).values() if code]
+    challenge = bytes(range(0x40, 0x60))
+    answer = session.hmac("Site:totp", challenge)
+    session.close()
+    assert len(codes) == 3 and all(len(code) == 8 for code in codes)
+    assert answer == hmac.new(KEY, challenge, "sha1").digest()
+    joined = "\n".join(_logged(caplog))
+    for op in ("PUT", "SET_CODE", "VALIDATE", "CALCULATE", "CALCULATE_ALL"):
+        assert f"send {op}:" in joined and f"recv {op}: SW 9000" in joined, op
+    salt = oath_applet(card).state.salt
+    for needle in _needles([KEY, PASSWORD, derive_key(PASSWORD, salt), answer, *codes]):
         assert needle not in joined, needle
 
 
