@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .._numbers import whole
 from ..kinds import check_digest, check_kind
 from . import tlv
 from .errors import InvalidCredential, ProtocolError
@@ -164,17 +165,17 @@ class CredentialData:
     def __post_init__(self) -> None:
         check_kind(self.oath_type, "type", InvalidCredential)
         _digest(self.digest)
-        if not isinstance(self.digits, int) or not MIN_DIGITS <= self.digits <= MAX_DIGITS:
+        if not MIN_DIGITS <= whole(self.digits, "digits", error=InvalidCredential) <= MAX_DIGITS:
             raise InvalidCredential(
                 f"tokens store codes of {MIN_DIGITS} to {MAX_DIGITS} digits, not {self.digits}"
             )
         if self.oath_type == "totp" and not (
-            isinstance(self.period, int) and 0 < self.period < 2**32
+            0 < whole(self.period, "period", error=InvalidCredential) < 2**32
         ):
             raise InvalidCredential(
                 f"period must be a positive number of seconds, not {self.period}"
             )
-        if not isinstance(self.counter, int) or not 0 <= self.counter < 2**32:
+        if not 0 <= whole(self.counter, "counter", error=InvalidCredential) < 2**32:
             raise InvalidCredential(
                 "tokens store an initial HOTP counter between 0 and 2**32-1"
             )

@@ -175,6 +175,10 @@ def test_short_keys_are_padded_without_changing_codes(session: OathSession) -> N
         (dict(account="x", secret=b"k" * 20, oath_type="hotp", counter=2**32), "2\\*\\*32"),
         (dict(account="x", secret=b"k" * 20, counter=3), "only meaningful for HOTP"),
         (dict(account="x", secret=b"k" * 20, period=0), "positive"),
+        (dict(account="x", secret=b"k" * 20, digits="6"), "^digits must be an int, not str$"),
+        (dict(account="x", secret=b"k" * 20, period=True), "^period must be an int, not bool$"),
+        (dict(account="x", secret=b"k" * 20, oath_type="hotp", counter=1.0),
+         "^counter must be an int, not float$"),
     ],
 )
 def test_credentials_tokens_cannot_store(data: dict[str, Any], message: str) -> None:
