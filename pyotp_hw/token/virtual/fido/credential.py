@@ -15,11 +15,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ....sealing import Aead, SealFormatError, SealOpenFailed
+from ....sealing import Aead, SealFormatError, SealOpenFailed, hkdf
 
 __all__ = ["Credential", "CredentialSealer", "CREDENTIAL_ID_LENGTH"]
 
@@ -61,8 +59,9 @@ class CredentialSealer:
     """Seals credentials into ids and opens them, under a key derived from ``master_key``."""
 
     def __init__(self, master_key: bytes) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"pyotp-hw virtual FIDO2 credential id v1").derive(master_key)
+        # A zero salt of the hash's length, as RFC 5869 reads a missing one.
+        key = bytes(hkdf(master_key, bytes(32), b"pyotp-hw virtual FIDO2 credential id v1",
+                         feature="the virtual FIDO2 authenticator", extra="fido"))
         self._aead = Aead(key, feature="the virtual FIDO2 authenticator", extra="fido")
 
     def __repr__(self) -> str:

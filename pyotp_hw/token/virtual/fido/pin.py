@@ -16,12 +16,11 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ...._types import CBORValue
+from ....sealing import hkdf
 from .status import CtapFailure, Status
 
 __all__ = ["PinProtocol", "PinProtocolOne", "PinProtocolTwo", "PROTOCOLS", "cose_p256"]
@@ -145,8 +144,8 @@ class PinProtocolTwo(PinProtocol):
         """HKDF-SHA-256 (zero salt) twice: the HMAC key, then the AES key."""
         keys = b""
         for info in (b"CTAP2 HMAC key", b"CTAP2 AES key"):
-            keys += HKDF(algorithm=hashes.SHA256(), length=32, salt=bytes(32), info=info
-                         ).derive(z)
+            keys += hkdf(z, bytes(32), info, feature="the virtual FIDO2 authenticator",
+                         extra="fido")
         return keys
 
     def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
