@@ -8,12 +8,16 @@ deliberately non-atomic stores that show the harness catches a check-then-act ra
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
 from pyotp_hw.verifier import Policy, Verifier
 from pyotp_hw.verifier.stores import Store, open_store
 from pyotp_hw.verifier.stores.sqlite import SQLiteStore
+
+#: How long the non-atomic stores wait between reading a state and consuming a step.
+RACE_GAP_SECONDS = 0.005
 
 ATOMIC_CONDITION = "AND (c.last_step IS NULL OR c.last_step < b.step) "
 
@@ -28,7 +32,14 @@ class _NonAtomic:
     """
 
     def verify_round(self, users: Any, decide: Any, now: float, policy: Any) -> Any:
-        return Store.verify_round(self, users, decide, now, policy)  # type: ignore[arg-type]
+        def slow_decide(states: Any) -> Any:
+            # Widen the gap between the check and the act, so that workers overlap in it even
+            # on a loaded machine (a CI run once saw every round's submitters go one by one).
+            decision = decide(states)
+            time.sleep(RACE_GAP_SECONDS)
+            return decision
+
+        return Store.verify_round(self, users, slow_decide, now, policy)  # type: ignore[arg-type]
 
     def _consume_sql(self) -> tuple[str, Any]:
         sql, names = super()._consume_sql()  # type: ignore[misc]
