@@ -23,7 +23,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .._types import JSONObject
 from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
 
@@ -229,7 +228,7 @@ def _report(args: argparse.Namespace, result: Result, what: str, v: Verifier,
         info = v.credential(args.user, state)
         retry_at = None if info is None else info.delayed_until
     if args.json:
-        out: JSONObject = {"ok": result.ok, "reason": str(result.reason),
+        out: dict[str, object] = {"ok": result.ok, "reason": str(result.reason),
                                "step": result.step}
         if retry_at is not None:
             out["retry_at"] = retry_at
