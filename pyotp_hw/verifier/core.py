@@ -25,6 +25,7 @@ from dataclasses import replace as _replace
 from typing import Any
 
 from ..errors import InvalidArgument, InvalidType
+from ..kinds import Digest
 from .batch import BatchVerifier
 from .decoy import Decoy
 from .enrollment import Enroller, Enrollment
@@ -204,7 +205,7 @@ class Verifier:
         *,
         kind: Kind | None = None,
         digits: int | None = None,
-        digest: str | None = None,
+        digest: Digest | None = None,
         interval: int | None = None,
         t0: int = 0,
         counter: int | None = None,
@@ -242,7 +243,7 @@ class Verifier:
         now: When = None,
         kind: Kind | None = None,
         digits: int | None = None,
-        digest: str | None = None,
+        digest: Digest | None = None,
         interval: int | None = None,
         t0: int = 0,
         counter: int | None = None,
@@ -268,7 +269,7 @@ class Verifier:
         issuer: str,
         name: str,
         digits: int | None = None,
-        digest: str = "sha1",
+        digest: Digest = "sha1",
         interval: int = 30,
         now: When = None,
     ) -> Enrollment:
