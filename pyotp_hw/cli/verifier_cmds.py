@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
@@ -207,13 +207,16 @@ def _warn_on_stderr() -> None:
         logger.addHandler(_StderrWarnings(logging.WARNING))
 
 
-def _open(args: argparse.Namespace, *, create: bool = False, **policy: Any) -> Verifier:
-    from ..verifier import StoreNotFound, Verifier
+def _open(args: argparse.Namespace, *, create: bool = False,
+          resync_window: int | None = None) -> Verifier:
+    """The store of ``--db``, with every code length; ``resync_window`` None: the default."""
+    from ..verifier import Policy, StoreNotFound, Verifier
 
     _warn_on_stderr()
-    policy.setdefault("digits", _CODE_LENGTHS)
+    window = Policy.resync_window if resync_window is None else resync_window
     try:
-        return Verifier.open(args.db, key=_provider(args), create=create, **policy)
+        return Verifier.open(args.db, key=_provider(args), create=create, digits=_CODE_LENGTHS,
+                             resync_window=window)
     except StoreNotFound as exc:
         problem = str(exc)
     raise CLIError(f"{problem}; create it with: pyotp-hw verifier init --db URL")
