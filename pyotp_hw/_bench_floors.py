@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 __all__ = ["FLOORS", "Floor", "FloorCheck", "check_floors"]
 
@@ -59,14 +59,25 @@ class FloorCheck:
         """The report line (see :meth:`Floor.verdict`)."""
         return self.floor.verdict(self.measured)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON-ready fields: title, group, row, minimum, measured, met."""
         f = self.floor
         return {"title": f.title, "group": f.group, "row": f.row, "minimum": f.minimum,
                 "baseline": f.baseline, "measured": self.measured, "met": self.met}
 
 
-def check_floors(results: Sequence[Any]) -> list[FloorCheck]:
+class _Row(Protocol):
+    """What a floor reads of a benchmark row (a bench.Result, which imports this module)."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ratio_to_pyotp(self) -> float | None: ...
+
+
+def check_floors(results: Sequence[_Row]) -> list[FloorCheck]:
     """Each floor against the ratio to pyotp of its row among ``results`` (bench.Result rows)."""
     ratios = {(r.group, r.name): r.ratio_to_pyotp for r in results}
     return [FloorCheck(f, ratios.get((f.group, f.row))) for f in FLOORS]

@@ -35,8 +35,9 @@ import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import SupportsFloat, cast
 
+from ._types import BufferProtocol
 from .errors import InvalidArgument, InvalidType, OTPError
 
 __all__ = ["COUNTER", "TIME", "STEP", "CODE", "ROW", "Kind", "Numbers", "read", "scalar",
@@ -82,7 +83,7 @@ class Numbers:
     """
 
     value: int | None
-    items: Any = None
+    items: memoryview | array[int] | None = None
     length: int | None = None
     unchecked_signed: bool = False
 
@@ -104,7 +105,7 @@ def _forms(kind: Kind) -> str:
     return f"an int{extra}, a sequence of them or a 1-D array of numbers"
 
 
-def _floor_real(value: Any, label: str) -> int:
+def _floor_real(value: SupportsFloat, label: str) -> int:
     if isinstance(value, decimal.Decimal) and value.is_finite() and value.adjusted() > 40:
         # Flooring 1e999999999 would build a billion-digit int: it is out of range anyway.
         raise InvalidArgument(f"{label} must be between -2**63 and 2**63-1 seconds")
@@ -124,7 +125,7 @@ def _datetime_seconds(value: _dt.datetime, label: str) -> int:
     return delta.days * 86400 + delta.seconds
 
 
-def _one(value: Any, label: str, kind: Kind) -> int:
+def _one(value: object, label: str, kind: Kind) -> int:
     """One number (not a buffer or sequence) by the rule above."""
     if isinstance(value, bool):
         raise InvalidType(f"{label} must be {kind.what} (a number), not bool")
@@ -151,7 +152,7 @@ def _one(value: Any, label: str, kind: Kind) -> int:
     raise InvalidType(f"{label} must be {kind.what} as an int, not {type(value).__name__}{hint}")
 
 
-def _refuse_text(value: Any, name: str, kind: Kind) -> None:
+def _refuse_text(value: object, name: str, kind: Kind) -> None:
     if isinstance(value, str):
         what = "Unix seconds (numbers) or aware datetimes" if kind.reals else "numbers"
         raise InvalidType(f"{name} must be {what}, not str; convert the text with int()")
@@ -162,12 +163,13 @@ def _refuse_text(value: Any, name: str, kind: Kind) -> None:
         )
 
 
-def buffer_view(value: Any, name: str) -> memoryview | None:
+def buffer_view(value: object, name: str) -> memoryview | None:
     """``memoryview(value)`` for a buffer (None for a non-buffer), typed errors for the rest."""
     if isinstance(value, (str, bytes, bytearray, int, float, list, tuple, range)):
         return None
     try:
-        return memoryview(value)
+        # memoryview() is the check itself: it raises TypeError for anything but a buffer.
+        return memoryview(cast(BufferProtocol, value))
     except TypeError:
         return None
     except (ValueError, NotImplementedError, BufferError) as exc:
@@ -230,21 +232,22 @@ def _from_buffer(view: memoryview, name: str, kind: Kind) -> Numbers:
     return _packed(values, name, kind)
 
 
-def _packed(values: list[Any], name: str, kind: Kind) -> Numbers:
+def _packed(values: list[object], name: str, kind: Kind) -> Numbers:
     """``values`` (numbers by the rule) as an array of the kind's C type."""
     if set(map(type, values)) <= {int}:
+        ints = cast("list[int]", values)  # every item's type is int, checked just above
         try:
-            items = array(kind.code, values)
+            items = array(kind.code, ints)
         except OverflowError:
-            bad = next(i for i, v in enumerate(values) if not kind.lo <= v <= kind.hi)
-            _in_range(values[bad], f"{name}[{bad}]", kind)
+            bad = next(i for i, v in enumerate(ints) if not kind.lo <= v <= kind.hi)
+            _in_range(ints[bad], f"{name}[{bad}]", kind)
             raise  # pragma: no cover - the line above raised
         return Numbers(None, items, len(items))
     items = array(kind.code, (_one(v, f"{name}[{i}]", kind) for i, v in enumerate(values)))
     return Numbers(None, items, len(items))
 
 
-def read(value: Any, name: str, kind: Kind) -> Numbers:
+def read(value: object, name: str, kind: Kind) -> Numbers:
     """Read a number argument by the module's rule (see its docstring)."""
     if type(value) is int:
         return Numbers(_in_range(value, name, kind))
@@ -264,7 +267,7 @@ def read(value: Any, name: str, kind: Kind) -> Numbers:
     return Numbers(_one(value, name, kind))
 
 
-def whole(value: Any, name: str, what: str = "an int", *, index: bool = False,
+def whole(value: object, name: str, what: str = "an int", *, index: bool = False,
           error: type[OTPError] = InvalidType) -> int:
     """``value`` as an int: a plain ``int`` (never ``bool``), or with ``index`` anything with
     ``__index__`` (a numpy integer). Refused as ``error``: "NAME must be WHAT, not TYPE"."""
@@ -278,7 +281,7 @@ def whole(value: Any, name: str, what: str = "an int", *, index: bool = False,
     raise error(f"{name} must be {what}, not {type(value).__name__}")
 
 
-def option(value: Any, name: str, lo: int, hi: int, what: str = "an int", *,
+def option(value: object, name: str, lo: int, hi: int, what: str = "an int", *,
            index: bool = False, span: str | None = None,
            error: type[OTPError] | None = None) -> int:
     """An int option (digits, interval, window, counter, ...): :func:`whole`, in ``[lo, hi]``.
@@ -295,7 +298,7 @@ def option(value: Any, name: str, lo: int, hi: int, what: str = "an int", *,
     return number
 
 
-def real_option(value: Any, name: str, lo: float, hi: float = math.inf,
+def real_option(value: object, name: str, lo: float, hi: float = math.inf,
                 what: str = "a number", *, above: bool = False) -> float:
     """A real option (seconds, a rate): an ``int`` or ``float`` (never ``bool``), finite, at
     least ``lo`` (more than ``lo`` when ``above``) and at most ``hi``."""
@@ -316,7 +319,7 @@ def real_option(value: Any, name: str, lo: float, hi: float = math.inf,
     return real
 
 
-def scalar(value: Any, name: str, kind: Kind) -> int:
+def scalar(value: object, name: str, kind: Kind) -> int:
     """One number by the rule (a zero-dimensional array counts); sequences are refused."""
     got = read(value, name, kind)
     if got.value is None:

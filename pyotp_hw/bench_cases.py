@@ -14,11 +14,12 @@ import hashlib
 import hmac
 from array import array
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
 
 from . import _native, bulk
+from ._types import Digest
 from .errors import InvalidArgument, MissingExtra
 from .otp import TOTP
 
@@ -49,7 +50,7 @@ class Case:
         """pyotp, hmac, cryptography or pyotp-hw (for colours and sorting)."""
         return self.name.split(" ", 1)[0]
 
-    def selected(self) -> Any:
+    def selected(self) -> AbstractContextManager[object]:
         """A context in which this case's kernel is the selected one (or nothing to do)."""
         return _native.forced_kernels(self.kernel) if self.kernel else nullcontext()
 
@@ -57,7 +58,7 @@ class Case:
 # ---------------------------------------------------------------- optional comparators
 
 
-def _pyotp() -> Any:
+def _pyotp() -> ModuleType:
     try:
         import pyotp
     except ImportError as exc:
@@ -65,7 +66,7 @@ def _pyotp() -> Any:
     return pyotp
 
 
-def _cryptography() -> Any | None:
+def _cryptography() -> tuple[ModuleType, ModuleType] | None:
     try:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives import hmac as chmac
@@ -324,7 +325,7 @@ def _dropin_cases(digests: Sequence[str], codes: int, users: int, calls: int) ->
         secrets = [_b32(k) for k in keys]
         texts = [f"{c:06d}" for c in _user_codes(keys, digest)]
 
-        def at(key: bytes = key, fn: Any = fn) -> Callable[[], object]:
+        def at(key: bytes = key, fn: Digest = fn) -> Callable[[], object]:
             h = dropin.HOTP(_b32(key), digest=fn)
 
             def go() -> None:
@@ -334,7 +335,7 @@ def _dropin_cases(digests: Sequence[str], codes: int, users: int, calls: int) ->
             return go
 
         def new(secrets: list[str] = secrets, texts: list[str] = texts,
-                fn: Any = fn) -> Callable[[], object]:
+                fn: Digest = fn) -> Callable[[], object]:
             def go() -> None:
                 for s, c in zip(secrets, texts, strict=True):
                     dropin.TOTP(s, digest=fn).verify(c, for_time=_T, valid_window=1)
@@ -342,7 +343,7 @@ def _dropin_cases(digests: Sequence[str], codes: int, users: int, calls: int) ->
             return go
 
         def kept(secrets: list[str] = secrets, texts: list[str] = texts,
-                 fn: Any = fn) -> Callable[[], object]:
+                 fn: Digest = fn) -> Callable[[], object]:
             objs = [dropin.TOTP(s, digest=fn) for s in secrets]
 
             def go() -> None:

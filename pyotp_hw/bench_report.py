@@ -6,7 +6,8 @@ from __future__ import annotations
 import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from types import ModuleType
+from typing import TypedDict
 
 from . import bulk
 from ._bench_floors import check_floors
@@ -15,6 +16,7 @@ from .errors import MissingExtra
 from .secret_files import check_output
 
 __all__ = [
+    "Machine",
     "Result",
     "machine",
     "format_table",
@@ -42,7 +44,17 @@ class Result:
     baseline: str | None = None  # the group whose pyotp row the ratio is to, when not this one
 
 
-def machine() -> dict[str, Any]:
+class Machine(TypedDict):
+    """What :func:`machine` reports: CPU model and count, Python version, the kernels."""
+
+    cpu: str
+    cpus: int
+    python: str
+    kernels: list[str]
+    selected: dict[str, str]
+
+
+def machine() -> Machine:
     """What the figures were measured on."""
     model = platform.processor() or platform.machine()
     fields: dict[str, str] = {}
@@ -104,13 +116,13 @@ def format_markdown(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def to_json(results: Sequence[Result]) -> dict[str, Any]:
+def to_json(results: Sequence[Result]) -> dict[str, object]:
     """Results and machine description as JSON-ready data."""
     return {"machine": machine(), "results": [asdict(r) for r in results],
             "floors": [c.to_json() for c in check_floors(results)]}
 
 
-def plotting() -> Any:
+def plotting() -> ModuleType:
     """matplotlib's pyplot on a file-only backend; MissingExtra when matplotlib is absent."""
     try:
         import matplotlib

@@ -152,7 +152,7 @@ def _decode_indexed(secret: Secret, index: int) -> bytes:
         raise InvalidType(f"secret {index}: {exc}") from None
 
 
-def _decode_all(secrets: Iterable[Secret]) -> list[bytes]:
+def _decode_all(secrets: Iterable[Secret]) -> list[bytes | bytearray]:
     """Raw key bytes of every secret.
 
     A list of ``bytes`` or ``bytearray`` (how a server holds its keys) is taken as it is, without
@@ -215,7 +215,7 @@ class _Keys:
         else:
             ident = nat.digest_id("sha1" if digest is None else digest)
             if isinstance(keys, (str, bytes, bytearray, memoryview)):
-                secrets: list[bytes] = [decode_secret(keys)]
+                secrets: list[bytes | bytearray] = [decode_secret(keys)]
             else:
                 # A plain bool, so that mypy keeps the declared Iterable[Secret] afterwards.
                 iterable = isinstance(keys, Sequence) or hasattr(keys, "__iter__")

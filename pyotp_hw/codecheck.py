@@ -15,7 +15,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import InvalidType
 
@@ -137,7 +136,7 @@ def _text_problem(code: str, what: str, allowed: frozenset[str], length: int, un
     return None
 
 
-def _int_value(code: Any) -> int | None:
+def _int_value(code: object) -> int | None:
     """``code`` as an int when it is one (or an int-like such as numpy's), else None."""
     if isinstance(code, bool):
         return None
@@ -148,14 +147,14 @@ def _int_value(code: Any) -> int | None:
     return None
 
 
-def _wrong_type(code: Any, expected: str) -> InvalidType:
+def _wrong_type(code: object, expected: str) -> InvalidType:
     return InvalidType(
         f"code must be {expected} (or None), not {type(code).__name__}: decode or convert it "
         f"before checking"
     )
 
 
-def parse_digits_code(code: Any, digits: int) -> int | CodeCheck:
+def parse_digits_code(code: object, digits: int) -> int | CodeCheck:
     """The value of a code of ``digits`` ASCII digits, or a malformed :class:`CodeCheck`.
 
     A str must be exactly ``digits`` of ``0``-``9``: no spaces, signs, underscores or other
@@ -188,7 +187,7 @@ def parse_digits_code(code: Any, digits: int) -> int | CodeCheck:
     return value
 
 
-def parse_steam_code(code: Any) -> str | CodeCheck:
+def parse_steam_code(code: object) -> str | CodeCheck:
     """A Steam code (5 characters of :data:`STEAM_ALPHABET`), or a malformed :class:`CodeCheck`.
 
     Steam shows its codes in upper case; lower case is malformed, as every other character

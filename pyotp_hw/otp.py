@@ -12,11 +12,11 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from . import _native as nat
 from . import _numbers
 from . import uri as _uri
+from ._types import Digest, TimeValue
 from .codecheck import STEAM_ALPHABET, CodeCheck, parse_digits_code, parse_steam_code
 from .errors import InvalidArgument, InvalidCode, InvalidType
 from .keys import decode_secret, encode_base32, secret_and_text
@@ -35,7 +35,7 @@ MAX_DIGITS: int = nat.MAX_DIGITS
 """The longest code HOTP and TOTP make."""
 
 
-def check_code(code: Any, digits: int) -> int:
+def check_code(code: object, digits: int) -> int:
     """Return a canonical code as an int, or raise :class:`InvalidCode` saying what is wrong.
 
     The strict form of :func:`pyotp_hw.codecheck.parse_digits_code`: a str must be exactly
@@ -48,26 +48,26 @@ def check_code(code: Any, digits: int) -> int:
     return parsed
 
 
-def _check_digits(digits: Any) -> int:
+def _check_digits(digits: object) -> int:
     return _numbers.option(digits, "digits", MIN_DIGITS, MAX_DIGITS)
 
 
-def _check_counter(value: Any, name: str) -> int:
+def _check_counter(value: object, name: str) -> int:
     return _numbers.option(value, name, 0, _U64_MAX, index=True, span="0 and 2**64-1")
 
 
-def _check_name(value: Any, name: str) -> str | None:
+def _check_name(value: object, name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidType(f"{name} must be a str or None, not {type(value).__name__}")
     return value
 
 
-def _check_interval(value: Any) -> int:
+def _check_interval(value: object) -> int:
     return _numbers.option(value, "interval", 1, (1 << 63) - 1, "an int number of seconds",
                            span="1 and 2**63-1 seconds")
 
 
-def _check_window(value: Any, name: str) -> int:
+def _check_window(value: object, name: str) -> int:
     return _numbers.option(value, name, 0, nat.MAX_WINDOW)
 
 
@@ -82,7 +82,7 @@ class OTP:
         secret: str | bytes,
         *,
         digits: int = 6,
-        digest: Any = "sha1",
+        digest: Digest = "sha1",
         name: str | None = None,
         issuer: str | None = None,
     ) -> None:
@@ -176,7 +176,7 @@ class HOTP(OTP):
         secret: str | bytes,
         *,
         digits: int = 6,
-        digest: Any = "sha1",
+        digest: Digest = "sha1",
         name: str | None = None,
         issuer: str | None = None,
         initial_count: int = 0,
@@ -210,7 +210,7 @@ class HOTP(OTP):
         digits = self._digits
         return str(self._raw(counter, digits)).zfill(digits)
 
-    def verify(self, code: Any, counter: int, *, look_ahead: int = 0) -> bool:
+    def verify(self, code: object, counter: int, *, look_ahead: int = 0) -> bool:
         """True when ``code`` matches a counter in ``[counter, counter + look_ahead]``.
 
         ``counter`` counts from ``initial_count``. A malformed str or int code is simply not
@@ -220,7 +220,7 @@ class HOTP(OTP):
         """
         return self.check(code, counter, look_ahead=look_ahead).ok
 
-    def check(self, code: Any, counter: int, *, look_ahead: int = 0) -> CodeCheck:
+    def check(self, code: object, counter: int, *, look_ahead: int = 0) -> CodeCheck:
         """Check ``code`` against the counters ``[counter, counter + look_ahead]``.
 
         The answer's ``step`` is the absolute counter matched (``initial_count`` included).
@@ -267,7 +267,7 @@ class HOTP(OTP):
         name: str | None = None,
         issuer_name: str | None = None,
         initial_count: int | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> str:
         """An ``otpauth://hotp/...`` URI for this secret (contains the secret)."""
         return uri_fields(self, name=name, issuer=issuer_name, initial_count=initial_count,
@@ -284,7 +284,7 @@ class TOTP(OTP):
         secret: str | bytes,
         *,
         digits: int = 6,
-        digest: Any = "sha1",
+        digest: Digest = "sha1",
         interval: int = 30,
         t0: int = 0,
         name: str | None = None,
@@ -315,7 +315,7 @@ class TOTP(OTP):
         return self._t0
 
     @t0.setter
-    def t0(self, value: Any) -> None:
+    def t0(self, value: TimeValue) -> None:
         self._t0 = nat.time_to_int(value, "t0")
         self._unbind()
 
@@ -323,14 +323,14 @@ class TOTP(OTP):
         self._now = None
         self._verify = None
 
-    def timecode(self, for_time: Any) -> int:
+    def timecode(self, for_time: TimeValue) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
         t = nat.time_to_int(for_time)
         if t < self._t0:
             raise InvalidArgument(f"for_time is before t0 ({self._t0})")
         return (t - self._t0) // self._interval
 
-    def at(self, for_time: Any, counter_offset: int = 0) -> str:
+    def at(self, for_time: TimeValue, counter_offset: int = 0) -> str:
         """The code at ``for_time``, shifted by ``counter_offset`` steps."""
         offset = _numbers.whole(counter_offset, "counter_offset")
         step = _check_counter(self.timecode(for_time) + offset, "time step")
@@ -357,7 +357,9 @@ class TOTP(OTP):
             raise InvalidArgument(f"the current time is before t0 ({self._t0})")
         return (t - self._t0) // self._interval
 
-    def verify(self, code: Any, for_time: Any = None, valid_window: int = 0) -> bool:
+    def verify(
+        self, code: object, for_time: TimeValue | None = None, valid_window: int = 0
+    ) -> bool:
         """True when ``code`` matches a step within ``valid_window`` steps of ``for_time``.
 
         A malformed str or int code is simply not valid (False), as are ``None`` and a
@@ -366,12 +368,14 @@ class TOTP(OTP):
         return self.check(code, for_time, valid_window).ok
 
     def verify_and_get_timecode(
-        self, code: Any, for_time: Any = None, valid_window: int = 0
+        self, code: object, for_time: TimeValue | None = None, valid_window: int = 0
     ) -> int | None:
         """The matching time step (the lowest in the window), or None (see :meth:`verify`)."""
         return self.check(code, for_time, valid_window).step
 
-    def check(self, code: Any, for_time: Any = None, valid_window: int = 0) -> CodeCheck:
+    def check(
+        self, code: object, for_time: TimeValue | None = None, valid_window: int = 0
+    ) -> CodeCheck:
         """Check ``code`` against the steps within ``valid_window`` of ``for_time`` (default now).
 
         The answer's ``step`` is the time step matched, the lowest when several do. Never
@@ -399,7 +403,7 @@ class TOTP(OTP):
             step = verify(self._verify_table(), self._key, parsed, t, window)
         return CodeCheck.matched(step) if step >= 0 else CodeCheck.wrong()
 
-    def _check_time(self, for_time: Any) -> int:
+    def _check_time(self, for_time: TimeValue | None) -> int:
         t = nat.time_to_int(time.time() if for_time is None else for_time)
         if t < self._t0:
             raise InvalidArgument(f"for_time is before t0 ({self._t0})")
@@ -411,7 +415,7 @@ class TOTP(OTP):
         return str(self._raw(step, digits)).zfill(digits)
 
     def provisioning_uri(
-        self, name: str | None = None, issuer_name: str | None = None, **extra: Any
+        self, name: str | None = None, issuer_name: str | None = None, **extra: object
     ) -> str:
         """An ``otpauth://totp/...`` URI for this secret (contains the secret)."""
         return uri_fields(self, name=name, issuer=issuer_name, extra=extra).to_uri()
@@ -443,7 +447,9 @@ class Steam(TOTP):
             chars.append(STEAM_ALPHABET[index])
         return "".join(chars)
 
-    def check(self, code: Any, for_time: Any = None, valid_window: int = 0) -> CodeCheck:
+    def check(
+        self, code: object, for_time: TimeValue | None = None, valid_window: int = 0
+    ) -> CodeCheck:
         """Check a 5-character Steam ``code``, as :meth:`TOTP.check` does a numeric one.
 
         A str outside Steam's alphabet, a number or ``None`` is malformed, never an error.
@@ -497,17 +503,19 @@ def uri_fields(
     if account is None:
         raise InvalidArgument("an account name is needed: pass name=... or set it on the object")
     image, encoder, other = _uri.extra_parameters(extra)
-    common: dict[str, Any] = {"account": account, "image": image, "extra": other,
-                              "issuer": issuer if issuer is not None else obj.issuer}
+    shown_issuer = issuer if issuer is not None else obj.issuer
     secret = obj.byte_secret()
     if isinstance(obj, Steam):
         return _uri.entry("totp", secret, digest="sha1", digits=5, period=30, counter=None,
-                          encoder="steam", **common)
+                          encoder="steam", account=account, issuer=shown_issuer, image=image,
+                          extra=other)
     if isinstance(obj, HOTP):
         count = initial_count if initial_count is not None else obj.initial_count
         return _uri.entry("hotp", secret, digest=obj.digest, digits=obj.digits, period=30,
-                          counter=count, encoder=encoder, **common)
+                          counter=count, encoder=encoder, account=account, issuer=shown_issuer,
+                          image=image, extra=other)
     if initial_count is not None:
         raise InvalidArgument("initial_count is only meaningful for HOTP")
     return _uri.entry("totp", secret, digest=obj.digest, digits=obj.digits, period=obj.interval,
-                      counter=None, encoder=encoder, **common)
+                      counter=None, encoder=encoder, account=account, issuer=shown_issuer,
+                      image=image, extra=other)

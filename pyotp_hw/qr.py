@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ._numbers import option
 from .errors import InvalidArgument, MissingExtra
 from .secret_files import OutputFileError, check_output, write_secret_file
+
+if TYPE_CHECKING:  # segno is an optional extra, imported when a code is drawn
+    from segno import QRCode
 
 __all__ = [
     "QUIET_ZONE",
@@ -37,7 +41,7 @@ class QRImageError(InvalidArgument):
     """An image file cannot be opened or decoded."""
 
 
-def _segno() -> Any:
+def _segno() -> ModuleType:
     try:
         import segno
     except ImportError:
@@ -45,17 +49,18 @@ def _segno() -> Any:
     return segno
 
 
-def _make(text: str) -> Any:
+def _make(text: str) -> QRCode:
     if not isinstance(text, str) or not text:
         raise InvalidArgument("QR code text must be a non-empty str")
     segno = _segno()
     try:
         # Medium error correction, like the codes sites show; always a full QR, never Micro QR.
-        return segno.make_qr(text, error="m", boost_error=False)
+        code: QRCode = segno.make_qr(text, error="m", boost_error=False)
     except segno.DataOverflowError:
         raise InvalidArgument(
             f"text is too long for a QR code ({len(text.encode('utf-8'))} bytes)"
         ) from None
+    return code
 
 
 def _check_scale(scale: int) -> int:
@@ -158,7 +163,7 @@ def svg_bytes(text: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-def _reader() -> tuple[Any, Any]:
+def _reader() -> tuple[ModuleType, ModuleType]:
     try:
         import zxingcpp
     except ImportError:

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._numbers import option
 from .errors import InvalidArgument, InvalidType, MissingExtra, OTPError
+
+if TYPE_CHECKING:  # cryptography is an optional extra, imported when a key is used
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
     "KEY_BYTES",
@@ -67,7 +70,7 @@ class SealFormatError(OTPError):
     """A sealed value is not of the expected format or version, or is cut short."""
 
 
-def _aesgcm_class(feature: str, extra: str) -> Any:
+def _aesgcm_class(feature: str, extra: str) -> type[AESGCM]:
     try:
         # Looked up at every call, so tests can stand an older AESGCM in for the real one.
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM

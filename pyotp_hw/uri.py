@@ -18,7 +18,6 @@ import re
 import warnings as _warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from . import _native
@@ -146,9 +145,9 @@ class OtpAuthURI:
         """Return the canonical ``otpauth://`` text of these fields."""
         return _format(self)
 
-    def as_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
+    def as_dict(self, *, show_secret: bool = False) -> dict[str, object]:
         """Return the fields as plain JSON-ready values; the secret only when ``show_secret``."""
-        out: dict[str, Any] = {
+        out: dict[str, object] = {
             "type": self.kind,
             "label": self.label,
             "account": self.account,

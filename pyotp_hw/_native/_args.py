@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from array import array
 from dataclasses import dataclass
-from typing import Any
 
 from .. import _numbers
 from .._core import ffi, lib
 from .._time import floor_seconds
+from .._types import Buffer, Integers, Times
 from ..errors import InvalidArgument, InvalidType
 from ._codes import CData
 
@@ -35,7 +35,7 @@ class Arg:
 
     ptr: CData
     length: int | None
-    keep: Any
+    keep: memoryview | array[int] | None  # what owns the memory ptr points into
 
     @property
     def stride(self) -> int:
@@ -50,7 +50,7 @@ class Arg:
 _C_TYPES = {"Q": "uint64_t[]", "q": "int64_t[]", "I": "uint32_t[]"}
 
 
-def _arg(value: Any, name: str, kind: _numbers.Kind) -> Arg:
+def _arg(value: object, name: str, kind: _numbers.Kind) -> Arg:
     """A number argument read by the one rule of :mod:`pyotp_hw._numbers`, as a C view."""
     got = _numbers.read(value, name, kind)
     ctype = _C_TYPES[kind.code]
@@ -65,37 +65,37 @@ def _arg(value: Any, name: str, kind: _numbers.Kind) -> Arg:
     return Arg(ffi.from_buffer(ctype, got.items), got.length, got.items)
 
 
-def int_option(value: Any, name: str, lo: int, hi: int, what: str = "an int") -> int:
+def int_option(value: object, name: str, lo: int, hi: int, what: str = "an int") -> int:
     """An int option of a call (digits, interval, window, threads), range-checked."""
     return _numbers.option(value, name, lo, hi, what)
 
 
-def u64_arg(value: Any, name: str) -> Arg:
+def u64_arg(value: Integers, name: str) -> Arg:
     """Counters (unsigned 64-bit): one, a sequence or a buffer (see :mod:`pyotp_hw._numbers`)."""
     return _arg(value, name, _numbers.COUNTER)
 
 
-def time_to_int(value: Any, name: str = "for_time") -> int:
+def time_to_int(value: object, name: str = "for_time") -> int:
     """Seconds since the epoch (floored) from an int, a float or an aware datetime."""
     return floor_seconds(value, name)
 
 
-def i64_arg(value: Any, name: str) -> Arg:
+def i64_arg(value: Times, name: str) -> Arg:
     """Times (signed 64-bit seconds; reals floored, aware datetimes): one or many."""
     return _arg(value, name, _numbers.TIME)
 
 
-def step_arg(value: Any, name: str) -> Arg:
+def step_arg(value: Integers, name: str) -> Arg:
     """Time steps (signed 64-bit ints, no fractions): one or many."""
     return _arg(value, name, _numbers.STEP)
 
 
-def u32_arg(value: Any, name: str) -> Arg:
+def u32_arg(value: Integers, name: str) -> Arg:
     """Codes (unsigned 32-bit): one, a sequence or a buffer (zero-copy for uint32)."""
     return _arg(value, name, _numbers.CODE)
 
 
-def u32_rows_arg(value: Any, size: int) -> Arg:
+def u32_rows_arg(value: Integers, size: int) -> Arg:
     """Row indices into a key table of ``size`` rows (checked in C as well)."""
     arg = _arg(value, "rows", _numbers.ROW)
     if arg.length is None:
@@ -103,7 +103,7 @@ def u32_rows_arg(value: Any, size: int) -> Arg:
     return arg
 
 
-def u32_out(out: Any, n: int) -> tuple[CData, Any]:
+def u32_out(out: Buffer | None, n: int) -> tuple[CData, array[int] | Buffer]:
     """A writable uint32 buffer of at least ``n`` items: ``out`` itself, or a new array('I')."""
     if out is None:
         result = array("I", bytes(4 * n))

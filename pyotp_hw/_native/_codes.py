@@ -37,7 +37,7 @@ RAW_DIGITS: int = lib.OTP_RAW_DIGITS
 _U64_MAX = (1 << 64) - 1
 
 
-def digest_id(digest: Any) -> int:
+def digest_id(digest: object) -> int:
     """Return the C id of a digest given as a name ("sha1", "SHA-256") or a hashlib constructor."""
     if type(digest) is str:
         known = DIGEST_IDS.get(digest)

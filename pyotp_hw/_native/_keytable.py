@@ -27,7 +27,7 @@ class NativeKeyTable:
 
     __slots__ = ("__weakref__", "_closing", "_idle", "_ptr", "_uses", "digest", "size")
 
-    def __init__(self, digest: int, keys: Sequence[bytes]) -> None:
+    def __init__(self, digest: int, keys: Sequence[bytes | bytearray]) -> None:
         n = len(keys)
         if n == 0:
             raise InvalidArgument("a key table needs at least one key")

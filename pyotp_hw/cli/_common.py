@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from typing import Any
 
 __all__ = [
     "EXIT_OK",
@@ -78,7 +77,7 @@ def print_error(message: str) -> None:
     print(f"pyotp-hw: error: {message}", file=sys.stderr)
 
 
-def print_json(value: Any) -> None:
+def print_json(value: object) -> None:
     """Print ``value`` as indented JSON on stdout."""
     json.dump(value, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
     sys.stdout.write("\n")

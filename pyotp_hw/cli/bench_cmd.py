@@ -14,14 +14,17 @@ import shutil
 import sys
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._common import EXIT_OK, print_json
+
+if TYPE_CHECKING:
+    from ..bench import Case, Result
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``bench`` command."""
     p = subparsers.add_parser(
         "bench",
@@ -73,7 +76,7 @@ class _Progress:
         self.tty = sys.stderr.isatty()
         self.start = time.monotonic()
 
-    def __call__(self, done: int, total: int, case: Any) -> None:
+    def __call__(self, done: int, total: int, case: Case) -> None:
         columns = _columns() if self.tty else 0
         # A narrow terminal gets a shorter bar, so that the count and the label still show.
         width = max(6, min(self.WIDTH, columns - 30)) if self.tty else self.WIDTH
@@ -122,7 +125,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _hashcat_rows(args: argparse.Namespace, results: list[Any]) -> list[Any]:
+def _hashcat_rows(args: argparse.Namespace, results: list[Result]) -> list[Result]:
     """hashcat's row for the multi-threaded group, or none (with the reason on stderr)."""
     from .. import bench, bench_hashcat
 

@@ -32,8 +32,8 @@ import os
 import sys
 import time
 from array import array
-from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
 
 from ._gnudate import MktimeState, parse_datetime
 from ._gnuduration import parse_duration
@@ -122,7 +122,7 @@ Written by the pyotp-hw authors, after oathtool {version} by Simon Josefsson.
 """
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``oathtool`` command; its arguments reach it untouched by argparse."""
     parser = subparsers.add_parser(
         "oathtool",
@@ -510,7 +510,7 @@ def _print_codes(out: _Output, secret: bytes, digest: str, digits: int,
         table.close()
 
 
-def _print_chunk(out: _Output, codes: Any, digits: int) -> None:
+def _print_chunk(out: _Output, codes: Iterable[int], digits: int) -> None:
     out.write("".join(f"{code:0{digits}d}\n" for code in codes).encode("ascii"))
 
 

@@ -15,17 +15,21 @@ import argparse
 import datetime as _dt
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..service import VAULT_PASSPHRASE_ENV, VAULT_UNLOCKS
 from ._common import EXIT_OK, CLIError, listen_address, print_json
 from .verifier_cmds import _PASSPHRASE_ENV
 
+if TYPE_CHECKING:
+    from ..service import ServiceConfig
+    from ..verifier import KeyProvider
+
 __all__ = ["register"]
 
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``serve`` command (and its ``key`` group)."""
     p = subparsers.add_parser(
         "serve", help="run the verification service (HTTP JSON API); 'serve key' manages keys",
@@ -136,7 +140,7 @@ def _cmd_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config(args: argparse.Namespace) -> Any:
+def _config(args: argparse.Namespace) -> ServiceConfig:
     from ..errors import InvalidArgument
     from ..service import ServiceConfig, SmtpConfig
 
@@ -210,7 +214,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_workers(config: Any, workers: int) -> None:
+def _check_workers(config: ServiceConfig, workers: int) -> None:
     """The service's refusal of ``workers`` in the words of ``--workers``."""
     from ..errors import InvalidArgument
     from ..service import check_workers
@@ -227,7 +231,7 @@ def _check_workers(config: Any, workers: int) -> None:
             f"a passphrase slot to the vault and serve with --vault-unlock passphrase") from None
 
 
-def _unlocked(config: Any, workers: int) -> Any:
+def _unlocked(config: ServiceConfig, workers: int) -> KeyProvider | None:
     """The vault's key unlocked once here, for preflight and the one worker; None when each
     worker opens the data key itself (no vault, or a passphrase vault with several workers)."""
     if not config.vault:

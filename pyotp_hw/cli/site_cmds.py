@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ._common import EXIT_OK, listen_address
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``site`` command group."""
     p = subparsers.add_parser(
         "site", help="the reference site (sign-in with 2-step verification through the service)",

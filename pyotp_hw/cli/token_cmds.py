@@ -19,7 +19,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._common import EXIT_OK, CLIError, print_warning
 from .token_add import register_add
@@ -39,7 +39,7 @@ from .token_write import (
 if TYPE_CHECKING:
     import threading
 
-    from ..token.virtual import Command, StateStore, TouchPolicy, VirtualCard
+    from ..token.virtual import Applet, Command, StateStore, TouchPolicy, VirtualCard
 
     _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -177,7 +177,7 @@ def _register_enroll(sub: _Subparsers, conn: argparse.ArgumentParser) -> None:
 # --- the virtual token --------------------------------------------------------------------------
 
 
-def _register_virtual(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_virtual(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ..token.virtual import DEFAULT_PORT, PASSPHRASE_ENV
 
     p = sub.add_parser(
@@ -236,7 +236,8 @@ class _Stopped(Exception):
     """The virtual token was asked to stop while a command was stalled."""
 
 
-def _fido_after_oath(args: argparse.Namespace, store: Any, touch: Any) -> Iterator[Any]:
+def _fido_after_oath(args: argparse.Namespace, store: StateStore | None, touch: TouchPolicy | None
+                     ) -> Iterator[Applet]:
     """The FIDO2 applets, built only when ``make_card`` has opened the OATH state.
 
     A state file with the wrong protection is then reported once, for the file the user named,

@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 import copy
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..token.virtual import Applet, StateStore, TouchPolicy
+    from ..token.virtual.fido import FidoStore
 
 __all__ = ["add_fido_options", "fido_applets"]
 
@@ -25,7 +29,8 @@ def add_fido_options(parser: argparse.ArgumentParser) -> None:
                         "a reset (CTAP says 10; a negative value: any time)")
 
 
-def fido_applets(args: argparse.Namespace, oath_store: Any, touch: Any) -> list[Any]:
+def fido_applets(args: argparse.Namespace, oath_store: StateStore | None,
+                 touch: TouchPolicy | None) -> list[Applet]:
     """The FIDO2 applet for ``args`` (none with ``--no-fido``), its state beside the OATH one."""
     if args.no_fido:
         return []
@@ -37,7 +42,7 @@ def fido_applets(args: argparse.Namespace, oath_store: Any, touch: Any) -> list[
         FidoMemoryStore,
     )
 
-    store: Any
+    store: FidoStore
     where = "memory only"
     if args.state is None:
         store = FidoMemoryStore()

@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..otp import MAX_DIGITS, MIN_DIGITS
 from ._common import EXIT_NO_MATCH, EXIT_OK, CLIError, print_json
@@ -36,7 +36,7 @@ _PASSPHRASE_ENV = "PYOTP_HW_VERIFIER_PASSPHRASE"  # noqa: S105 - a variable name
 _CODE_LENGTHS = tuple(range(MIN_DIGITS, MAX_DIGITS + 1))
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``verifier`` command group."""
     group = subparsers.add_parser(
         "verifier",
@@ -105,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     stats.set_defaults(handler=_cmd_stats)
 
 
-def _register_enroll(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_enroll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     enroll = sub.add_parser(
         "enroll", help="enroll a user from a secret or URI, or begin an enrollment (--new)",
         description="Make USER's credential active from SECRET (base32, or an otpauth:// URI; "
@@ -134,7 +134,7 @@ def _register_enroll(sub: argparse._SubParsersAction[Any]) -> None:
     enroll.set_defaults(handler=_cmd_enroll)
 
 
-def _register_rekey(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_rekey(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rekey = sub.add_parser(
         "rekey", help="re-seal every credential under a new data key (verifying goes on)",
         description="Re-seal every credential under a new data key, derived from the same key "
@@ -207,13 +207,16 @@ def _warn_on_stderr() -> None:
         logger.addHandler(_StderrWarnings(logging.WARNING))
 
 
-def _open(args: argparse.Namespace, *, create: bool = False, **policy: Any) -> Verifier:
-    from ..verifier import StoreNotFound, Verifier
+def _open(args: argparse.Namespace, *, create: bool = False,
+          resync_window: int | None = None) -> Verifier:
+    """The store of ``--db``, with every code length; ``resync_window`` None: the default."""
+    from ..verifier import Policy, StoreNotFound, Verifier
 
     _warn_on_stderr()
-    policy.setdefault("digits", _CODE_LENGTHS)
+    window = Policy.resync_window if resync_window is None else resync_window
     try:
-        return Verifier.open(args.db, key=_provider(args), create=create, **policy)
+        return Verifier.open(args.db, key=_provider(args), create=create, digits=_CODE_LENGTHS,
+                             resync_window=window)
     except StoreNotFound as exc:
         problem = str(exc)
     raise CLIError(f"{problem}; create it with: pyotp-hw verifier init --db URL")
@@ -228,7 +231,7 @@ def _report(args: argparse.Namespace, result: Result, what: str, v: Verifier,
         info = v.credential(args.user, state)
         retry_at = None if info is None else info.delayed_until
     if args.json:
-        out: dict[str, Any] = {"ok": result.ok, "reason": str(result.reason),
+        out: dict[str, object] = {"ok": result.ok, "reason": str(result.reason),
                                "step": result.step}
         if retry_at is not None:
             out["retry_at"] = retry_at
@@ -302,18 +305,18 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
     if args.current_code is not None and not args.replace:
         raise CLIError("--current-code proves a replacement; give it with --replace")
     secret = _read(args.secret, "secret")
-    params: dict[str, Any] = {}
-    if not secret.lower().startswith("otpauth"):
-        params = {"digits": args.digits, "digest": args.digest, "interval": args.period}
-        if args.hotp is not None:
-            params.update(kind="hotp", counter=args.hotp, interval=None)
-    elif any(x is not None for x in (args.digits, args.digest, args.period, args.hotp)):
+    if secret.lower().startswith("otpauth") and any(
+            x is not None for x in (args.digits, args.digest, args.period, args.hotp)):
         raise CLIError("a URI carries its own parameters; drop --digits/--digest/--period/--hotp")
+    # For a URI every option is None here, which is what enroll() takes as "not given".
+    hotp = args.hotp is not None
     with _open(args) as v:
         # The operator running --replace vouches for the user unless a current code is checked.
         v.enroll(args.user, secret, issuer=args.issuer, name=args.name, replace=args.replace,
                  current_code=args.current_code,
-                 reauthenticated=args.replace and args.current_code is None, **params)
+                 reauthenticated=args.replace and args.current_code is None,
+                 kind="hotp" if hotp else None, digits=args.digits, digest=args.digest,
+                 interval=None if hotp else args.period, counter=args.hotp)
         info = v.credential(args.user)
     assert info is not None
     if args.json:

@@ -13,10 +13,11 @@ import base64
 import binascii
 import hashlib
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Protocol, SupportsIndex, TypeVar, cast
 
 from .. import _native, keys
+from .._types import Digest
 from ..errors import InvalidArgument, InvalidSecret, InvalidType
 from ..otp import HOTP as CoreHOTP
 from . import utils
@@ -45,8 +46,6 @@ WEAK_DIGEST_MESSAGE = (
 _CONSTRUCTORS = ((hashlib.sha1, "sha1"), (hashlib.sha256, "sha256"), (hashlib.sha512, "sha512"))
 _NAMES = frozenset(name for _, name in _CONSTRUCTORS)
 
-_T = TypeVar("_T")
-
 
 class _Interval(Protocol):
     """A number of seconds that compares with ints (int, float, Fraction, Decimal...)."""
@@ -58,7 +57,7 @@ class _Interval(Protocol):
 _I = TypeVar("_I", bound=_Interval)
 
 
-def default_digest(digest: _T | None) -> _T | Callable[..., hashlib._Hash]:
+def default_digest(digest: Digest | None) -> Digest:
     """``hashlib.sha1`` for None; MD5 and SHAKE-128 refused as pyotp refuses them."""
     if digest is None:
         return hashlib.sha1

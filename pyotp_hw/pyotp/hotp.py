@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._types import Digest
 from . import _engine, utils
 from .otp import OTP
 
@@ -18,7 +19,7 @@ class HOTP(OTP):
         s: str | bytes,
         *,
         digits: int = 6,
-        digest: Any = None,
+        digest: Digest | None = None,
         name: str | None = None,
         issuer: str | None = None,
         initial_count: int = 0,
@@ -47,7 +48,7 @@ class HOTP(OTP):
         name: str | None = None,
         initial_count: int | None = None,
         issuer_name: str | None = None,
-        **kwargs: Any,
+        **kwargs: Any,  # extra URI parameters: build_uri refuses a non-str one, typed
     ) -> str:
         """An ``otpauth://hotp/...`` URI for authenticator apps (it contains the secret).
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from .._types import Digest
 from ..errors import InvalidArgument, InvalidType
 from . import _engine
 
@@ -35,7 +36,7 @@ class OTP:
         s: str | bytes,
         *,
         digits: int = 6,
-        digest: Any = hashlib.sha1,
+        digest: Digest = hashlib.sha1,
         name: str | None = None,
         issuer: str | None = None,
     ) -> None:
@@ -100,7 +101,7 @@ class OTP:
         index = _engine.first_equal(text, codes)
         return None if index is None else first + index
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> dict[str, object]:
         """The public attributes; the C key table is rebuilt after unpickling or copying."""
         state = dict(self.__dict__)
         state.pop(_CACHE, None)

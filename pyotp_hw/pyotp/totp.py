@@ -13,6 +13,7 @@ import datetime
 import time
 from typing import Any
 
+from .._types import Digest
 from ..errors import InvalidArgument, InvalidType
 from . import _engine, utils
 from .exceptions import OTPVerificationError
@@ -34,7 +35,7 @@ class TOTP(OTP):
         s: str | bytes,
         *,
         digits: int = 6,
-        digest: Any = None,
+        digest: Digest | None = None,
         name: str | None = None,
         issuer: str | None = None,
         interval: int = 30,
@@ -46,7 +47,7 @@ class TOTP(OTP):
 
     def timecode(self, for_time: Time) -> int:
         """The time step of ``for_time``: whole seconds since the epoch divided by ``interval``."""
-        stamp: Any
+        stamp: float
         if isinstance(for_time, datetime.datetime):
             try:
                 if for_time.tzinfo:

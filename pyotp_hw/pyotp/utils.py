@@ -9,6 +9,7 @@ input (pyotp 2.12's guard for CVE-2026-3276).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from hmac import compare_digest
 from urllib.parse import quote, urlencode, urlparse
 
@@ -62,7 +63,7 @@ def _check_image(value: str) -> None:
         raise InvalidArgument("image must be an https:// URL with a host and a path")
 
 
-def refuse_clashes(extra: dict[str, object], taken: tuple[str, ...]) -> None:
+def refuse_clashes(extra: Mapping[str, object], taken: tuple[str, ...]) -> None:
     """Refuse extra URI parameters that ``provisioning_uri`` already passes by name.
 
     (Python itself would raise a bare TypeError about "multiple values" for them.)

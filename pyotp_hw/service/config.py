@@ -11,23 +11,41 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from .._numbers import option, real_option
 from ..errors import InvalidArgument
 
+if TYPE_CHECKING:  # mypy's own stubs: nothing is imported at run time
+    from typing_extensions import Unpack
+
 __all__ = ["ServiceConfig", "SmtpConfig", "CONFIG_ENV", "VAULT_UNLOCKS",
-           "VAULT_PASSPHRASE_ENV"]
+           "VAULT_PASSPHRASE_ENV", "VaultUnlock", "Notice"]
 
 #: The environment variable that hands the settings to worker processes.
 CONFIG_ENV = "PYOTP_HW_SERVICE_CONFIG"
 
 #: What may open a ``vault``: a passphrase (each worker reads it from the vault CLI's variable),
 #: a FIDO2 key or an OATH token (a touch or PIN each opening: one worker, unlocked at start-up).
-VAULT_UNLOCKS = ("passphrase", "fido2", "token")
+VaultUnlock = Literal["passphrase", "fido2", "token"]
+VAULT_UNLOCKS: tuple[VaultUnlock, ...] = ("passphrase", "fido2", "token")
+
+#: The optional notices a service may send (``--notify``), besides those it always sends.
+Notice = Literal["locked", "replay"]
 
 #: The vault passphrase's variable (the vault CLI's): how every worker opens a ``vault``.
 VAULT_PASSPHRASE_ENV = "PYOTP_HW_VAULT_PASSPHRASE"  # noqa: S105 - a variable name
+
+
+class _SmtpOptions(TypedDict, total=False):
+    """The fields of :class:`SmtpConfig` that :meth:`SmtpConfig.parse` takes as keywords."""
+
+    starttls: bool
+    username: str | None
+    password_env: str | None
+    sender: str
+    timeout: float
+    cafile: str | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,7 @@ class SmtpConfig:
             raise InvalidArgument("an SMTP password needs a user name")
 
     @classmethod
-    def parse(cls, where: str, **kwargs: Any) -> SmtpConfig:
+    def parse(cls, where: str, **kwargs: Unpack[_SmtpOptions]) -> SmtpConfig:
         """A config from ``HOST:PORT`` (and the other fields as keywords)."""
         host, sep, port = where.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -77,7 +95,7 @@ class ServiceConfig:
     key_env: str | None = None
     passphrase_env: str | None = None
     vault: str | None = None  # a vault file holding the verifier key (see VAULT_UNLOCKS)
-    vault_unlock: str = "passphrase"
+    vault_unlock: VaultUnlock = "passphrase"
     vault_reader: str | None = None
     # Coalescing: a batch closes at max_batch codes or after linger seconds under load.
     max_batch: int = 256
@@ -96,7 +114,7 @@ class ServiceConfig:
     # Notices.
     smtp: SmtpConfig | None = None
     site_name: str = "your account"
-    notify: tuple[str, ...] = ()
+    notify: tuple[Notice, ...] = ()
     notice_poll: float = 0.5
     retry_base: float = 5.0
     templates_dir: str | None = None

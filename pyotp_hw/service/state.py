@@ -7,11 +7,18 @@ import asyncio
 import logging
 import os
 import time
-from typing import Any
 
 from ..errors import InvalidArgument
 from ..otp import MAX_DIGITS, MIN_DIGITS
-from ..verifier import EnvKey, InvalidStoreURL, KeyFile, KeyProvider, PassphraseKey, Verifier
+from ..verifier import (
+    EnvKey,
+    InvalidStoreURL,
+    KeyFile,
+    KeyProvider,
+    PassphraseKey,
+    Policy,
+    Verifier,
+)
 from ..verifier.stores.service import ServiceTables
 from .apikeys import KeyRing
 from .batcher import Coalescer
@@ -88,11 +95,11 @@ class Service:
 
     def _open(self) -> Verifier:
         c = self.config
-        policy: dict[str, Any] = {"digits": CODE_LENGTHS, "resync_window": c.resync_window}
-        if c.lockout_after is not None:
-            policy["lockout_after"] = c.lockout_after
+        # No lockout_after setting: the policy's own default, as if the keyword were left out.
+        lockout = Policy.lockout_after if c.lockout_after is None else c.lockout_after
         key = self._key if self._key is not None else provider_of(c)
-        v = Verifier.open(c.db, key=key, create=False, **policy)
+        v = Verifier.open(c.db, key=key, create=False, digits=CODE_LENGTHS,
+                          resync_window=c.resync_window, lockout_after=lockout)
         if not isinstance(v.store, ServiceTables):
             v.close()
             raise InvalidStoreURL("the service needs a SQLite or PostgreSQL store, not memory:")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,6 +21,8 @@ from .config import SiteConfig
 from .web import Pages, redirect, signed_in_at
 
 __all__ = ["Site", "TwoStepState", "signing_key"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,11 @@ class Site:
 
     # ------------------------------------------------------------------ the service
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``Client.method(*args)`` off the event loop."""
+    async def call(self, method: str, *args: object, **kwargs: object) -> Any:
+        """``Client.method(*args)`` off the event loop (its answer: that method's, by name)."""
         return await run_in_threadpool(getattr(self.service, method), *args, **kwargs)
 
-    async def call_local(self, fn: Any, *args: Any) -> Any:
+    async def call_local(self, fn: Callable[..., _T], *args: object) -> _T:
         """``fn(*args)`` (password hashing, the account file) off the event loop."""
         return await run_in_threadpool(fn, *args)
 

@@ -9,7 +9,7 @@ form again with a message), so reloading or going back never repeats an action.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -177,7 +177,9 @@ def routes(site: Site) -> list[Route]:
     ]
 
 
-def exception_handlers(site: Site) -> dict[Any, Any]:
+def exception_handlers(
+    site: Site,
+) -> dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]]:
     """A stale form and an unreachable service each get a page, never a traceback."""
 
     async def csrf(request: Request, exc: Exception) -> Response:

@@ -63,9 +63,9 @@ class Mailbox:
         self.on_message = on_message
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
-        self._controller: Any = None
+        self._controller: Any = None  # aiosmtpd's Controller (aiosmtpd ships no types)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
         """aiosmtpd's hook: keep the message."""
         msg: EmailMessage = message_from_bytes(envelope.content, policy=default)
         with self._lock:

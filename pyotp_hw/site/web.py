@@ -11,7 +11,6 @@ import hmac
 import secrets
 import time
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from starlette.requests import Request
@@ -80,7 +79,7 @@ class Pages:
             loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
-    def render(self, request: Request, name: str, status: int = 200, **values: Any) -> Response:
+    def render(self, request: Request, name: str, status: int = 200, **values: object) -> Response:
         """Template ``name`` as an HTML response that no cache keeps."""
         messages = request.session.pop("flash", [])
         values.setdefault("error", None)

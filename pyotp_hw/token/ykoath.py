@@ -11,6 +11,8 @@ import re
 from enum import Enum, IntEnum
 from typing import Literal
 
+from ..kinds import Digest, Kind
+
 __all__ = [
     "AID",
     "INS_SELECT",
@@ -115,12 +117,10 @@ class TAG(IntEnum):
     SERIAL = 0x8F
 
 
-#: The kinds of credential a client stores.
-OathType = Literal["totp", "hotp"]
+#: The kinds of credential a client stores: the package's OTP kinds.
+OathType = Kind
 #: The kinds a token may list: a Nitrokey 3 also keeps reverse HOTP and HMAC slots.
 CredentialType = Literal["totp", "hotp", "reverse-hotp", "hmac", "unknown"]
-#: The HMAC digests of OATH credentials.
-Digest = Literal["sha1", "sha256", "sha512"]
 
 OATH_HOTP = 0x10
 OATH_TOTP = 0x20

@@ -28,6 +28,7 @@ from .._types import JSONObject
 from ..errors import InvalidArgument, MissingExtra
 from .errors import SlotSettingsMismatch, UnlockerUnavailable, UnlockFailed, VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
+from .unlockers import SlotKind
 
 if TYPE_CHECKING:  # python-fido2 is an optional extra, imported when a key is used
     from fido2.client import Fido2Client, UserInteraction
@@ -37,7 +38,7 @@ if TYPE_CHECKING:  # python-fido2 is an optional extra, imported when a key is u
 
 __all__ = ["Fido2Unlocker", "FIDO2_KIND", "DEFAULT_RP_ID", "find_devices"]
 
-FIDO2_KIND = "fido2"
+FIDO2_KIND: SlotKind = "fido2"
 #: The RP id of vault credentials (not a web origin: checked by our own rule, not the PSL).
 DEFAULT_RP_ID = "pyotp-hw-vault"
 UserVerification = Literal["required", "discouraged"]

@@ -20,13 +20,14 @@ from .._types import JSONObject
 from ..sealing import wipe
 from .errors import UnlockerUnavailable, UnlockFailed, VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
+from .unlockers import SlotKind
 
 if TYPE_CHECKING:  # the token package loads when a token is used
     from ..token import OathSession
 
 __all__ = ["OathTokenUnlocker", "OATH_KIND", "CREDENTIAL_PREFIX"]
 
-OATH_KIND = "oath"
+OATH_KIND: SlotKind = "oath"
 #: Issuer part of the names of the credentials the vault stores on tokens.
 CREDENTIAL_PREFIX = "pyotp-hw-vault"
 

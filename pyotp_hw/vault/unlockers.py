@@ -9,18 +9,21 @@ and OATH-token unlockers live in :mod:`.fido` and :mod:`.oath`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from copy import copy
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
+from .._types import JSONObject
 from ..errors import InvalidArgument, InvalidType
 from ..sealing import check_scrypt_cost, passphrase_bytes, scrypt_key
 from .errors import VaultCorrupted
 from .slots import Slot, SlotSecret, b64, unb64
 
-__all__ = ["Unlocker", "Passphrase", "PASSPHRASE_KIND", "SCRYPT_DEFAULT"]
+__all__ = ["Unlocker", "Passphrase", "PASSPHRASE_KIND", "SCRYPT_DEFAULT", "SlotKind"]
 
-PASSPHRASE_KIND = "passphrase"  # noqa: S105 - a slot kind
+#: The kinds of unlocker (and of the slots they enroll): passphrase, FIDO2 key, OATH token.
+SlotKind = Literal["passphrase", "fido2", "oath"]
+PASSPHRASE_KIND: SlotKind = "passphrase"  # noqa: S105 - a slot kind
 #: scrypt cost of new passphrase slots: about 64 MiB and a quarter of a second.
 SCRYPT_DEFAULT = {"n": 2**16, "r": 8, "p": 1}
 _MIN_N = 2**10  # the cheapest cost a slot may have (the cost the tests use)
@@ -29,9 +32,9 @@ _MIN_N = 2**10  # the cheapest cost a slot may have (the cost the tests use)
 class Unlocker(Protocol):
     """Something that opens vault slots of one kind."""
 
-    kind: str
+    kind: SlotKind
 
-    def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
+    def enroll(self) -> tuple[JSONObject, SlotSecret]:
         """Public parameters of a new slot, and its secret."""
         ...
 
@@ -52,7 +55,7 @@ class Unlocker(Protocol):
     # Vault.rotate_unlocker), and ``discard(params)``, undoing what an enrollment left on a device.
 
 
-def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, int, int]:
+def _scrypt_params(params: Mapping[str, object], slot_id: str) -> tuple[bytes, int, int, int]:
     if params.get("kdf") != "scrypt":
         raise VaultCorrupted(f"passphrase slot {slot_id}: unknown key derivation "
                              f"{params.get('kdf')!r}")
@@ -68,12 +71,12 @@ def _scrypt_params(params: dict[str, Any], slot_id: str) -> tuple[bytes, int, in
     return salt, n, r, p
 
 
-def _valid_n(n: object) -> bool:
+def _checked_n(n: object) -> int | None:
+    """``n`` when it is a scrypt cost a slot may have, else None."""
     try:
-        check_scrypt_cost(n, SCRYPT_DEFAULT["r"], SCRYPT_DEFAULT["p"], min_n=_MIN_N)
+        return check_scrypt_cost(n, SCRYPT_DEFAULT["r"], SCRYPT_DEFAULT["p"], min_n=_MIN_N)[0]
     except (InvalidArgument, InvalidType):
-        return False
-    return True
+        return None
 
 
 class Passphrase:
@@ -96,13 +99,14 @@ class Passphrase:
     def _n(self) -> int:
         return self._n_choice or SCRYPT_DEFAULT["n"]
 
-    def for_rotation(self, params: dict[str, Any]) -> Passphrase:
+    def for_rotation(self, params: Mapping[str, object]) -> Passphrase:
         """This unlocker to re-enroll the slot of ``params``: with the slot's own scrypt cost
         unless ``n`` was given explicitly, so a rotation never lowers it by omission."""
-        if self._n_choice is not None or not _valid_n(params.get("n")):
+        slot_n = None if self._n_choice is not None else _checked_n(params.get("n"))
+        if slot_n is None:
             return self
         rotated = copy(self)
-        rotated._n_choice = params["n"]
+        rotated._n_choice = slot_n
         return rotated
 
     def __repr__(self) -> str:
@@ -111,10 +115,10 @@ class Passphrase:
     def _stretch(self, salt: bytes, n: int, r: int, p: int) -> SlotSecret:
         return SlotSecret(bytearray(scrypt_key(self._passphrase, salt, n=n, r=r, p=p)))
 
-    def enroll(self) -> tuple[dict[str, Any], SlotSecret]:
+    def enroll(self) -> tuple[JSONObject, SlotSecret]:
         """A new slot: a random 16-byte salt and this unlocker's cost."""
         salt = secrets.token_bytes(16)
-        params = {"kdf": "scrypt", "salt": b64(salt), "n": self._n,
+        params: JSONObject = {"kdf": "scrypt", "salt": b64(salt), "n": self._n,
                   "r": SCRYPT_DEFAULT["r"], "p": SCRYPT_DEFAULT["p"]}
         return params, self._stretch(salt, self._n, SCRYPT_DEFAULT["r"], SCRYPT_DEFAULT["p"])
 

@@ -47,6 +47,8 @@ class SlotInfo:
     """An unlocker slot as listings show it: its public parameters only."""
 
     id: str
+    # A SlotKind for every slot this package writes; kept as str, as a file is read back
+    # without refusing a kind it does not know (one from a newer version lists as it is).
     kind: str
     created: int
     params: JSONObject

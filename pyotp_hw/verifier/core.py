@@ -26,6 +26,7 @@ from typing import Any
 
 from .._numbers import option, real_option
 from ..errors import InvalidArgument, InvalidType
+from ..kinds import Digest
 from .batch import BatchVerifier
 from .decoy import Decoy
 from .enrollment import Enroller, Enrollment
@@ -207,7 +208,7 @@ class Verifier:
         *,
         kind: Kind | None = None,
         digits: int | None = None,
-        digest: str | None = None,
+        digest: Digest | None = None,
         interval: int | None = None,
         t0: int = 0,
         counter: int | None = None,
@@ -245,7 +246,7 @@ class Verifier:
         now: When = None,
         kind: Kind | None = None,
         digits: int | None = None,
-        digest: str | None = None,
+        digest: Digest | None = None,
         interval: int | None = None,
         t0: int = 0,
         counter: int | None = None,
@@ -271,7 +272,7 @@ class Verifier:
         issuer: str,
         name: str,
         digits: int | None = None,
-        digest: str = "sha1",
+        digest: Digest = "sha1",
         interval: int = 30,
         now: When = None,
     ) -> Enrollment:

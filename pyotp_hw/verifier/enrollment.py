@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InvalidArgument, InvalidSecret, InvalidType
 from ..keys import decode_secret, random_secret
+from ..kinds import Digest
 from . import matching
 from .errors import ReauthenticationRequired, StoreError
 from .events import EventHub
@@ -144,8 +145,8 @@ class Enroller:
 
     # ------------------------------------------------------------------ active at once
 
-    def enroll(self, user: str, secret_or_uri: str | bytes, t: float, *, kind: str | None,
-               digits: int | None, digest: str | None, interval: int | None, t0: int,
+    def enroll(self, user: str, secret_or_uri: str | bytes, t: float, *, kind: Kind | None,
+               digits: int | None, digest: Digest | None, interval: int | None, t0: int,
                counter: int | None, issuer: str | None, name: str | None, replace: bool,
                current_code: str | None, reauthenticated: bool) -> None:
         """See :meth:`Verifier.enroll`."""
@@ -185,8 +186,8 @@ class Enroller:
         self._hub.deliver(events + replaced)
 
     def active_row(self, user: str, secret_or_uri: str | bytes, t: float, *,
-                   kind: str | None = None, digits: int | None = None,
-                   digest: str | None = None, interval: int | None = None, t0: int = 0,
+                   kind: Kind | None = None, digits: int | None = None,
+                   digest: Digest | None = None, interval: int | None = None, t0: int = 0,
                    counter: int | None = None, issuer: str | None = None,
                    name: str | None = None) -> Credential:
         """The sealed, active row an ``enroll`` call describes (checked, not stored)."""
@@ -206,7 +207,7 @@ class Enroller:
             expires_at=None,
         )
 
-    def _secret(self, secret_or_uri: str | bytes, kind: str | None, digits: int | None,
+    def _secret(self, secret_or_uri: str | bytes, kind: Kind | None, digits: int | None,
                 digest: str | None, interval: int | None, t0: int, counter: int | None,
                 issuer: str | None, name: str | None) -> _Secret:
         """The seed and parameters from a URI or from a secret and arguments, defaults filled."""
@@ -285,7 +286,7 @@ class Enroller:
     # ------------------------------------------------------------------ pending, then confirmed
 
     def begin(self, user: str, t: float, *, issuer: str, name: str, digits: int | None,
-              digest: str, interval: int) -> Enrollment:
+              digest: Digest, interval: int) -> Enrollment:
         """See :meth:`Verifier.begin_enrollment` (``user``, ``issuer`` and ``name`` checked)."""
         digits = self._policy.digits[0] if digits is None else digits
         check_params(self._policy, "totp", digest, digits, interval, 0, 0)

@@ -15,11 +15,12 @@ import copy
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
+from ..._types import JSONObject, JSONValue
 from ...sealing import (
     NONCE_BYTES,
     Aead,
@@ -61,7 +62,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: Any, what: str) -> bytes:
+def _unb64(text: object, what: str) -> bytes:
     if not isinstance(text, str):
         raise StateFileError(f"state file: {what} is not a base64 string")
     try:
@@ -82,7 +83,7 @@ class StoredCredential:
     properties: int = 0
     counter: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """Return a JSON-ready dict (with the key)."""
         return {
             "id": _b64(self.id),
@@ -95,11 +96,11 @@ class StoredCredential:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> StoredCredential:
+    def from_json(cls, data: object) -> StoredCredential:
         """Read one credential back; raise StateFileError when a field is wrong."""
         if not isinstance(data, dict):
             raise StateFileError("state file: a credential is not an object")
-        ints = {}
+        ints: dict[str, int] = {}
         for name in ("kind", "algorithm", "digits", "properties", "counter"):
             value = data.get(name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -127,7 +128,7 @@ class OathState:
         """Return an independent copy (the applet changes a copy, saves it, then keeps it)."""
         return copy.deepcopy(self)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """Return a JSON-ready dict, secrets included."""
         return {
             "salt": _b64(self.salt),
@@ -139,7 +140,7 @@ class OathState:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> OathState:
+    def from_json(cls, data: object) -> OathState:
         """Read the state back; raise StateFileError when a field is wrong."""
         if not isinstance(data, dict):
             raise StateFileError("state file: the state is not an object")
@@ -230,11 +231,11 @@ class PassphraseSealer:
             self._salt = salt
         return self._key
 
-    def seal(self, plaintext: bytes) -> dict[str, Any]:
+    def seal(self, plaintext: bytes) -> JSONObject:
         """Return the sealed document (header fields and ciphertext)."""
         salt = self._salt or secrets.token_bytes(16)
         key = self._derive(salt)
-        header = {
+        header: JSONObject = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "protection": SEALED,
@@ -245,7 +246,7 @@ class PassphraseSealer:
         nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         return {**header, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
 
-    def open(self, document: dict[str, Any]) -> bytes:
+    def open(self, document: Mapping[str, object]) -> bytes:
         """Return the plaintext of a sealed document, or raise StateFileError."""
         kdf = document.get("kdf")
         if not isinstance(kdf, dict) or kdf.get("name") != "scrypt":
@@ -307,7 +308,7 @@ def _protection_mismatch(message: str, sealed: bool) -> StateFileError:
 def read_state_file(
     path: Path, sealer: PassphraseSealer | None, what: str, *,
     mismatch: Callable[[str, bool], StateFileError] = _protection_mismatch,
-) -> Any:
+) -> JSONValue:
     """The state an applet saved with :func:`write_state_file` (JSON), or None: no file yet.
 
     Both applets' files share this envelope (format, version, protection, and the state in
@@ -345,16 +346,17 @@ def read_state_file(
             "plaintext; open it with its passphrase", True)
     plaintext = sealer.open(document)
     try:
-        return json.loads(plaintext)
+        state: JSONValue = json.loads(plaintext)
     except ValueError:
         raise StateFileError(f"the sealed {what} is damaged") from None
+    return state
 
 
-def write_state_file(path: Path, sealer: PassphraseSealer | None, state: dict[str, Any]) -> None:
+def write_state_file(path: Path, sealer: PassphraseSealer | None, state: JSONObject) -> None:
     """Write ``state`` (JSON-ready) in the envelope :func:`read_state_file` reads: sealed by
     ``sealer``, or in clear when it is None; atomically, with mode 0600."""
     if sealer is None:
-        document: dict[str, Any] = {
+        document: JSONObject = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "protection": "none",

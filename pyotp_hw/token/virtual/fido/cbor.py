@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from ...._types import CBORValue
 from ....errors import InvalidArgument, InvalidType
 from ...errors import ProtocolError
 
@@ -40,7 +40,7 @@ def _head(major: int, value: int) -> bytes:
     raise InvalidArgument("a CBOR integer or length must fit in 64 bits")
 
 
-def encode(value: Any) -> bytes:
+def encode(value: object) -> bytes:
     """Return the canonical CTAP2 encoding of ``value``.
 
     Accepts bool, int (within 64 bits), bytes, str, None, sequences (lists, tuples) and mappings
@@ -100,7 +100,7 @@ class _Reader:
             raise CborError("CBOR indefinite lengths and reserved encodings are not allowed")
         return major, int.from_bytes(self.take(1 << (info - 24)), "big")
 
-    def item(self, depth: int) -> Any:
+    def item(self, depth: int) -> CBORValue:
         major, arg = self.head()
         if major == _UINT:
             return arg
@@ -121,7 +121,7 @@ class _Reader:
                 raise CborError("CBOR container claims more items than the message holds")
             if major == _ARRAY:
                 return [self.item(depth + 1) for _ in range(arg)]
-            out: dict[Any, Any] = {}
+            out: dict[CBORValue, CBORValue] = {}
             for _ in range(arg):
                 key = self.item(depth + 1)
                 if isinstance(key, bool) or not isinstance(key, (int, str, bytes)):
@@ -141,14 +141,14 @@ class _Reader:
         raise CborError("CBOR floats and simple values other than true/false/null are not allowed")
 
 
-def decode_prefix(data: bytes) -> tuple[Any, int]:
+def decode_prefix(data: bytes) -> tuple[CBORValue, int]:
     """Decode one item at the start of ``data``; return it and the number of bytes it took."""
     reader = _Reader(bytes(data))
     value = reader.item(0)
     return value, reader.pos
 
 
-def decode(data: bytes) -> Any:
+def decode(data: bytes) -> CBORValue:
     """Decode exactly one CTAP2 CBOR item; trailing bytes are an error."""
     value, used = decode_prefix(data)
     if used != len(data):

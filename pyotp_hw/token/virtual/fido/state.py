@@ -24,9 +24,10 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from ...._numbers import option
+from ...._types import JSONObject
 from ...errors import StateFileError
 from ..state import (
     InMemory,
@@ -52,7 +53,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(value: Any, what: str, length: int) -> bytes:
+def _unb64(value: object, what: str, length: int) -> bytes:
     if not isinstance(value, str):
         raise StateFileError(f"FIDO2 state: {what} is not a base64 string")
     try:
@@ -64,7 +65,7 @@ def _unb64(value: Any, what: str, length: int) -> bytes:
     return raw
 
 
-def _count(value: Any, what: str, top: int) -> int:
+def _count(value: object, what: str, top: int) -> int:
     return option(value, f"FIDO2 state: {what}", 0, top, error=StateFileError)
 
 
@@ -82,7 +83,7 @@ class FidoState:
         """Return an independent copy (the authenticator changes a copy, saves it, keeps it)."""
         return copy.deepcopy(self)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         """Return a JSON-ready dict, secrets included."""
         return {
             "applet": _APPLET,
@@ -94,7 +95,7 @@ class FidoState:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> FidoState:
+    def from_json(cls, data: object) -> FidoState:
         """Read the state back; raise StateFileError when a field is wrong."""
         if not isinstance(data, dict):
             raise StateFileError("FIDO2 state: the state is not an object")
