@@ -291,7 +291,9 @@ def option(value: object, name: str, lo: int, hi: int, what: str = "an int", *,
     (:class:`InvalidArgument`); ``span`` shows the range (default "LO and HI"), and ``error``,
     when given, is raised for both (a layer's own subclass, such as ``InvalidURI``).
     """
-    number = whole(value, name, what, index=index, error=error or InvalidType)
+    # A plain int (never a bool, whose type is bool) skips whole(): options sit on hot paths.
+    number = value if type(value) is int else whole(value, name, what, index=index,
+                                                      error=error or InvalidType)
     if not lo <= number <= hi:
         raise (error or InvalidArgument)(
             f"{name} must be between {span or f'{lo} and {hi}'}, got {_shown(number)}")
