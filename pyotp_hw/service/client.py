@@ -14,7 +14,7 @@ import http.client
 import json
 import threading
 from collections.abc import Mapping
-from typing import Literal, cast
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 from .._types import JSONObject, JSONValue
@@ -131,28 +131,25 @@ class Client:
             raise ServiceError(status, str(info.get("error", "request refused")),
                                info.get("field"),
                                int(retry) if retry and retry.isdigit() else None)
-        answer: JSONValue = json.loads(data) if data else None
-        return answer
+        return _decoded(status, data) if data else None
 
     def _object(self, method: str, path: str, payload: Mapping[str, JSONValue] | None = None,
                 expect: tuple[int, ...] = (200,)) -> JSONObject:
         """:meth:`call` for a route that answers a JSON object (every route of the API does)."""
-        # Typed, not checked: a malformed answer fails where it is used, as it always has.
-        return cast(JSONObject, self.call(method, path, payload, expect))
+        return _object_of(self.call(method, path, payload, expect), "answer")
 
     # ------------------------------------------------------------------ the API
 
     def verify(self, user: str, code: str) -> Answer:
         """Verify (and consume) one code."""
         r = self._object("POST", "/v1/verify", {"user": user, "code": code})
-        return Answer(bool(r["ok"]), str(r["reason"]))
+        return _answer(r)
 
     def verify_batch(self, items: list[tuple[str, str]]) -> list[Answer]:
         """Verify many ``(user, code)`` pairs in one request; answers in order."""
         r = self._object("POST", "/v1/verify/batch",
                          {"items": [{"user": u, "code": c} for u, c in items]})
-        results = cast("list[JSONObject]", r["results"])
-        return [Answer(bool(x["ok"]), str(x["reason"])) for x in results]
+        return [_answer(x) for x in _list_of(r, "results")]
 
     def enroll(self, user: str, *, issuer: str, name: str, email: str) -> JSONObject:
         """Begin an enrollment: ``{"uri", "expires_at"}`` (the URI holds the secret)."""
@@ -176,7 +173,7 @@ class Client:
         if reauthenticated:
             payload["reauthenticated"] = True
         r = self._object("POST", f"/v1/enrollments/{_u(user)}/confirm", payload)
-        return Answer(bool(r["ok"]), str(r["reason"]))
+        return _answer(r)
 
     def user(self, user: str) -> JSONObject:
         """The user's state (credentials without secrets, contact)."""
@@ -184,12 +181,15 @@ class Client:
 
     def disable(self, user: str) -> bool:
         """Turn the user's second factor off; False when there was none."""
-        return bool(self._object("POST", f"/v1/users/{_u(user)}/disable", {})["disabled"])
+        disabled = self._object("POST", f"/v1/users/{_u(user)}/disable", {}).get("disabled")
+        if not isinstance(disabled, bool):
+            raise ServiceError(200, "the service's answer lacks a boolean 'disabled'")
+        return disabled
 
     def resync(self, user: str, code1: str, code2: str) -> Answer:
         """Resynchronise a drifted authenticator from two consecutive codes."""
         r = self._object("POST", f"/v1/users/{_u(user)}/resync", {"codes": [code1, code2]})
-        return Answer(bool(r["ok"]), str(r["reason"]))
+        return _answer(r)
 
     def unlock(self, user: str) -> None:
         """Clear the user's lockout."""
@@ -198,7 +198,7 @@ class Client:
     def events(self, after: int = 0, limit: int = 1000) -> list[JSONObject]:
         """The change feed after event id ``after``."""
         r = self._object("GET", f"/v1/events?after={int(after)}&limit={int(limit)}")
-        return cast("list[JSONObject]", r["events"])
+        return [_object_of(x, "event") for x in _list_of(r, "events")]
 
     def validate_check(self, user: str, password: str) -> JSONObject:
         """``/validate/check`` as a privacyIDEA client calls it (form encoded)."""
@@ -207,13 +207,45 @@ class Client:
         status, _, data = self.request("POST", "/validate/check",
                                        urlencode({"user": user, "pass": password}).encode(),
                                        "application/x-www-form-urlencoded")
-        out: JSONObject = json.loads(data)
+        out = _object_of(_decoded(status, data), "answer", status)
         if status != 200:
-            result = cast(JSONObject, out.get("result", {}))
-            raise ServiceError(status, str(result.get("error", {})))
+            result = out.get("result", {})
+            error = result.get("error", {}) if isinstance(result, dict) else {}
+            raise ServiceError(status, str(error))
         return out
 
     def healthz(self) -> bool:
         """True when the service answers its health check."""
         status, _, _ = self.request("GET", "/healthz")
         return status == 200
+
+
+def _decoded(status: int, data: bytes) -> JSONValue:
+    try:
+        value: JSONValue = json.loads(data)
+    except ValueError:  # not JSON, or not UTF-8
+        raise ServiceError(status, "the service answered something that is not JSON; is the "
+                           "URL that of a pyotp-hw service?") from None
+    return value
+
+
+def _object_of(value: JSONValue, what: str, status: int = 200) -> JSONObject:
+    if not isinstance(value, dict):
+        raise ServiceError(status, f"the service's {what} is not a JSON object")
+    return value
+
+
+def _list_of(answer: JSONObject, key: str) -> list[JSONValue]:
+    value = answer.get(key)
+    if not isinstance(value, list):
+        raise ServiceError(200, f"the service's answer has no list {key!r}")
+    return value
+
+
+def _answer(value: JSONValue) -> Answer:
+    """An :class:`Answer` from ``{"ok": bool, "reason": str}``, or :class:`ServiceError`."""
+    fields = _object_of(value, "answer")
+    ok, reason = fields.get("ok"), fields.get("reason")
+    if not isinstance(ok, bool) or not isinstance(reason, str):
+        raise ServiceError(200, "the service's answer lacks a boolean 'ok' and a text 'reason'")
+    return Answer(ok, reason)
