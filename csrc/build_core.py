@@ -29,6 +29,7 @@ SOURCES = [
     "dispatch.c",
     "keytable.c",
     "onekey.c",
+    "scalar.c",
     "probe.c",
     "sha1_portable.c",
     "sha256_portable.c",

@@ -220,6 +220,31 @@ int64_t otp_verify_hotp_offset(const otp_scalar *s, const otp_keytable *kt, cons
                                size_t key_len, uint32_t code, uint64_t counter,
                                uint32_t look_ahead);
 
+/* ---- the scalar objects' handles (csrc/scalar.c) ----
+ * One key's one-row table (scheduled by s->kernel) and an object's fixed parameters in one
+ * opaque block that owns the table: a warm object passes one argument (and a counter or a
+ * time) per call. Never changed after it is built (threads share it); freed, wiped, by
+ * otp_scalar_key_free. */
+typedef struct otp_scalar_key otp_scalar_key;
+/* A new handle for `key` with kernel k's key schedule; digits may be OTP_RAW_DIGITS. */
+int otp_scalar_key_new(const otp_kernel *k, const uint8_t *key, size_t key_len, int64_t t0,
+                       uint64_t interval, unsigned digits, otp_scalar_key **out);
+/* Wipes the key states and frees the handle. NULL is accepted. */
+void otp_scalar_key_free(otp_scalar_key *s);
+/* otp_totp_now with the handle's table and parameters. */
+int64_t otp_scalar_now(const otp_scalar_key *s);
+/* The code at `counter` (HOTP), or a negative status. */
+int64_t otp_scalar_hotp(const otp_scalar_key *s, uint64_t counter);
+/* The code at time t's step plus `offset` steps, or a negative status: OTP_E_TIME when t is
+ * before t0, OTP_E_COUNT when the shifted step is outside [0, 2^64 - 1]. */
+int64_t otp_scalar_totp(const otp_scalar_key *s, int64_t t, int64_t offset);
+/* otp_verify_totp_step against the handle's table. */
+int64_t otp_scalar_verify_totp(const otp_scalar_key *s, uint32_t code, int64_t t,
+                               uint32_t window);
+/* otp_verify_hotp_offset against the handle's table. */
+int64_t otp_scalar_verify_hotp(const otp_scalar_key *s, uint32_t code, uint64_t counter,
+                               uint32_t look_ahead);
+
 /* Index of the first negative value, or n when none. */
 size_t otp_find_negative(const int64_t *values, size_t n);
 /* One-shot hash (used by tests to check the compression functions against hashlib). */

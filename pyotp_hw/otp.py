@@ -2,16 +2,17 @@
 
 A thin face over the C core, one C call per code through :mod:`pyotp_hw._native`. An object's
 first code is computed from its key with the HMAC states on the C stack (wiped there); from the
-second on it uses a one-row key table (the HMAC states of its secret, locked in memory where
-the OS allows, wiped when the object is collected), so that making an object to check one code
-costs no heap table and a long-lived object computes each code from precomputed states.
+second on it uses a C handle holding a one-row key table (the HMAC states of its secret, locked
+in memory where the OS allows, wiped when the object is collected) and the object's parameters,
+so that making an object to check one code costs no heap table and a long-lived object computes
+each code from precomputed states with one cffi call of one or two arguments.
 """
 
 from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from . import _native as nat
 from . import _numbers
@@ -71,10 +72,24 @@ def _check_window(value: object, name: str) -> int:
     return _numbers.option(value, name, 0, nat.MAX_WINDOW)
 
 
-class OTP:
-    """Common state of HOTP, TOTP and Steam: the secret's key table, digits and digest."""
+# The C calls over an object's handle (see OTP), looked up once per call as module globals.
+_scalar_now = nat.scalar_now
+_scalar_hotp = nat.scalar_hotp
+_scalar_totp = nat.scalar_totp
+_scalar_verify_totp = nat.scalar_verify_totp
+_scalar_verify_hotp = nat.scalar_verify_hotp
+_NO_MATCH = nat.NO_MATCH
 
-    __slots__ = ("_digest_id", "_digits", "_kernel", "_key", "_secret", "_table", "_warm",
+
+class OTP:
+    """Common state of HOTP, TOTP and Steam: the secret's key, digits and digest.
+
+    From an object's second code on, ``_bound`` holds its C handle (the key's table and the
+    fixed parameters, see :func:`pyotp_hw._native.scalar_key`) with the digits it formats to,
+    as one tuple so that a thread never pairs a handle with another handle's digits.
+    """
+
+    __slots__ = ("_bound", "_digest_id", "_digits", "_kernel", "_key", "_secret", "_warm",
                  "issuer", "name")
 
     def __init__(
@@ -94,7 +109,7 @@ class OTP:
         self.issuer = _check_name(issuer, "issuer")
         self._key = key
         self._kernel = nat.lone_kernel_for(self._digest_id).ptr
-        self._table: nat.NativeKeyTable | None = None
+        self._bound: tuple[nat.CData, int] | None = None
         self._warm = False
 
     @property
@@ -117,10 +132,7 @@ class OTP:
     @digits.setter
     def digits(self, value: int) -> None:
         self._digits = _check_digits(value)
-        self._unbind()
-
-    def _unbind(self) -> None:
-        """Forget the C calls bound to the object's parameters, as one of them changed."""
+        self._bound = None  # the next code builds a handle with the new digits
 
     @property
     def digest(self) -> str:
@@ -131,31 +143,37 @@ class OTP:
         """The raw key bytes."""
         return self._key if self._secret is None else decode_secret(self._secret)
 
-    def _raw(self, counter: int, digits: int) -> int:
-        table = self._table
-        if table is None:
-            table = self._cold()
-            if table is None:
-                return nat.hotp_key_code(self._kernel, self._key, counter, digits)
-        return nat.hotp_code(self._kernel, table, counter, digits)
+    def _params(self) -> tuple[int, int, int]:
+        """(t0, interval, digits) of the object's handle: its C code's digits."""
+        return 0, 1, self._digits
 
-    def _cold(self) -> nat.NativeKeyTable | None:
-        """None on the first use (compute from the key); the key table, built, from the second."""
+    def _handle(self) -> nat.CData | None:
+        """The handle, or None on the first use (a per-request object's only one: compute from
+        the key, no heap table); built on the second."""
+        bound = self._bound
+        if bound is not None:
+            return bound[0]
         if not self._warm:
             self._warm = True
             return None
-        table = self._table = nat.NativeKeyTable.of_key(self._kernel, self._key)
-        return table
+        t0, interval, digits = self._params()
+        handle = nat.scalar_key(self._kernel, self._key, t0, interval, digits)
+        self._bound = (handle, self._digits)
+        return handle
 
-    def _verify_table(self) -> nat.NativeKeyTable | None:
-        """The table for a verification, or None to verify from the key (first use)."""
-        table = self._table
-        return self._cold() if table is None else table
+    def _raw(self, counter: int) -> int:
+        """The C code (the handle's digits) at ``counter``, checked to lie in [0, 2**64)."""
+        handle = self._handle()
+        if handle is None:
+            return nat.hotp_key_code(self._kernel, self._key, counter, self._params()[2])
+        value = _scalar_hotp(handle, counter)
+        if value < 0:
+            nat.scalar_failed(value)
+        return value
 
     def generate_otp(self, input: int) -> str:
         """The code for a raw counter value (pyotp compatibility)."""
-        digits = self._digits
-        return str(self._raw(_check_counter(input, "input"), digits)).zfill(digits)
+        return str(self._raw(_check_counter(input, "input"))).zfill(self._digits)
 
     def __repr__(self) -> str:
         parts = [f"digits={self.digits}", f"digest={self.digest!r}"]
@@ -169,7 +187,7 @@ class OTP:
 class HOTP(OTP):
     """Counter-based one-time passwords (RFC 4226)."""
 
-    __slots__ = ("_at", "_find_call", "initial_count")
+    __slots__ = ("initial_count",)
 
     def __init__(
         self,
@@ -183,32 +201,27 @@ class HOTP(OTP):
     ) -> None:
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self.initial_count = _check_counter(initial_count, "initial_count")
-        self._at: Callable[[int], str] | None = None
-        self._find_call: Callable[[nat.NativeKeyTable | None, bytes, int, int, int],
-                                  int | None] | None = None
-
-    def _unbind(self) -> None:
-        self._at = None
-        self._find_call = None
 
     def at(self, count: int) -> str:
         """The zero-padded code for counter ``initial_count + count``."""
-        at = self._at
-        # A warm object and a plain in-range int: one C call, the checks below inlined.
-        if at is not None and type(count) is int and 0 <= count <= _U64_MAX:
+        bound = self._bound
+        # A warm object and a plain int: one C call. A counter outside uint64 (or a negative
+        # count) goes the checked way, which raises the typed error.
+        if bound is not None and type(count) is int and count >= 0:
             counter = self.initial_count + count
-            if type(counter) is int and 0 <= counter <= _U64_MAX:
-                return at(counter)
+            if type(counter) is int:
+                try:
+                    value = _scalar_hotp(bound[0], counter)
+                except OverflowError:
+                    pass
+                else:
+                    if value >= 0:
+                        return str(value).zfill(bound[1])
         return self._at_slow(count)
 
     def _at_slow(self, count: int) -> str:
         counter = _check_counter(self.initial_count + _check_counter(count, "count"), "counter")
-        table = self._table
-        if table is not None:  # warm from here on: bind the one-call path
-            at = self._at = nat.hotp_at_call(self._kernel, table, self._digits)
-            return at(counter)
-        digits = self._digits
-        return str(self._raw(counter, digits)).zfill(digits)
+        return str(self._raw(counter)).zfill(self._digits)
 
     def verify(self, code: object, counter: int, *, look_ahead: int = 0) -> bool:
         """True when ``code`` matches a counter in ``[counter, counter + look_ahead]``.
@@ -218,6 +231,21 @@ class HOTP(OTP):
         :meth:`check` for the reason. The comparison is constant-time and every counter of the
         look-ahead is computed.
         """
+        bound = self._bound
+        # A warm object, a code of `digits` ASCII digits and plain ints: one C call.
+        if (bound is not None and type(code) is str and len(code) == bound[1]
+                and code.isascii() and code.isdigit() and type(counter) is int
+                and counter >= 0 and type(look_ahead) is int):
+            value = int(code)
+            start = self.initial_count + counter
+            if value <= _TRUNCATION_MAX and type(start) is int:
+                try:
+                    offset = _scalar_verify_hotp(bound[0], value, start, look_ahead)
+                except OverflowError:
+                    pass
+                else:
+                    if offset >= 0 or offset == _NO_MATCH:
+                        return offset >= 0
         return self.check(code, counter, look_ahead=look_ahead).ok
 
     def check(self, code: object, counter: int, *, look_ahead: int = 0) -> CodeCheck:
@@ -252,15 +280,16 @@ class HOTP(OTP):
         return self._find(code, start, ahead) if code <= _TRUNCATION_MAX else None
 
     def _find(self, code: int, counter: int, look_ahead: int) -> int | None:
-        find = self._find_call
-        if find is not None:
-            return find(self._table, self._key, code, counter, look_ahead)
-        if self._table is None and not self._warm:
-            # The first use (a per-request object's only one): no call bound for one check.
-            return nat.verify_hotp_one(self._kernel, self._verify_table(), self._key, code,
-                                       counter, look_ahead, self._digits)
-        find = self._find_call = nat.hotp_verify_call(self._kernel, self._digits)
-        return find(self._verify_table(), self._key, code, counter, look_ahead)
+        handle = self._handle()
+        if handle is None:
+            return nat.verify_hotp_one(self._kernel, self._key, code, counter, look_ahead,
+                                       self._digits)
+        offset = _scalar_verify_hotp(handle, code, counter, look_ahead)
+        if offset < 0:
+            if offset == _NO_MATCH:
+                return None
+            nat.scalar_failed(offset)
+        return counter + offset
 
     def provisioning_uri(
         self,
@@ -277,7 +306,7 @@ class HOTP(OTP):
 class TOTP(OTP):
     """Time-based one-time passwords (RFC 6238)."""
 
-    __slots__ = ("_interval", "_now", "_t0", "_verify")
+    __slots__ = ("_interval", "_t0")
 
     def __init__(
         self,
@@ -295,9 +324,6 @@ class TOTP(OTP):
         super().__init__(secret, digits=digits, digest=digest, name=name, issuer=issuer)
         self._interval = period
         self._t0 = start
-        self._now: Callable[[], str] | None = None
-        self._verify: Callable[[nat.NativeKeyTable | None, bytes, int, int, int], int] | None
-        self._verify = None
 
     @property
     def interval(self) -> int:
@@ -307,7 +333,7 @@ class TOTP(OTP):
     @interval.setter
     def interval(self, value: int) -> None:
         self._interval = _check_interval(value)
-        self._unbind()
+        self._bound = None
 
     @property
     def t0(self) -> int:
@@ -317,11 +343,10 @@ class TOTP(OTP):
     @t0.setter
     def t0(self, value: TimeValue) -> None:
         self._t0 = nat.time_to_int(value, "t0")
-        self._unbind()
+        self._bound = None
 
-    def _unbind(self) -> None:
-        self._now = None
-        self._verify = None
+    def _params(self) -> tuple[int, int, int]:
+        return self._t0, self._interval, self._digits
 
     def timecode(self, for_time: TimeValue) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
@@ -332,24 +357,34 @@ class TOTP(OTP):
 
     def at(self, for_time: TimeValue, counter_offset: int = 0) -> str:
         """The code at ``for_time``, shifted by ``counter_offset`` steps."""
+        bound = self._bound
+        # A warm object and plain ints: one C call (the step is computed there). Anything C
+        # refuses (a time before t0, a step outside uint64, an int outside int64) goes the
+        # checked way, which raises the typed error.
+        if bound is not None and type(for_time) is int and type(counter_offset) is int:
+            try:
+                value = _scalar_totp(bound[0], for_time, counter_offset)
+            except OverflowError:
+                pass
+            else:
+                if value >= 0:
+                    return str(value).zfill(bound[1])
+        return self._at_slow(for_time, counter_offset)
+
+    def _at_slow(self, for_time: TimeValue, counter_offset: int) -> str:
         offset = _numbers.whole(counter_offset, "counter_offset")
         step = _check_counter(self.timecode(for_time) + offset, "time step")
         return self._code(step)
 
     def now(self) -> str:
         """The current code."""
-        now = self._now
-        if now is not None:  # a warm object: one C call, which reads the clock itself
-            return now()
-        return self._now_slow()
-
-    def _now_slow(self) -> str:
-        table = self._table
-        if table is None:
-            return self._code(self._step_now())
-        now = self._now = nat.totp_now_call(self._kernel, table, self._t0, self._interval,
-                                            self._digits)
-        return now()
+        bound = self._bound
+        if bound is not None:  # a warm object: one C call, which reads the clock itself
+            value = _scalar_now(bound[0])
+            if value >= 0:
+                return str(value).zfill(bound[1])
+        # The first uses, or C refused (a time before t0): the checked way, in Python.
+        return self._code(self._step_now())
 
     def _step_now(self) -> int:
         t = int(time.time())
@@ -365,6 +400,21 @@ class TOTP(OTP):
         A malformed str or int code is simply not valid (False), as are ``None`` and a
         well-formed code that matches nothing; ask :meth:`check` for the reason.
         """
+        bound = self._bound
+        # A warm object, a code of `digits` ASCII digits and plain ints: one C call, which
+        # computes and compares every step of the window in constant time.
+        if (bound is not None and type(code) is str and len(code) == bound[1]
+                and code.isascii() and code.isdigit() and type(valid_window) is int):
+            t = int(time.time()) if for_time is None else for_time
+            value = int(code)
+            if type(t) is int and value <= _TRUNCATION_MAX:
+                try:
+                    step = _scalar_verify_totp(bound[0], value, t, valid_window)
+                except OverflowError:
+                    pass
+                else:
+                    if step >= 0 or step == _NO_MATCH:
+                        return step >= 0
         return self.check(code, for_time, valid_window).ok
 
     def verify_and_get_timecode(
@@ -390,17 +440,16 @@ class TOTP(OTP):
             return parsed
         if parsed > _TRUNCATION_MAX:
             return CodeCheck.wrong()
-        verify = self._verify
-        if verify is not None:
-            step = verify(self._table, self._key, parsed, t, window)
-        elif self._table is None and not self._warm:
-            # The first use (a per-request object's only one): no call bound for one check.
-            step = nat.verify_totp_one(self._kernel, self._verify_table(), self._key, parsed, t,
-                                       self._t0, self._interval, window, self._digits)
+        handle = self._handle()
+        if handle is None:
+            step = nat.verify_totp_one(self._kernel, self._key, parsed, t, self._t0,
+                                       self._interval, window, self._digits)
         else:
-            verify = self._verify = nat.totp_verify_call(self._kernel, self._t0, self._interval,
-                                                         self._digits)
-            step = verify(self._verify_table(), self._key, parsed, t, window)
+            step = _scalar_verify_totp(handle, parsed, t, window)
+            if step < 0:
+                if step != _NO_MATCH:
+                    nat.scalar_failed(step, self._t0)
+                step = -1
         return CodeCheck.matched(step) if step >= 0 else CodeCheck.wrong()
 
     def _check_time(self, for_time: TimeValue | None) -> int:
@@ -411,8 +460,7 @@ class TOTP(OTP):
 
     def _code(self, step: int) -> str:
         """The code shown for time step ``step``."""
-        digits = self._digits
-        return str(self._raw(step, digits)).zfill(digits)
+        return str(self._raw(step)).zfill(self._digits)
 
     def provisioning_uri(
         self, name: str | None = None, issuer_name: str | None = None, **extra: object
@@ -432,12 +480,24 @@ class Steam(TOTP):
         super().__init__(secret, digits=6, digest="sha1", interval=30, name=name, issuer=issuer)
         self._digits = 5
 
+    def _params(self) -> tuple[int, int, int]:
+        return self._t0, self._interval, nat.RAW_DIGITS  # the 31 bits, encoded here
+
+    def generate_otp(self, input: int) -> str:
+        """Not available: a Steam code is no decimal code (raises, as a 5-digit one would)."""
+        _check_counter(input, "input")
+        raise InvalidArgument(f"digits must be between {MIN_DIGITS} and {MAX_DIGITS}")
+
+    def at(self, for_time: TimeValue, counter_offset: int = 0) -> str:
+        """The code at ``for_time``, shifted by ``counter_offset`` steps."""
+        return self._at_slow(for_time, counter_offset)
+
     def now(self) -> str:
         """The current code."""
         return self._code(self._step_now())
 
     def _code(self, step: int) -> str:
-        return self._format(self._raw(step, nat.RAW_DIGITS))
+        return self._format(self._raw(step))
 
     @staticmethod
     def _format(value: int) -> str:
@@ -446,6 +506,12 @@ class Steam(TOTP):
             value, index = divmod(value, len(STEAM_ALPHABET))
             chars.append(STEAM_ALPHABET[index])
         return "".join(chars)
+
+    def verify(
+        self, code: object, for_time: TimeValue | None = None, valid_window: int = 0
+    ) -> bool:
+        """True when the Steam ``code`` matches a step within ``valid_window`` of ``for_time``."""
+        return self.check(code, for_time, valid_window).ok
 
     def check(
         self, code: object, for_time: TimeValue | None = None, valid_window: int = 0

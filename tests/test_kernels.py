@@ -374,9 +374,9 @@ def test_unknown_or_unsupported_kernel_is_refused() -> None:
 
 # ---------------------------------------------------------------- the AVX-512 source on AVX2
 
-WIDE_SOURCES = ["drivers.c", "dispatch.c", "keytable.c", "onekey.c", "probe.c", "sha1_portable.c",
-                "sha256_portable.c", "sha512_portable.c", "sha1_avx512.c", "sha1_avx512x2.c",
-                "sha256_avx512.c", "sha512_avx512.c"]
+WIDE_SOURCES = ["drivers.c", "dispatch.c", "keytable.c", "onekey.c", "scalar.c", "probe.c",
+                "sha1_portable.c", "sha256_portable.c", "sha512_portable.c", "sha1_avx512.c",
+                "sha1_avx512x2.c", "sha256_avx512.c", "sha512_avx512.c"]
 
 
 def _build_wide(tmp: Path) -> Any:

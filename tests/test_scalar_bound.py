@@ -1,9 +1,10 @@
-"""The warm objects' bound C calls: TOTP.now() reading the clock in C, HOTP.at(), verify().
+"""The warm objects' one-call paths: TOTP.now() reading the clock in C, at(), verify().
 
-From an object's third use on, ``now()``, ``at()`` and ``verify()`` are closures over the
-object's kernel, table and parameters (``pyotp_hw._native.totp_now_call`` and friends), and
-``now()`` takes the time from C (``otp_totp_now``), not from ``time.time()``. Every code here is
-checked against the hmac oracle of tests/oracle.py or against pyotp.
+From an object's second use on, it holds a C handle (its key's table and its parameters,
+``pyotp_hw._native.scalar_key``) in ``_bound``, and ``now()``, ``at()`` and ``verify()`` make
+one cffi call over it; ``now()`` takes the time from C (``otp_scalar_now``), not from
+``time.time()``. Every code here is checked against the hmac oracle of tests/oracle.py or
+against pyotp.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _warm_totp(counter: int, digits: int, digest: str) -> pyotp_hw.TOTP:
     otp = pyotp_hw.TOTP(KEY, digits=digits, digest=digest, interval=LONG, t0=t0)
     for _ in range(3):
         otp.now()
-    assert otp._now is not None  # the C clock path is what the assertions below exercise
+    assert otp._bound is not None  # the C clock path is what the assertions below exercise
     return otp
 
 
@@ -61,7 +62,7 @@ def test_now_from_the_c_clock_agrees_with_time_time(digest: str) -> None:
     ours = pyotp_hw.TOTP(KEY, digest=digest, digits=8, interval=1, t0=1_000)
     for _ in range(3):
         ours.now()
-    assert ours._now is not None
+    assert ours._bound is not None
     checked = 0
     for _ in range(200):
         before = int(time.time())
@@ -94,7 +95,7 @@ def test_bound_now_refuses_a_time_before_t0() -> None:
         future.at(int(time.time()) + 7_200)  # builds the key table
     with pytest.raises(pyotp_hw.InvalidArgument, match=r"before t0"):
         future.now()
-    assert future._now is not None
+    assert future._bound is not None
     with pytest.raises(pyotp_hw.InvalidArgument, match=r"before t0"):
         future.now()
 
@@ -102,7 +103,7 @@ def test_bound_now_refuses_a_time_before_t0() -> None:
 def test_changed_parameters_rebind_the_calls() -> None:
     otp = _warm_totp(5, 6, "sha1")
     otp.digits = 8
-    assert otp._now is None
+    assert otp._bound is None
     assert otp.now() == oracle.hotp(KEY, 5, 8)
     otp.interval = LONG * 2  # now is half a step into step 5 of LONG: step 2 of 2 * LONG
     assert otp.now() == oracle.hotp(KEY, 2, 8)
@@ -128,7 +129,7 @@ def test_bound_hotp_at_matches_the_oracle(digits: int, digest: str) -> None:
     otp = pyotp_hw.HOTP(KEY, digits=digits, digest=digest, initial_count=start)
     for count in range(40):
         assert otp.at(count) == oracle.hotp(KEY, start + count, digits, digest)
-    assert otp._at is not None
+    assert otp._bound is not None
     zero = _leading_zero_counter(digits, digest)
     if zero >= start:
         assert otp.at(zero - start) == oracle.hotp(KEY, zero, digits, digest)
@@ -140,7 +141,7 @@ def test_bound_hotp_at_keeps_every_check() -> None:
     otp = pyotp_hw.HOTP(KEY, initial_count=10)
     for count in range(3):
         otp.at(count)
-    assert otp._at is not None
+    assert otp._bound is not None
     top = (1 << 64) - 1
     for bad in (-1, top - 9, 1 << 64, 10**30):
         with pytest.raises(pyotp_hw.InvalidArgument):
@@ -163,7 +164,7 @@ def test_bound_verify_returns_the_lowest_step(digest: str) -> None:
     t = 60 + 30 * 1_000 + 7
     for _ in range(3):
         otp.verify("00000000", t)
-    assert otp._verify is not None
+    assert otp._bound is not None
     for offset in (-2, -1, 0, 1, 2):
         code = oracle.hotp(KEY, 1_000 + offset, 8, digest)
         assert otp.verify_and_get_timecode(code, t, 2) == 1_000 + offset
@@ -219,23 +220,41 @@ def test_the_sanitizer_build_runs_these_tests() -> None:
     assert "tests/test_scalar_bound.py" in module.CORE_TESTS
 
 
-def test_bound_calls_refuse_a_closed_table() -> None:
-    # The objects never close their own table (it is freed as garbage); were it closed, the
-    # bound calls read its pointer at each call and report it, as the other wrappers do.
+def test_rebinding_under_threads_never_mixes_handles_and_digits() -> None:
+    # One thread changes digits back and forth (each change drops the handle, the next code
+    # builds another) while others make codes: every code is the oracle's at 6 or at 8 digits,
+    # never one handle's value padded to the other's length, and no call reaches a freed handle
+    # (the handle owns its table; a call holds the handle it started with).
     totp, hotp = _warm_totp(3, 6, "sha1"), pyotp_hw.HOTP(KEY)
     for count in range(3):
         hotp.at(count)
-    totp.verify("000000")
-    for otp in (totp, hotp):
-        assert otp._table is not None and not otp._table.closed
-        otp._table.close()
-        assert otp._table.closed
-    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
-        totp.now()
-    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
-        totp.verify("000000")
-    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
-        hotp.at(1)
+    wanted = {oracle.hotp(KEY, 3, d) for d in (6, 8)}
+    counted = {oracle.hotp(KEY, 9, d) for d in (6, 8)}
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            for digits in (8, 6):
+                totp.digits = hotp.digits = digits
+
+    def use() -> None:
+        for _ in range(3_000):
+            if totp.now() not in wanted or totp.at(int(time.time())) not in wanted:
+                errors.append("totp")
+            if hotp.at(9) not in counted or hotp.generate_otp(9) not in counted:
+                errors.append("hotp")
+
+    flipper = threading.Thread(target=flip)
+    users = [threading.Thread(target=use) for _ in range(3)]
+    flipper.start()
+    for thread in users:
+        thread.start()
+    for thread in users:
+        thread.join()
+    stop.set()
+    flipper.join()
+    assert errors == []
 
 
 @pytest.mark.parametrize("digest", DIGESTS)
@@ -243,7 +262,7 @@ def test_bound_hotp_verify_returns_the_lowest_counter(digest: str) -> None:
     otp = pyotp_hw.HOTP(KEY, digits=8, digest=digest, initial_count=100)
     for _ in range(3):
         otp.verify("00000000", 0)
-    assert otp._find_call is not None
+    assert otp._bound is not None
     for ahead in range(4):
         code = oracle.hotp(KEY, 100 + 50 + ahead, 8, digest)
         assert otp.check(code, 50, look_ahead=3).step == 150 + ahead
@@ -254,15 +273,5 @@ def test_bound_hotp_verify_returns_the_lowest_counter(digest: str) -> None:
     top = (1 << 64) - 1
     assert otp.find(int(oracle.hotp(KEY, top, 8, digest)), top - 2, 5) == top  # no wrap to 0
     otp.digits = 6
-    assert otp._find_call is None
+    assert otp._bound is None
     assert otp.check(oracle.hotp(KEY, 160, 6, digest), 59, look_ahead=2).step == 160
-
-
-def test_bound_hotp_verify_refuses_a_closed_table() -> None:
-    otp = pyotp_hw.HOTP(KEY)
-    for _ in range(3):
-        otp.verify("000000", 0)
-    assert otp._find_call is not None and otp._table is not None
-    otp._table.close()
-    with pytest.raises(pyotp_hw.InvalidArgument, match="closed"):
-        otp.verify(oracle.hotp(KEY, 1), 1)

@@ -8,7 +8,7 @@ here only; the modules inside hold one job each:
 - ``_codes``: the core's constants, digest ids, C status codes as exceptions, :data:`CData`;
 - ``_kernels``: the compiled kernels and the one each digest uses;
 - ``_keytable``: :class:`NativeKeyTable`, the owner of one C key table;
-- ``_scalar``: the calls for one code (per-object bound calls, one-key checks);
+- ``_scalar``: the calls for one code (the scalar objects' handles, one-key checks);
 - ``_args``: number arguments and output buffers as C views;
 - ``_batch``: the checked batch calls and their :class:`ErrorSlot`;
 - ``_harness``: hooks for C test harnesses and the CPU bound.
@@ -64,12 +64,15 @@ from ._kernels import (
 )
 from ._keytable import NativeKeyTable
 from ._scalar import (
-    hotp_at_call,
-    hotp_code,
+    NO_MATCH,
     hotp_key_code,
-    hotp_verify_call,
-    totp_now_call,
-    totp_verify_call,
+    scalar_failed,
+    scalar_hotp,
+    scalar_key,
+    scalar_now,
+    scalar_totp,
+    scalar_verify_hotp,
+    scalar_verify_totp,
     verify_hotp_key,
     verify_hotp_one,
     verify_totp_key,
@@ -91,12 +94,15 @@ __all__ = [
     "Kernel",
     "Arg",
     "NativeKeyTable",
-    "hotp_code",
     "hotp_key_code",
-    "totp_now_call",
-    "hotp_at_call",
-    "totp_verify_call",
-    "hotp_verify_call",
+    "NO_MATCH",
+    "scalar_key",
+    "scalar_failed",
+    "scalar_now",
+    "scalar_hotp",
+    "scalar_totp",
+    "scalar_verify_totp",
+    "scalar_verify_hotp",
     "verify_totp_one",
     "verify_hotp_one",
     "verify_totp_key",

@@ -59,21 +59,6 @@ class NativeKeyTable:
             lib.otp_wipe(ffi.from_buffer(joined), len(joined))
 
     @classmethod
-    def of_key(cls, kernel: CData, key: bytes) -> NativeKeyTable:
-        """A one-row table of ``key`` scheduled by the C kernel pointer ``kernel``, in one call.
-
-        ``key`` must be non-empty bytes (the caller's decoded secret).
-        """
-        self = cls.__new__(cls)
-        holder = ffi.new("otp_keytable **")
-        status = lib.otp_keytable_new_key(kernel, key, len(key), holder)
-        if status == lib.OTP_E_KEY:
-            raise InvalidSecret("secret is empty")
-        check_status(status)
-        self._adopt(holder[0], int(lib.otp_kernel_digest(kernel)), 1)
-        return self
-
-    @classmethod
     def gathered(cls, parts: Sequence[tuple[NativeKeyTable, CData, int]]) -> NativeKeyTable:
         """A new table of the rows ``parts`` name, in order: ``(source, uint32 rows ptr, count)``.
 
