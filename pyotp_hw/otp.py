@@ -143,37 +143,50 @@ class OTP:
         """The raw key bytes."""
         return self._key if self._secret is None else decode_secret(self._secret)
 
-    def _params(self) -> tuple[int, int, int]:
-        """(t0, interval, digits) of the object's handle: its C code's digits."""
-        return 0, 1, self._digits
+    def _params(self, digits: int) -> tuple[int, int, int]:
+        """(t0, interval, C digits) of a handle for codes of ``digits`` digits."""
+        return 0, 1, digits
 
-    def _handle(self) -> nat.CData | None:
-        """The handle, or None on the first use (a per-request object's only one: compute from
+    def _handle(self) -> tuple[nat.CData, int] | None:
+        """``_bound``, or None on the first use (a per-request object's only one: compute from
         the key, no heap table); built on the second."""
         bound = self._bound
         if bound is not None:
-            return bound[0]
+            return bound
         if not self._warm:
             self._warm = True
             return None
-        t0, interval, digits = self._params()
-        handle = nat.scalar_key(self._kernel, self._key, t0, interval, digits)
-        self._bound = (handle, self._digits)
-        return handle
+        digits = self._digits
+        t0, interval, c_digits = self._params(digits)
+        bound = self._bound = (nat.scalar_key(self._kernel, self._key, t0, interval, c_digits),
+                               digits)
+        return bound
 
     def _raw(self, counter: int) -> int:
-        """The C code (the handle's digits) at ``counter``, checked to lie in [0, 2**64)."""
-        handle = self._handle()
-        if handle is None:
-            return nat.hotp_key_code(self._kernel, self._key, counter, self._params()[2])
-        value = _scalar_hotp(handle, counter)
+        """The C code (a handle's C digits) at ``counter``, checked to lie in [0, 2**64)."""
+        bound = self._handle()
+        if bound is None:
+            return nat.hotp_key_code(self._kernel, self._key, counter,
+                                     self._params(self._digits)[2])
+        value = _scalar_hotp(bound[0], counter)
         if value < 0:
             nat.scalar_failed(value)
         return value
 
+    def _text(self, counter: int) -> str:
+        """The zero-padded code at ``counter``, checked to lie in [0, 2**64)."""
+        bound = self._handle()
+        if bound is None:
+            digits = self._digits
+            return str(nat.hotp_key_code(self._kernel, self._key, counter, digits)).zfill(digits)
+        value = _scalar_hotp(bound[0], counter)
+        if value < 0:
+            nat.scalar_failed(value)
+        return str(value).zfill(bound[1])  # the digits the handle was built with
+
     def generate_otp(self, input: int) -> str:
         """The code for a raw counter value (pyotp compatibility)."""
-        return str(self._raw(_check_counter(input, "input"))).zfill(self._digits)
+        return self._text(_check_counter(input, "input"))
 
     def __repr__(self) -> str:
         parts = [f"digits={self.digits}", f"digest={self.digest!r}"]
@@ -221,7 +234,7 @@ class HOTP(OTP):
 
     def _at_slow(self, count: int) -> str:
         counter = _check_counter(self.initial_count + _check_counter(count, "count"), "counter")
-        return str(self._raw(counter)).zfill(self._digits)
+        return self._text(counter)
 
     def verify(self, code: object, counter: int, *, look_ahead: int = 0) -> bool:
         """True when ``code`` matches a counter in ``[counter, counter + look_ahead]``.
@@ -280,11 +293,11 @@ class HOTP(OTP):
         return self._find(code, start, ahead) if code <= _TRUNCATION_MAX else None
 
     def _find(self, code: int, counter: int, look_ahead: int) -> int | None:
-        handle = self._handle()
-        if handle is None:
+        bound = self._handle()
+        if bound is None:
             return nat.verify_hotp_one(self._kernel, self._key, code, counter, look_ahead,
                                        self._digits)
-        offset = _scalar_verify_hotp(handle, code, counter, look_ahead)
+        offset = _scalar_verify_hotp(bound[0], code, counter, look_ahead)
         if offset < 0:
             if offset == _NO_MATCH:
                 return None
@@ -345,8 +358,8 @@ class TOTP(OTP):
         self._t0 = nat.time_to_int(value, "t0")
         self._bound = None
 
-    def _params(self) -> tuple[int, int, int]:
-        return self._t0, self._interval, self._digits
+    def _params(self, digits: int) -> tuple[int, int, int]:
+        return self._t0, self._interval, digits
 
     def timecode(self, for_time: TimeValue) -> int:
         """The time step of ``for_time`` (seconds, float or aware datetime)."""
@@ -440,12 +453,12 @@ class TOTP(OTP):
             return parsed
         if parsed > _TRUNCATION_MAX:
             return CodeCheck.wrong()
-        handle = self._handle()
-        if handle is None:
+        bound = self._handle()
+        if bound is None:
             step = nat.verify_totp_one(self._kernel, self._key, parsed, t, self._t0,
                                        self._interval, window, self._digits)
         else:
-            step = _scalar_verify_totp(handle, parsed, t, window)
+            step = _scalar_verify_totp(bound[0], parsed, t, window)
             if step < 0:
                 if step != _NO_MATCH:
                     nat.scalar_failed(step, self._t0)
@@ -460,7 +473,7 @@ class TOTP(OTP):
 
     def _code(self, step: int) -> str:
         """The code shown for time step ``step``."""
-        return str(self._raw(step)).zfill(self._digits)
+        return self._text(step)
 
     def provisioning_uri(
         self, name: str | None = None, issuer_name: str | None = None, **extra: object
@@ -480,7 +493,7 @@ class Steam(TOTP):
         super().__init__(secret, digits=6, digest="sha1", interval=30, name=name, issuer=issuer)
         self._digits = 5
 
-    def _params(self) -> tuple[int, int, int]:
+    def _params(self, digits: int) -> tuple[int, int, int]:
         return self._t0, self._interval, nat.RAW_DIGITS  # the 31 bits, encoded here
 
     def generate_otp(self, input: int) -> str:
