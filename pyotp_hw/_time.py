@@ -12,12 +12,13 @@ gives whole seconds (what a time step is computed from); :func:`exact_seconds` k
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import numbers
 
 from . import _numbers
 from .errors import InvalidArgument
 
-__all__ = ["I64_MAX", "I64_MIN", "exact_seconds", "floor_seconds"]
+__all__ = ["I64_MAX", "I64_MIN", "exact_seconds", "floor_seconds", "plain_seconds"]
 
 I64_MIN: int = _numbers.TIME.lo
 I64_MAX: int = _numbers.TIME.hi
@@ -28,6 +29,9 @@ def floor_seconds(value: object, name: str = "for_time", *, minimum: int = I64_M
     """Whole Unix seconds (floored) of ``value``, within ``minimum .. maximum``."""
     if type(value) is int and minimum <= value <= maximum:
         return value  # the common case, without the general checks
+    whole = plain_seconds(value)  # and time.time()'s float, floored
+    if whole is not None and minimum <= whole <= maximum:
+        return whole
     whole = _numbers.scalar(value, name, _numbers.TIME)
     if whole < minimum:
         raise InvalidArgument(f"{name} must not be negative" if minimum == 0
@@ -35,6 +39,23 @@ def floor_seconds(value: object, name: str = "for_time", *, minimum: int = I64_M
     if whole > maximum:
         raise InvalidArgument(f"{name} must be at most {maximum} (Unix seconds)")
     return whole
+
+
+def plain_seconds(value: object) -> int | None:
+    """Whole seconds of an int, or of a float well inside int64 (floored); None for the rest.
+
+    The quick reading of the common times, which never raises: None sends the caller to
+    :func:`floor_seconds`' full checks (its errors, its other forms and its range).
+    """
+    if type(value) is int:
+        return value
+    if type(value) is float and -_FLOAT_SPAN < value < _FLOAT_SPAN:  # NaN is neither
+        return math.floor(value)
+    return None
+
+
+# Floats below this magnitude floor to an int64 exactly (2**62: far from the type's edges).
+_FLOAT_SPAN = float(1 << 62)
 
 
 def exact_seconds(value: object, name: str = "now", *, minimum: int = I64_MIN,

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from . import _native as nat
 from . import _numbers
 from . import uri as _uri
+from ._time import plain_seconds
 from ._types import Digest, TimeValue
 from .codecheck import STEAM_ALPHABET, CodeCheck, parse_digits_code, parse_steam_code
 from .errors import InvalidArgument, InvalidCode, InvalidType
@@ -162,27 +163,23 @@ class OTP:
                                digits)
         return bound
 
-    def _raw(self, counter: int) -> int:
-        """The C code (a handle's C digits) at ``counter``, checked to lie in [0, 2**64)."""
-        bound = self._handle()
-        if bound is None:
-            return nat.hotp_key_code(self._kernel, self._key, counter,
-                                     self._params(self._digits)[2])
-        value = _scalar_hotp(bound[0], counter)
-        if value < 0:
-            nat.scalar_failed(value)
-        return value
-
-    def _text(self, counter: int) -> str:
-        """The zero-padded code at ``counter``, checked to lie in [0, 2**64)."""
+    def _raw(self, counter: int) -> tuple[int, int]:
+        """The C code at ``counter`` (checked to lie in [0, 2**64)) and the digits it is shown
+        with, both of one handle (or of the key, on the first use)."""
         bound = self._handle()
         if bound is None:
             digits = self._digits
-            return str(nat.hotp_key_code(self._kernel, self._key, counter, digits)).zfill(digits)
+            c_digits = self._params(digits)[2]
+            return nat.hotp_key_code(self._kernel, self._key, counter, c_digits), digits
         value = _scalar_hotp(bound[0], counter)
         if value < 0:
             nat.scalar_failed(value)
-        return str(value).zfill(bound[1])  # the digits the handle was built with
+        return value, bound[1]
+
+    def _text(self, counter: int) -> str:
+        """The zero-padded code at ``counter``."""
+        value, digits = self._raw(counter)
+        return str(value).zfill(digits)
 
     def generate_otp(self, input: int) -> str:
         """The code for a raw counter value (pyotp compatibility)."""
@@ -371,12 +368,13 @@ class TOTP(OTP):
     def at(self, for_time: TimeValue, counter_offset: int = 0) -> str:
         """The code at ``for_time``, shifted by ``counter_offset`` steps."""
         bound = self._bound
-        # A warm object and plain ints: one C call (the step is computed there). Anything C
-        # refuses (a time before t0, a step outside uint64, an int outside int64) goes the
-        # checked way, which raises the typed error.
-        if bound is not None and type(for_time) is int and type(counter_offset) is int:
+        t = for_time if type(for_time) is int else plain_seconds(for_time)
+        # A warm object, an int or float time and an int offset: one C call (the step is
+        # computed there). Anything C refuses (a time before t0, a step outside uint64, an int
+        # outside int64) goes the checked way, which raises the typed error.
+        if bound is not None and t is not None and type(counter_offset) is int:
             try:
-                value = _scalar_totp(bound[0], for_time, counter_offset)
+                value = _scalar_totp(bound[0], t, counter_offset)
             except OverflowError:
                 pass
             else:
@@ -418,9 +416,9 @@ class TOTP(OTP):
         # computes and compares every step of the window in constant time.
         if (bound is not None and type(code) is str and len(code) == bound[1]
                 and code.isascii() and code.isdigit() and type(valid_window) is int):
-            t = int(time.time()) if for_time is None else for_time
+            t = int(time.time()) if for_time is None else plain_seconds(for_time)
             value = int(code)
-            if type(t) is int and value <= _TRUNCATION_MAX:
+            if t is not None and value <= _TRUNCATION_MAX:
                 try:
                     step = _scalar_verify_totp(bound[0], value, t, valid_window)
                 except OverflowError:
@@ -510,7 +508,7 @@ class Steam(TOTP):
         return self._code(self._step_now())
 
     def _code(self, step: int) -> str:
-        return self._format(self._raw(step))
+        return self._format(self._raw(step)[0])
 
     @staticmethod
     def _format(value: int) -> str:
