@@ -35,9 +35,11 @@ def calls() -> dict[str, Callable[[], object]]:
         "empty": lambda: None,
         "TOTP.now()": lambda: totp.now(),
         "TOTP.at(t)": lambda: totp.at(T),
+        "TOTP.at(float t)": lambda: totp.at(T + 0.5),
         "HOTP.at(n)": lambda: hotp.at(5),
         "TOTP.verify(code, t)": lambda: totp.verify(code, T),
         "TOTP.verify(code, t, 1)": lambda: totp.verify(code, T, 1),
+        "TOTP.verify(code, float t)": lambda: totp.verify(code, T + 0.5),
         "TOTP.verify(code)": lambda: totp.verify(code),
         "HOTP.verify(code, n)": lambda: hotp.verify(hcode, 5),
     }
