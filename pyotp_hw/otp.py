@@ -5,7 +5,7 @@ first code is computed from its key with the HMAC states on the C stack (wiped t
 second on it uses a C handle holding a one-row key table (the HMAC states of its secret, locked
 in memory where the OS allows, wiped when the object is collected) and the object's parameters,
 so that making an object to check one code costs no heap table and a long-lived object computes
-each code from precomputed states with one cffi call of one or two arguments.
+each code from precomputed states with one cffi call of a few arguments.
 """
 
 from __future__ import annotations
