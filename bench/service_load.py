@@ -9,6 +9,10 @@ requests per second, p50 and p99 latency, the server's CPU time per request (wha
 means on a machine shared with other work) and the share of accepted answers; each point is run
 ``--reps`` times, alternating which service goes first, and the best run of each is tabled.
 
+A third server, the stack's floor (``bench/floor_service.py``: uvicorn answering a fixed
+acceptance without verifying), is measured the same way unless ``--no-floor``: the naive
+service's CPU per request over the floor's is the most any service on this stack can gain.
+
     python bench/service_load.py [--duration 5] [--json out.json]
 
 Needs wrk (Debian: ``apt-get install wrk``), pyotp, and the ``service`` extra.
@@ -103,6 +107,8 @@ def start(name: str, tmp: Path, url: str, extra: list[str]) -> tuple[subprocess.
     if name == "service":
         cmd = [sys.executable, "-m", "pyotp_hw", "serve", "--db", url, "--key-file",
                str(tmp / "data.key"), "--listen", f"127.0.0.1:{port}", *extra]
+    elif name == "floor":
+        cmd = [sys.executable, str(HERE / "floor_service.py"), "--listen", f"127.0.0.1:{port}"]
     else:
         cmd = [sys.executable, str(HERE / "naive_service.py"), "--db", str(tmp / "naive.db"),
                "--listen", f"127.0.0.1:{port}"]
@@ -144,6 +150,16 @@ def table(results: dict[str, dict[int, dict[str, Any]]]) -> None:
               f"{s['p50_us'] / 1e3:.2f} / {s['p99_us'] / 1e3:.2f} | "
               f"{n['p50_us'] / 1e3:.2f} / {n['p99_us'] / 1e3:.2f} | {s['mean_batch']:.1f} | "
               f"{s['cpu_us_per_request']:.0f} / {n['cpu_us_per_request']:.0f} |")
+    if "floor" not in results:
+        return
+    print("\nThe stack's floor (uvicorn answering without verifying, bench/floor_service.py):\n\n"
+          "| concurrency | floor req/s | floor p50 / p99 ms | CPU us/request floor / service "
+          "| naive CPU / floor CPU |\n|---:|---:|---:|---:|---:|")
+    for c in CONCURRENCY:
+        f, s, n = results["floor"][c], results["service"][c], results["naive"][c]
+        print(f"| {c} | {f['rps']:,.0f} | {f['p50_us'] / 1e3:.2f} / {f['p99_us'] / 1e3:.2f} | "
+              f"{f['cpu_us_per_request']:.0f} / {s['cpu_us_per_request']:.0f} | "
+              f"{n['cpu_us_per_request'] / f['cpu_us_per_request']:.1f}x |")
 
 
 def main() -> None:
@@ -153,6 +169,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2, help="runs per point, alternating order")
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--service-args", default="", help="more `pyotp-hw serve` options")
+    ap.add_argument("--no-floor", action="store_true",
+                    help="leave out the stack's floor (bench/floor_service.py)")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
@@ -161,7 +179,8 @@ def main() -> None:
     from pyotp_hw.service.apikeys import create_key
     from pyotp_hw.verifier import KeyFile, Verifier
 
-    names = ("service", "naive")
+    names: tuple[str, ...] = ("service", "naive") if args.no_floor else ("service", "naive",
+                                                                          "floor")
     slots = [(c, rep) for c in CONCURRENCY for rep in range(args.reps)]
     tmp = Path(tempfile.mkdtemp(prefix="pyotp-hw-load-"))
     procs: list[subprocess.Popen[bytes]] = []

@@ -74,7 +74,7 @@ def serve(config: ServiceConfig, listen: str, workers: int = 1,
     if workers == 1:
         from .app import create_app
 
-        uvicorn.run(create_app(config, key), **common)  # type: ignore[arg-type]
+        uvicorn.run(create_app(config, key, tune_gc=True), **common)  # type: ignore[arg-type]
         return
     os.environ[CONFIG_ENV] = config.to_json()
     uvicorn.run("pyotp_hw.service.app:app_from_environment", factory=True, workers=workers,
