@@ -23,10 +23,34 @@
 #define SHA1_F3(b, c, d) (((b) & (c)) | ((d) & ((b) | (c))))
 #define SHA1_K(t) ((t) < 20 ? 0x5A827999u : (t) < 40 ? 0x6ED9EBA1u : (t) < 60 ? 0x8F1BBCDCu : 0xCA62C1D6u)
 
+/*
+ * The round's boolean function of b, c and d, computed in b's register. With 512-bit vectors it
+ * is one vpternlogd written out: its destination is also its first input, and the compiler, left
+ * to itself, copies b first (b is still needed for its rotation), one register move per round.
+ * Here b is rotated into a new register first and its old value dies in the vpternlogd. The
+ * immediates are the truth tables of F1, F2 and F3 over (b, c, d) = (0xF0, 0xCC, 0xAA).
+ */
+#if MB_LANES == 16 && defined(__AVX512F__) && !defined(OTP_WIDE_ON_AVX2)
+#define SHA1_T_SHA1_F1 0xCA
+#define SHA1_T_SHA1_F2 0x96
+#define SHA1_T_SHA1_F3 0xE8
+#define SHA1_FB(F, b, c, d)                                                        \
+    __asm__("vpternlogd %3, %2, %1, %0" : "+v"(b) : "v"(c), "v"(d), "n"(SHA1_T_##F))
+#else
+#define SHA1_T_SHA1_F1 SHA1_F1
+#define SHA1_T_SHA1_F2 SHA1_F2
+#define SHA1_T_SHA1_F3 SHA1_F3
+#define SHA1_FB(F, b, c, d) b = SHA1_T_##F(b, c, d)
+#endif
+
 /* Round t over ring word i; SHA1_WK(i, t) supplies W[t] + K[t], defined by each user. */
-#define SHA1_R(F, a, b, c, d, e, i, t) \
-    e += ROL32(a, 5) + F(b, c, d) + SHA1_WK(i, t); \
-    b = ROL32(b, 30);
+#define SHA1_R(F, a, b, c, d, e, i, t)                    \
+    do {                                                  \
+        const v32 b30_ = ROL32(b, 30);                    \
+        SHA1_FB(F, b, c, d);                              \
+        e += ROL32(a, 5) + b + SHA1_WK(i, t);             \
+        b = b30_;                                         \
+    } while (0);
 
 /* Message word t >= 16 into ring slot i from W[t-3], W[t-8], W[t-14] and W[t-16] (slot i). */
 #define SHA1_S_LANES(i, s3, s8, s14) w##i = ROL32(w##s3 ^ w##s8 ^ w##s14 ^ w##i, 1);

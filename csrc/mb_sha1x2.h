@@ -17,10 +17,14 @@
 #undef SHA1_WK
 /* One round of one group G (A or B); the rotated new A is added last, so that it alone is on the
  * serial chain. */
-#define X2_R1(F, a, b, c, d, e, wk) \
-    e += (wk) + F(b, c, d);         \
-    e += ROL32(a, 5);               \
-    b = ROL32(b, 30);
+#define X2_R1(F, a, b, c, d, e, wk)       \
+    do {                                  \
+        const v32 b30_ = ROL32(b, 30);    \
+        SHA1_FB(F, b, c, d);              \
+        e += (wk) + b;                    \
+        e += ROL32(a, 5);                 \
+        b = b30_;                         \
+    } while (0);
 #define SHA1_R(F, a, b, c, d, e, i, t)                                    \
     X2_R1(F, a##A, b##A, c##A, d##A, e##A, X2_WK(i, t, A))                \
     X2_R1(F, a##B, b##B, c##B, d##B, e##B, X2_WK(i, t, B))
