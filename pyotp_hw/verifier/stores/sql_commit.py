@@ -11,8 +11,10 @@ rounds lock in one order.
 Consumption is atomic because the database evaluates the condition ``last_step < :s`` (and "not
 locked, not in its delay") on the current row while it writes it: SQLite holds the write lock for
 the whole transaction (``BEGIN IMMEDIATE``), PostgreSQL re-checks the condition on the newest row
-version after waiting for a concurrent writer (READ COMMITTED update semantics). The row count,
-read back through ``RETURNING``, says which steps this worker actually consumed. Inside a round
+version after waiting for a concurrent writer (READ COMMITTED update semantics). The rows
+written, read back through ``RETURNING`` (SQLite: the summed row count of one prepared statement
+per attempt, falling back to ``RETURNING`` when it is short), say which steps this worker
+actually consumed. Inside a round
 the rows are held from the read on, so the condition only confirms what was read; it is what
 keeps :meth:`CommitMixin.commit` (whose attempts were evaluated on an earlier read) and any
 two-transaction round safe.
