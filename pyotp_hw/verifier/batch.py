@@ -53,6 +53,7 @@ log = logging.getLogger("pyotp_hw.verifier")
 _new_result = tuple.__new__
 _first = itemgetter(0)
 _second = itemgetter(1)
+_kind = itemgetter(2)
 
 # A round's pairs as columns: positions in the batch, users, code values, code lengths. Columns
 # (lists of ints and str) make no object per pair, which keeps the cyclic garbage collector,
@@ -180,6 +181,16 @@ class BatchVerifier:
         ok = Reason.OK
         # One accepted Result per step: they are immutable, so the users of a step share it.
         made: dict[int | None, Result] = {}
+        if (verdicts.count(accepted) == len(todo) and
+                list(map(_kind, todo)).count("totp") == len(todo)):
+            # The usual batch: every TOTP code accepted (no HOTP counter to convert back).
+            for step in set(steps):
+                made[step] = _new_result(Result, (True, ok, step))
+            for i, shared in zip(where, map(made.__getitem__, steps), strict=True):
+                results[i] = shared
+            if events:
+                self._hub.deliver(events)
+            return
         for k, v in zip(positions, verdicts, strict=True):
             if v is accepted:
                 step = steps[k]

@@ -22,7 +22,8 @@ import hmac
 import math
 from array import array
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, cast
 
 from .. import bulk
 from .inputs import I64_MAX, U64_MAX
@@ -39,6 +40,10 @@ KeySlot = tuple[bulk.KeyTable, int]
 
 Candidate = tuple[State, int, int]
 """One code to match: the credential's state, the code's value and its length in digits."""
+
+
+# A State's kind, digest, digits, period and t0: what codes of one bulk call share.
+_PARAMS = itemgetter(2, 3, 4, 5, 6)
 
 
 class Matches:
@@ -171,6 +176,19 @@ def _match(states: Sequence[State], values: Sequence[int], lengths: Sequence[int
     """:func:`match` over columns: the key of ``states[k]`` is row ``rows[k]`` of
     ``tables[k]`` (None: no key)."""
     out = Matches(len(states))
+    if states and None not in tables:
+        # The usual batch: one kind and set of parameters, every key at hand, every code of
+        # the credentials' length; found by C-level passes, without a Python loop per code.
+        params = list(map(_PARAMS, states))
+        first = params[0]
+        if params.count(first) == len(params) and lengths.count(first[2]) == len(lengths):
+            members = list(range(len(states)))
+            keys = cast("list[bulk.KeyTable]", list(tables))
+            if first[0] == "totp":
+                _match_totp(members, keys, list(rows), states, values, out, t, policy)
+            else:
+                _match_hotp(members, keys, list(rows), states, values, out, policy)
+            return out
     # Group by (kind, digest, digits, period, t0), the fields 2 to 6 of a State.
     groups: dict[tuple[object, ...], tuple[list[int], list[bulk.KeyTable], list[int]]] = {}
     error = out.error
