@@ -42,8 +42,9 @@ Candidate = tuple[State, int, int]
 """One code to match: the credential's state, the code's value and its length in digits."""
 
 
-# A State's kind, digest, digits, period and t0: what codes of one bulk call share.
-_PARAMS = itemgetter(2, 3, 4, 5, 6)
+# A State's kind, digest, digits, period and t0 (what codes of one bulk call share): each
+# field's index and getter.
+_PARAMS = [(i, itemgetter(i)) for i in range(2, 7)]
 
 
 class Matches:
@@ -179,12 +180,14 @@ def _match(states: Sequence[State], values: Sequence[int], lengths: Sequence[int
     if states and None not in tables:
         # The usual batch: one kind and set of parameters, every key at hand, every code of
         # the credentials' length; found by C-level passes, without a Python loop per code.
-        params = list(map(_PARAMS, states))
-        first = params[0]
-        if params.count(first) == len(params) and lengths.count(first[2]) == len(lengths):
-            members = list(range(len(states)))
+        # One field at a time: a tuple of them per code would be a container object per
+        # code, which the garbage collector counts.
+        first, n = states[0], len(states)
+        if lengths.count(first.digits) == n and all(
+                list(map(field, states)).count(first[i]) == n for i, field in _PARAMS):
+            members = list(range(n))
             keys = cast("list[bulk.KeyTable]", list(tables))
-            if first[0] == "totp":
+            if first.kind == "totp":
                 _match_totp(members, keys, list(rows), states, values, out, t, policy)
             else:
                 _match_hotp(members, keys, list(rows), states, values, out, policy)
