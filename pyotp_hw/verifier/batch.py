@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from ..errors import InvalidArgument, InvalidType
 from . import matching
@@ -32,6 +33,7 @@ from .records import (
     REJECTED,
     VERDICT_REASON,
     Attempt,
+    Attempts,
     Decision,
     Event,
     Reason,
@@ -49,21 +51,31 @@ log = logging.getLogger("pyotp_hw.verifier")
 
 # Building the named tuple directly skips its Python-level __new__ on the hot path.
 _new_result = tuple.__new__
+_first = itemgetter(0)
+_second = itemgetter(1)
+_kind = itemgetter(2)
 
-# (position in the batch, user, code value, code length)
-_Entry = tuple[int, str, int, int]
+# A round's pairs as columns: positions in the batch, users, code values, code lengths. Columns
+# (lists of ints and str) make no object per pair, which keeps the cyclic garbage collector,
+# run by the count of live container objects, out of a batch's way.
+_Cols = tuple[list[int], list[str], list[int], list[int]]
 
 
-def _rounds(entries: list[_Entry]) -> list[list[_Entry]]:
+def _rounds(cols: _Cols) -> list[_Cols]:
     """The pairs in rounds of distinct users: a user's k-th pair goes to round k."""
-    rounds: list[list[_Entry]] = []
+    pos, users, values, lengths = cols
+    rounds: list[_Cols] = []
     seen: dict[str, int] = {}
-    for entry in entries:
-        k = seen.get(entry[1], 0)
-        seen[entry[1]] = k + 1
+    for j, user in enumerate(users):
+        k = seen.get(user, 0)
+        seen[user] = k + 1
         if k == len(rounds):
-            rounds.append([])
-        rounds[k].append(entry)
+            rounds.append(([], [], [], []))
+        r = rounds[k]
+        r[0].append(pos[j])
+        r[1].append(user)
+        r[2].append(values[j])
+        r[3].append(lengths[j])
     return rounds
 
 
@@ -85,10 +97,9 @@ class BatchVerifier:
         malformed = REJECTED[Reason.MALFORMED]
         results: list[Result | None] = []
         append = results.append
-        entries: list[_Entry] = []
-        add = entries.append
-        users: list[str] = []
-        add_user = users.append
+        cols: _Cols = ([], [], [], [])
+        add_pos, add_user, add_value, add_length = (cols[0].append, cols[1].append,
+                                                    cols[2].append, cols[3].append)
         for i, item in enumerate(items):
             try:
                 user, code = item
@@ -101,43 +112,47 @@ class BatchVerifier:
             if type(code) is not str:
                 raise InvalidType(f"code must be a str, not {type(code).__name__}")
             # Canonical form before anything is looked up (see policy.canonical_code).
-            if len(code) not in lengths or not code.isascii() or not code.isdigit():
+            n = len(code)
+            if n not in lengths or not code.isascii() or not code.isdigit():
                 append(malformed)
                 continue
             append(None)
-            add((i, user, int(code), len(code)))
+            add_pos(i)
             add_user(user)
-        if not entries:
+            add_value(int(code))
+            add_length(n)
+        users = cols[1]
+        if not users:
             return results  # type: ignore[return-value]  # all malformed: nothing to read
         # Distinct users (the usual batch) make one round; repeats are spread over rounds.
-        for entries_of_round in [entries] if len(set(users)) == len(users) else _rounds(entries):
-            self._round(entries_of_round, t, results)
+        for round_cols in [cols] if len(set(users)) == len(users) else _rounds(cols):
+            self._round(round_cols, t, results)
         return results  # type: ignore[return-value]  # every None was filled by a round
 
-    def _round(self, entries: list[_Entry], t: float, results: list[Result | None]) -> None:
+    def _round(self, cols: _Cols, t: float, results: list[Result | None]) -> None:
         """Verify pairs of distinct users in one store round: read, the gate and the C core
         decide, commit (one transaction on the SQL stores)."""
         policy = self._policy
         # What the latest call of decide left: (todo, where, positions, steps, clock events).
-        decided: list[tuple[list[matching.Candidate], list[int], Sequence[int],
-                            list[int | None], list[Event]]] = []
+        decided: list[tuple[list[State], list[int], Sequence[int], list[int | None],
+                            list[Event]]] = []
 
         def decide(states: dict[str, State]) -> Decision:
             if decided:  # the store retries the round: decide afresh on what it read again
                 decided.clear()
-                for e in entries:
-                    results[e[0]] = None
+                for i in cols[0]:
+                    results[i] = None
             clock: list[Event] = []
-            todo, where, unknown = self._admit(entries, states, t, results, clock)
-            attempts: list[Attempt] = []
+            todo, values, lengths, where, unknown = self._admit(cols, states, t, results, clock)
+            attempts: Sequence[Attempt] = ()
             positions: Sequence[int] = ()
             steps: list[int | None] = []
             if todo:
-                m = matching.evaluate(self._seeds, todo, t, policy)
-                errors, steps, drifts, replays = m.error, m.step, m.drift, m.replay
-                if errors.count(None) == len(errors):  # the usual batch: every code evaluated
-                    attempts = [Attempt(c[0].id, c[0].user, s, d, r)
-                                for c, s, d, r in zip(todo, steps, drifts, replays, strict=True)]
+                m = matching.evaluate(self._seeds, todo, values, lengths, t, policy)
+                steps = m.step
+                if m.error.count(None) == len(todo):  # the usual batch: every code evaluated
+                    attempts = Attempts(list(map(_first, todo)), list(map(_second, todo)),
+                                        steps, m.drift, m.replay)
                     positions = range(len(todo))
                 else:
                     attempts, positions = self._attempts(todo, where, m, results)
@@ -145,13 +160,12 @@ class BatchVerifier:
             return Decision(attempts, unknown, clock)
 
         try:
-            verdicts, events = self._store.verify_round([e[1] for e in entries], decide, t,
-                                                        policy)
+            verdicts, events = self._store.verify_round(cols[1], decide, t, policy)
         except StoreError as exc:
             if not decided:
                 log.warning("verification failed closed: cannot read the store: %s", exc)
-                for e in entries:
-                    results[e[0]] = REJECTED[Reason.STORE]
+                for i in cols[0]:
+                    results[i] = REJECTED[Reason.STORE]
                 return
             _, where, positions, _, clock = decided[0]
             log.warning("verification failed closed: cannot write the store: %s", exc)
@@ -165,71 +179,77 @@ class BatchVerifier:
             self._hub.deliver(clock)
         accepted = Verdict.ACCEPTED
         ok = Reason.OK
+        # One accepted Result per step: they are immutable, so the users of a step share it.
+        made: dict[int | None, Result] = {}
+        if (verdicts.count(accepted) == len(todo) and
+                list(map(_kind, todo)).count("totp") == len(todo)):
+            # The usual batch: every TOTP code accepted (no HOTP counter to convert back).
+            for step in set(steps):
+                made[step] = _new_result(Result, (True, ok, step))
+            for i, shared in zip(where, map(made.__getitem__, steps), strict=True):
+                results[i] = shared
+            if events:
+                self._hub.deliver(events)
+            return
         for k, v in zip(positions, verdicts, strict=True):
             if v is accepted:
                 step = steps[k]
-                if step is not None and todo[k][0].kind != "totp":
+                if step is not None and todo[k].kind != "totp":
                     step = from_stored_counter(step)
-                results[where[k]] = _new_result(Result, (True, ok, step))
+                r = made.get(step)
+                if r is None:
+                    r = made[step] = _new_result(Result, (True, ok, step))
+                results[where[k]] = r
             else:
                 results[where[k]] = REJECTED[VERDICT_REASON[v]]
         if events:
             self._hub.deliver(events)
 
     @staticmethod
-    def _attempts(todo: list[matching.Candidate], where: list[int], m: matching.Matches,
-                  results: list[Result | None]) -> tuple[list[Attempt], list[int]]:
+    def _attempts(todo: list[State], where: list[int], m: matching.Matches,
+                  results: list[Result | None]) -> tuple[Attempts, list[int]]:
         """The attempts of the evaluated codes and their indices in ``todo``; the codes that
         could not be evaluated get their refusal in ``results``."""
-        attempts: list[Attempt] = []
-        positions: list[int] = []
-        for k, i in enumerate(where):
-            error = m.error[k]
-            if error is not None:
-                results[i] = REJECTED[error]
-                continue
-            st = todo[k][0]
-            attempts.append(Attempt(st.id, st.user, m.step[k], m.drift[k], m.replay[k]))
-            positions.append(k)
-        return attempts, positions
-
-    def _admit(self, entries: list[_Entry], states: dict[str, State], t: float,
-               results: list[Result | None], clock_events: list[Event]
-               ) -> tuple[list[matching.Candidate], list[int], list[str]]:
-        """The candidates the gate lets through, their positions, and the users without a
-        credential whose attempts the round counts; refusals go to ``results`` (their ``clock``
-        events to ``clock_events``) and users without a credential through the decoy."""
-        todo: list[matching.Candidate] = []
-        where: list[int] = []
-        far: list[tuple[int, State, int, int]] = []
-        unknown: list[tuple[str, int, int]] = []
-        get = states.get
-        screen = self._gate.screen
-        clock = Reason.CLOCK
-        for i, user, value, length in entries:
-            st = get(user)
-            if st is None:
-                results[i] = REJECTED[Reason.NO_CREDENTIAL]
-                unknown.append((user, value, length))
-                continue
-            refusal = screen(st, t)
-            if refusal is None:
-                todo.append((st, value, length))
-                where.append(i)
-            elif refusal is clock:
-                far.append((i, st, value, length))
+        keep: list[int] = []
+        for k, error in enumerate(m.error):
+            if error is None:
+                keep.append(k)
             else:
-                results[i] = REJECTED[refusal]
+                results[where[k]] = REJECTED[error]
+        return Attempts([todo[k].id for k in keep], [todo[k].user for k in keep],
+                        [m.step[k] for k in keep], [m.drift[k] for k in keep],
+                        [m.replay[k] for k in keep]), keep
+
+    def _admit(self, cols: _Cols, states: dict[str, State], t: float,
+               results: list[Result | None], clock_events: list[Event]
+               ) -> tuple[list[State], list[int], list[int], list[int], list[str]]:
+        """The states the gate lets through with their codes' values, lengths and positions,
+        and the users without a credential whose attempts the round counts; refusals go to
+        ``results`` (their ``clock`` events to ``clock_events``) and users without a
+        credential through the decoy."""
+        pos, users, values, lengths = cols
+        found = list(map(states.get, users))
+        through, locked, throttled, far, missing = self._gate.screen_all(found, t)
+        for k in locked:
+            results[pos[k]] = REJECTED[Reason.LOCKED]
+        for k in throttled:
+            results[pos[k]] = REJECTED[Reason.THROTTLED]
         if far:
-            refusals = self._gate.clock_refusals([st for _, st, _, _ in far], t,
-                                                    clock_events)
-            for (i, st, value, length), refusal in zip(far, refusals, strict=True):
+            refusals = self._gate.clock_refusals(
+                [found[k] for k in far], t, clock_events)  # type: ignore[misc]  # not None
+            for k, refusal in zip(far, refusals, strict=True):
                 if refusal is None:
-                    todo.append((st, value, length))
-                    where.append(i)
+                    through.append(k)
                 else:
-                    results[i] = REJECTED[refusal]
-        if unknown and self._policy.mask_unknown_users:
-            self._decoy.run(unknown, t)
-            return todo, where, [user for user, _, _ in unknown]
-        return todo, where, []
+                    results[pos[k]] = REJECTED[refusal]
+        unknown: list[str] = []
+        if missing:
+            for k in missing:
+                results[pos[k]] = REJECTED[Reason.NO_CREDENTIAL]
+            if self._policy.mask_unknown_users:
+                self._decoy.run([(users[k], values[k], lengths[k]) for k in missing], t)
+                unknown = [users[k] for k in missing]
+        if len(through) == len(found):  # every state let through, in order
+            return found, values, lengths, pos, unknown  # type: ignore[return-value]
+        return ([found[k] for k in through], [values[k] for k in through],  # type: ignore[misc]
+                [lengths[k] for k in through], [pos[k] for k in through], unknown)

@@ -336,7 +336,7 @@ class Enroller:
                                action="confirmation")
         if isinstance(row, Reason):
             return REJECTED[row]
-        matches = matching.evaluate(self._seeds, [(row.state_now, value, len(code))], t,
+        matches = matching.evaluate(self._seeds, [row.state_now], [value], [len(code)], t,
                                     self._policy)
         error, step, drift = matches.error[0], matches.step[0], matches.drift[0]
         if error is not None:

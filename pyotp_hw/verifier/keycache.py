@@ -40,7 +40,7 @@ from collections.abc import Sequence
 
 from ..bulk import KeyTable
 from ..errors import OTPError
-from .records import Params
+from .records import Params, State
 from .sealing import wipe
 
 __all__ = ["KeyCache", "Segment", "Entry"]
@@ -87,24 +87,27 @@ class KeyCache:
         """Number of live segments."""
         return len(self._segments)
 
-    def lookup(self, keys: Sequence[Params]) -> tuple[list[Entry | None], list[Segment]]:
+    def lookup(self, keys: Sequence[Params | State]
+               ) -> tuple[list[Entry | None], list[Segment]]:
         """Entries cached for exactly these rows (None for misses, including an entry of the same
-        id whose user, parameters or sealed seed differ) and the segments pinned for the caller."""
+        id whose user, parameters or sealed seed differ) and the segments pinned for the caller.
+        A :class:`~.records.State` is looked up by its identity, its first eight fields."""
         pinned: dict[int, Segment] = {}
         with self._lock:
-            where = self._where
-            found: list[Entry | None] = []
-            for key in keys:
-                hit = where.get(key[0])
-                if hit is not None and hit[2] != key:
-                    hit = None
-                found.append(hit)
-            for hit in found:
-                if hit is not None and hit[0].serial not in pinned:
-                    seg = hit[0]
-                    pinned[seg.serial] = seg
-                    seg.pins += 1
-                    self._segments.move_to_end(seg.serial)
+            get = self._where.get
+            found: list[Entry | None] = [get(key[0]) for key in keys]
+            last: Segment | None = None  # hits come in runs of one segment
+            for j, hit in enumerate(found):
+                if hit is None:
+                    continue
+                if hit[2] != keys[j][:8]:
+                    found[j] = None
+                elif hit[0] is not last:
+                    seg = last = hit[0]
+                    if seg.serial not in pinned:
+                        pinned[seg.serial] = seg
+                        seg.pins += 1
+                        self._segments.move_to_end(seg.serial)
         return found, list(pinned.values())
 
     def add(self, digest: str, params: Sequence[Params], secrets: list[bytearray]) -> Segment:

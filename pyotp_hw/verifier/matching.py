@@ -22,7 +22,8 @@ import hmac
 import math
 from array import array
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, cast
 
 from .. import bulk
 from .inputs import I64_MAX, U64_MAX
@@ -40,8 +41,10 @@ KeySlot = tuple[bulk.KeyTable, int]
 Candidate = tuple[State, int, int]
 """One code to match: the credential's state, the code's value and its length in digits."""
 
-# Codes of one group share a kind, digest and parameters: (digest, kind, digits, period, t0).
-_GroupKey = tuple[str, str, int, int, int]
+
+# A State's kind, digest, digits, period and t0 (what codes of one bulk call share): each
+# field's index and getter.
+_PARAMS = [(i, itemgetter(i)) for i in range(2, 7)]
 
 
 class Matches:
@@ -67,17 +70,18 @@ SMALL_ROUND = 4
 """Rounds of at most this many codes take :func:`match_each`: no key table, no cache."""
 
 
-def evaluate(seeds: SeedKeys, items: Sequence[Candidate], t: float, policy: Policy) -> Matches:
-    """The matches of the candidates: :func:`match_each` on freshly decrypted seeds for a round
-    of at most :data:`SMALL_ROUND` codes (a sign-in at a time), else :func:`match` over the
-    cached key tables (decrypting the misses into the cache)."""
-    new = tuple.__new__  # State.params without a property call per code
-    params = [new(Params, st[:8]) for st, _, _ in items]
-    if len(items) <= SMALL_ROUND:
-        with seeds.opened(params) as keys:
-            return match_each(items, keys, t, policy)
-    with seeds.slots(params) as slots:
-        return match(items, slots, t, policy)
+def evaluate(seeds: SeedKeys, states: Sequence[State], values: Sequence[int],
+             lengths: Sequence[int], t: float, policy: Policy) -> Matches:
+    """The matches of the codes ``values[k]`` (of ``lengths[k]`` digits) against the
+    credentials ``states[k]``: :func:`match_each` on freshly decrypted seeds for a round of at
+    most :data:`SMALL_ROUND` codes (a sign-in at a time), else :func:`match` over the cached key
+    tables (decrypting the misses into the cache)."""
+    if len(states) <= SMALL_ROUND:
+        new = tuple.__new__  # State.params without a property call per code
+        with seeds.opened([new(Params, st[:8]) for st in states]) as keys:
+            return match_each(list(zip(states, values, lengths, strict=True)), keys, t, policy)
+    with seeds.columns(states) as (tables, rows):
+        return _match(states, values, lengths, tables, rows, t, policy)
 
 
 def _checked_time(st: State, t_int: int, max_drift: int) -> int | None:
@@ -162,30 +166,55 @@ def match(items: Sequence[Candidate], slots: Sequence[KeySlot | None], t: float,
     credential's drift, bounded by ``policy.max_drift``) and above the last used step; HOTP
     codes the next counter or up to ``policy.look_ahead`` beyond it.
     """
-    out = Matches(len(items))
-    groups: dict[_GroupKey, tuple[list[int], list[KeySlot]]] = {}
-    for j, slot in enumerate(slots):
-        if slot is None:
-            out.error[j] = Reason.UNREADABLE
+    return _match([c[0] for c in items], [c[1] for c in items], [c[2] for c in items],
+                  [None if s is None else s[0] for s in slots],
+                  [0 if s is None else s[1] for s in slots], t, policy)
+
+
+def _match(states: Sequence[State], values: Sequence[int], lengths: Sequence[int],
+           tables: Sequence[bulk.KeyTable | None], rows: Sequence[int], t: float,
+           policy: Policy) -> Matches:
+    """:func:`match` over columns: the key of ``states[k]`` is row ``rows[k]`` of
+    ``tables[k]`` (None: no key)."""
+    out = Matches(len(states))
+    if states and None not in tables:
+        # The usual batch: one kind and set of parameters, every key at hand, every code of
+        # the credentials' length; found by C-level passes, without a Python loop per code.
+        # One field at a time: a tuple of them per code would be a container object per
+        # code, which the garbage collector counts.
+        first, n = states[0], len(states)
+        if lengths.count(first.digits) == n and all(
+                list(map(field, states)).count(first[i]) == n for i, field in _PARAMS):
+            members = list(range(n))
+            keys = cast("list[bulk.KeyTable]", list(tables))
+            if first.kind == "totp":
+                _match_totp(members, keys, list(rows), states, values, out, t, policy)
+            else:
+                _match_hotp(members, keys, list(rows), states, values, out, policy)
+            return out
+    # Group by (kind, digest, digits, period, t0), the fields 2 to 6 of a State.
+    groups: dict[tuple[object, ...], tuple[list[int], list[bulk.KeyTable], list[int]]] = {}
+    error = out.error
+    for j, st in enumerate(states):
+        table = tables[j]
+        if table is None:
+            error[j] = Reason.UNREADABLE
             continue
-        st, _, length = items[j]
-        if st.digits != length:
-            out.error[j] = Reason.MALFORMED
+        if st.digits != lengths[j]:
+            error[j] = Reason.MALFORMED
             continue
-        if st.kind == "totp":
-            key: _GroupKey = (st.digest, "totp", st.digits, st.period, st.t0)
-        else:
-            key = (st.digest, "hotp", st.digits, 0, 0)
+        key: tuple[object, ...] = st[2:7]
         group = groups.get(key)
         if group is None:
-            group = groups[key] = ([], [])
+            group = groups[key] = ([], [], [])
         group[0].append(j)
-        group[1].append(slot)
-    for key, (members, keys) in groups.items():
-        if key[1] == "totp":
-            _match_totp(members, keys, items, out, t, policy)
+        group[1].append(table)
+        group[2].append(rows[j])
+    for key, (members, in_tables, in_rows) in groups.items():
+        if key[0] == "totp":
+            _match_totp(members, in_tables, in_rows, states, values, out, t, policy)
         else:
-            _match_hotp(members, keys, items, out, policy)
+            _match_hotp(members, in_tables, in_rows, states, values, out, policy)
     return out
 
 
@@ -197,33 +226,36 @@ class _BatchKeys:
     does not depend on which cached tables a batch touches.
     """
 
-    def __init__(self, entries: Sequence[KeySlot]) -> None:
-        self._entries = entries
+    def __init__(self, tables: Sequence[bulk.KeyTable], rows: Sequence[int]) -> None:
+        self._tables = tables
+        self._rows = rows
         self._merged: bulk.KeyTable | None = None
 
     def __enter__(self) -> tuple[bulk.KeyTable, array[int]]:
-        first = self._entries[0][0]
-        if all(table is first for table, _ in self._entries):
-            return first, array("I", [row for _, row in self._entries])
+        first = self._tables[0]
+        if self._tables.count(first) == len(self._tables):  # identity first: one C pass
+            return first, array("I", self._rows)
         parts: list[tuple[bulk.KeyTable, array[int]]] = []
-        for table, row in self._entries:
+        for table, row in zip(self._tables, self._rows, strict=True):
             if parts and parts[-1][0] is table:
                 parts[-1][1].append(row)
             else:
                 parts.append((table, array("I", [row])))
         self._merged = bulk.KeyTable.gather(parts)
-        return self._merged, array("I", range(len(self._entries)))
+        return self._merged, array("I", range(len(self._tables)))
 
     def __exit__(self, *exc: object) -> None:
         if self._merged is not None:
             self._merged.close()
 
 
-def _match_totp(members: list[int], keys: list[KeySlot], items: Sequence[Candidate],
-                out: Matches, t: float, policy: Policy) -> None:
-    """TOTP codes of one group; ``keys[k]`` holds the key of ``items[members[k]]``."""
+def _match_totp(members: list[int], tables: list[bulk.KeyTable], rows: list[int],
+                states: Sequence[State], values: Sequence[int], out: Matches, t: float,
+                policy: Policy) -> None:
+    """TOTP codes of one group; row ``rows[k]`` of ``tables[k]`` holds the key of
+    ``states[members[k]]``."""
     max_drift = policy.max_drift
-    first = items[members[0]][0]
+    first = states[members[0]]
     period, t0, digits = first.period, first.t0, first.digits
     t_int = math.floor(t)
     if t_int < t0:
@@ -231,27 +263,38 @@ def _match_totp(members: list[int], keys: list[KeySlot], items: Sequence[Candida
             out.error[j] = Reason.OUT_OF_RANGE
         return
     now_step = (t_int - t0) // period
+    if not max_drift or not any(states[j].drift for j in members):
+        # No drift to apply (resynchronisation off, the default): every code at t.
+        codes = array("I", [values[j] for j in members])
+        times = array("q", [t_int]) * len(members)
+        last = array("q", [-1 if (s := states[j].last_step) is None else s for j in members])
+        with _BatchKeys(tables, rows) as (table, at_rows):
+            _verify_totp(table, at_rows, members, codes, times, last, now_step, period, t0,
+                         digits, out, policy)
+        return
     codes = array("I")
     times = array("q")
     last = array("q")
-    entries: list[KeySlot] = []
+    keep_tables: list[bulk.KeyTable] = []
+    keep_rows: list[int] = []
     keep: list[int] = []
-    for j, slot in zip(members, keys, strict=True):
-        st, value, _ = items[j]
+    for k, j in enumerate(members):
+        st = states[j]
         at = _checked_time(st, t_int, max_drift)
         if at is None:
             out.error[j] = Reason.OUT_OF_RANGE
             continue
-        codes.append(value)
+        codes.append(values[j])
         times.append(at)
         last.append(-1 if st.last_step is None else st.last_step)
-        entries.append(slot)
+        keep_tables.append(tables[k])
+        keep_rows.append(rows[k])
         keep.append(j)
     if not keep:
         return
-    with _BatchKeys(entries) as (table, rows):
-        _verify_totp(table, rows, keep, codes, times, last, now_step, period, t0, digits, out,
-                     policy)
+    with _BatchKeys(keep_tables, keep_rows) as (table, at_rows):
+        _verify_totp(table, at_rows, keep, codes, times, last, now_step, period, t0, digits,
+                     out, policy)
 
 
 def _verify_totp(table: bulk.KeyTable, rows: array[int], keep: list[int], codes: array[int],
@@ -284,32 +327,36 @@ def _verify_totp(table: bulk.KeyTable, rows: array[int], keep: list[int], codes:
         out.replay[keep[k]] = s >= 0
 
 
-def _match_hotp(members: list[int], keys: list[KeySlot], items: Sequence[Candidate],
-                out: Matches, policy: Policy) -> None:
-    """HOTP codes of one group; ``keys[k]`` holds the key of ``items[members[k]]``."""
-    digits = items[members[0]][0].digits
+def _match_hotp(members: list[int], tables: list[bulk.KeyTable], rows: list[int],
+                states: Sequence[State], values: Sequence[int], out: Matches,
+                policy: Policy) -> None:
+    """HOTP codes of one group; row ``rows[k]`` of ``tables[k]`` holds the key of
+    ``states[members[k]]``."""
+    digits = states[members[0]].digits
     look = policy.look_ahead
     counters = array("Q")
     codes = array("I")
-    entries: list[KeySlot] = []
+    keep_tables: list[bulk.KeyTable] = []
+    keep_rows: list[int] = []
     keep: list[int] = []
-    for j, slot in zip(members, keys, strict=True):
-        st, value, _ = items[j]
+    for k, j in enumerate(members):
+        st, value = states[j], values[j]
         nxt = _next_counter(st)
         if nxt is None:
             out.error[j] = Reason.OUT_OF_RANGE
             continue
         if nxt + look > I64_MAX:
-            _match_hotp_high(slot, nxt, value, digits, out, j, look)
+            _match_hotp_high((tables[k], rows[k]), nxt, value, digits, out, j, look)
             continue
         counters.append(nxt)
         codes.append(value)
-        entries.append(slot)
+        keep_tables.append(tables[k])
+        keep_rows.append(rows[k])
         keep.append(j)
     if not keep:
         return
-    with _BatchKeys(entries) as (table, rows):
-        _verify_hotp(table, rows, keep, codes, counters, digits, out, look)
+    with _BatchKeys(keep_tables, keep_rows) as (table, at_rows):
+        _verify_hotp(table, at_rows, keep, codes, counters, digits, out, look)
 
 
 def _verify_hotp(table: bulk.KeyTable, rows: array[int], keep: list[int], codes: array[int],

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, overload
 
 from ..uri import Kind
 
@@ -21,6 +21,7 @@ __all__ = [
     "State",
     "CredentialInfo",
     "Attempt",
+    "Attempts",
     "Decision",
     "Verdict",
     "HOTP_BIAS",
@@ -301,6 +302,52 @@ class Attempt:
     step: int | None
     drift: int = 0
     replay: bool = False
+
+
+class Attempts(Sequence[Attempt]):
+    """A batch of attempts as parallel lists, one entry per attempt: what a verification round
+    hands its store, without an object per attempt (an :class:`Attempt` is made only when one
+    is asked for by index or iteration)."""
+
+    __slots__ = ("drifts", "ids", "replays", "steps", "users")
+
+    def __init__(self, ids: list[int], users: list[str], steps: list[int | None],
+                 drifts: list[int], replays: list[bool]) -> None:
+        self.ids = ids
+        self.users = users
+        self.steps = steps
+        self.drifts = drifts
+        self.replays = replays
+
+    @classmethod
+    def of(cls, attempts: Sequence[Attempt]) -> Attempts:
+        """``attempts`` as columns (itself when it already is)."""
+        if isinstance(attempts, Attempts):
+            return attempts
+        return cls([a.cred_id for a in attempts], [a.user for a in attempts],
+                   [a.step for a in attempts], [a.drift for a in attempts],
+                   [a.replay for a in attempts])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, i: int) -> Attempt: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Attempt]: ...
+
+    def __getitem__(self, i: int | slice) -> Attempt | list[Attempt]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self.ids)))]
+        return Attempt(self.ids[i], self.users[i], self.steps[i], self.drifts[i],
+                       self.replays[i])
+
+    def __iter__(self) -> Iterator[Attempt]:
+        return map(Attempt, self.ids, self.users, self.steps, self.drifts, self.replays)
+
+    def __repr__(self) -> str:
+        return f"<Attempts of {len(self.ids)}>"
 
 
 class Decision(NamedTuple):

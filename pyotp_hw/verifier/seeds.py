@@ -17,7 +17,7 @@ from ..bulk import KeyTable
 from .errors import WrongKey
 from .keycache import KeyCache, Segment
 from .keyring import DataKeyRing
-from .records import Kind, Params
+from .records import Kind, Params, State
 from .sealing import Sealer, credential_aad, wipe
 
 __all__ = ["SeedKeys"]
@@ -38,7 +38,7 @@ class SeedKeys:
         aad = credential_aad(user, kind, digest, digits, period, t0)
         return self.sealer.seal(secret, aad)
 
-    def _open(self, row: Params) -> bytearray:
+    def _open(self, row: Params | State) -> bytearray:
         aad = credential_aad(row.user, row.kind, row.digest, row.digits, row.period, row.t0)
         return self.sealer.open_into(row.sealed, aad)
 
@@ -51,17 +51,29 @@ class SeedKeys:
         (see :class:`~pyotp_hw.verifier.keycache.KeyCache`); the row read carries its sealed
         seed, so a miss costs no further round trip.
         """
+        with self.columns(rows) as (tables, at):
+            yield [None if table is None else (table, at[j]) for j, table in enumerate(tables)]
+
+    @contextmanager
+    def columns(self, rows: Sequence[Params | State]
+                ) -> Iterator[tuple[list[KeyTable | None], list[int]]]:
+        """:meth:`slots` as two lists, the key table of each row (None where its seed cannot
+        be decrypted) and the row of its key there: no object per row. A
+        :class:`~pyotp_hw.verifier.records.State` serves as well as its ``Params`` (its first
+        eight fields)."""
         found, pinned = self.cache.lookup(rows)
         try:
-            slots: list[tuple[KeyTable, int] | None] = [
-                None if hit is None else (hit[0].table, hit[1]) for hit in found]
-            by_digest: dict[str, list[int]] = {}
-            for j, hit in enumerate(found):
-                if hit is None:
-                    by_digest.setdefault(rows[j].digest, []).append(j)
-            for digest, idx in by_digest.items():
-                pinned.extend(self._decrypt(digest, idx, rows, slots))
-            yield slots
+            tables: list[KeyTable | None] = [None if hit is None else hit[0].table
+                                             for hit in found]
+            at = [0 if hit is None else hit[1] for hit in found]
+            if None in found:
+                by_digest: dict[str, list[int]] = {}
+                for j, hit in enumerate(found):
+                    if hit is None:
+                        by_digest.setdefault(rows[j].digest, []).append(j)
+                for digest, idx in by_digest.items():
+                    pinned.extend(self._decrypt(digest, idx, rows, tables, at))
+            yield tables, at
         finally:
             self.cache.release(pinned)
 
@@ -83,7 +95,7 @@ class SeedKeys:
                 if buf is not None:
                     wipe(buf)
 
-    def _open_each(self, idx: Sequence[int], rows: Sequence[Params]
+    def _open_each(self, idx: Sequence[int], rows: Sequence[Params | State]
                    ) -> list[tuple[int, bytearray]]:
         """``(j, seed)`` for each ``j`` in ``idx`` whose seed opens; the others are logged."""
         opened: list[tuple[int, bytearray]] = []
@@ -113,15 +125,18 @@ class SeedKeys:
             raise
         return opened
 
-    def _decrypt(self, digest: str, idx: list[int], rows: Sequence[Params],
-                 slots: list[tuple[KeyTable, int] | None]) -> list[Segment]:
+    def _decrypt(self, digest: str, idx: list[int], rows: Sequence[Params | State],
+                 tables: list[KeyTable | None], at: list[int]) -> list[Segment]:
         """Open the seeds of ``rows[j]`` for ``j`` in ``idx`` into one new cached segment."""
         opened = self._open_each(idx, rows)
         if not opened:
             return []
-        seg = self.cache.add(digest, [rows[j] for j, _ in opened], [buf for _, buf in opened])
+        new = tuple.__new__  # the cache keeps each row's identity as Params
+        seg = self.cache.add(digest, [new(Params, rows[j][:8]) for j, _ in opened],
+                             [buf for _, buf in opened])
         for r, (j, _) in enumerate(opened):
-            slots[j] = (seg.table, r)
+            tables[j] = seg.table
+            at[j] = r
         return [seg]
 
     def forget(self, ids: Sequence[int]) -> None:

@@ -20,6 +20,8 @@ from pyotp_hw.verifier.stores.sqlite import SQLiteStore
 RACE_GAP_SECONDS = 0.005
 
 ATOMIC_CONDITION = "AND (c.last_step IS NULL OR c.last_step < b.step) "
+#: The same condition in the statement that consumes one attempt (SQLite runs it per attempt).
+ATOMIC_ONE_CONDITION = " AND (last_step IS NULL OR last_step < ?)"
 
 
 class _NonAtomic:
@@ -45,6 +47,13 @@ class _NonAtomic:
         sql, names = super()._consume_sql()  # type: ignore[misc]
         assert ATOMIC_CONDITION in sql, "the consume statement changed; update the race test"
         return sql.replace(ATOMIC_CONDITION, ""), names
+
+    def _consume_one_sql(self) -> str:
+        sql: str = super()._consume_one_sql()  # type: ignore[misc]
+        assert sql.endswith(ATOMIC_ONE_CONDITION), \
+            "the consume statement changed; update the race test"
+        # The step is still bound (the statement's parameters stay as they are), never compared.
+        return sql[: -len(ATOMIC_ONE_CONDITION)] + " AND ? IS NOT NULL"
 
 
 class NonAtomicSQLiteStore(_NonAtomic, SQLiteStore):

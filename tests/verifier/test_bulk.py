@@ -111,6 +111,10 @@ def test_commit_refuses_a_step_another_worker_consumed_first(db_url, key) -> Non
         results = a.verify_many([("alice", totp(SECRET, T)), ("bob", totp(SECRET, T))], now=T)
         assert [r.reason for r in results] == [Reason.OK, Reason.REPLAY]
         assert other.credential("bob").replayed == 1  # type: ignore[union-attr]
+        # SQLite's one-UPDATE-per-attempt write came up short and was rolled back before the
+        # batch statement decided: Alice's step was consumed, and counted, once.
+        alice = other.credential("alice")
+        assert alice is not None and (alice.accepted, alice.last_used) == (1, T // 30)
     finally:
         a.close()
         other.close()

@@ -25,6 +25,7 @@ from ..errors import AlreadyEnrolled, ReauthenticationRequired, StoreError
 from ..policy import Policy
 from ..records import (
     Attempt,
+    Attempts,
     Credential,
     CredentialState,
     Decision,
@@ -224,11 +225,9 @@ def _check_users(creds: Sequence[Credential]) -> None:
 
 
 def _check_attempts(attempts: Sequence[Attempt]) -> None:
-    seen: set[int] = set()
-    for a in attempts:
-        if a.cred_id in seen:
-            raise InvalidArgument("a commit batch names one credential twice")
-        seen.add(a.cred_id)
+    ids = attempts.ids if isinstance(attempts, Attempts) else [a.cred_id for a in attempts]
+    if len(set(ids)) != len(ids):
+        raise InvalidArgument("a commit batch names one credential twice")
 
 
 def _check_may_replace(olds: Sequence[Credential],

@@ -39,6 +39,13 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Row]:
         """The remaining result rows."""
 
+    def __iter__(self) -> Iterator[Row]:
+        """The remaining result rows, one at a time."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed (summed over ``executemany``'s runs)."""
+
 
 class Closable(Protocol):
     """A connection, as far as the pool is concerned."""

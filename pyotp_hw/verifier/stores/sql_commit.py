@@ -11,8 +11,10 @@ rounds lock in one order.
 Consumption is atomic because the database evaluates the condition ``last_step < :s`` (and "not
 locked, not in its delay") on the current row while it writes it: SQLite holds the write lock for
 the whole transaction (``BEGIN IMMEDIATE``), PostgreSQL re-checks the condition on the newest row
-version after waiting for a concurrent writer (READ COMMITTED update semantics). The row count,
-read back through ``RETURNING``, says which steps this worker actually consumed. Inside a round
+version after waiting for a concurrent writer (READ COMMITTED update semantics). The rows
+written, read back through ``RETURNING`` (SQLite: the summed row count of one prepared statement
+per attempt, falling back to ``RETURNING`` when it is short), say which steps this worker
+actually consumed. Inside a round
 the rows are held from the read on, so the condition only confirms what was read; it is what
 keeps :meth:`CommitMixin.commit` (whose attempts were evaluated on an earlier read) and any
 two-transaction round safe.
@@ -28,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..policy import DELAY_SHIFT_CAP, Policy
-from ..records import Attempt, Decision, Event, EventKind, State, Verdict
+from ..records import Attempt, Attempts, Decision, Event, EventKind, State, Verdict
 from .base import _check_attempts, unknown_buckets
 from .dbapi import Cursor, Param
 from .sql_dialect import STATE_COLS, SQLDialect
@@ -58,11 +60,27 @@ class CommitMixin(SQLDialect):
         )
         return sql, (("cid", "int"), ("step", "int"), ("drift", "int"))
 
-    def _consume(self, cur: Cursor, rows: list[tuple[int, int, int]], now: float) -> set[int]:
+    def _consume_one_sql(self) -> str:
+        """The consume statement for one attempt (parameters: step, drift, id, now, step): the
+        write and the condition of :meth:`_consume_sql`, for a dialect that runs it once per
+        attempt (SQLite, through ``executemany``)."""
+        i, f = self._p("int"), self._p("float")
+        return (
+            f"UPDATE otp_credentials SET last_step = {i}, drift = {i}, failures = 0, "
+            f"next_allowed_at = 0, accepted = accepted + 1 WHERE id = {i} "
+            f"AND locked_at IS NULL AND next_allowed_at <= {f} "
+            f"AND (last_step IS NULL OR last_step < {i})"
+        )
+
+    def _consume(self, cur: Cursor, ids: Sequence[int], steps: Sequence[int | None],
+                 drifts: Sequence[int], now: float) -> set[int] | None:
+        """Consume ``steps[k]`` of credential ``ids[k]`` (none None): None when every one was
+        consumed, else the ids of those that were."""
         sql, names = self._consume_sql()
-        src, params = self._source(names, rows)
+        src, params = self._source(names, list(zip(ids, steps, drifts, strict=True)))
         cur.execute(sql.format(src=src), [*params, now])
-        return {int(r[0]) for r in cur.fetchall()}
+        won = {int(r[0]) for r in cur.fetchall()}
+        return None if len(won) == len(ids) else won
 
     def _count_failures(
         self, cur: Cursor, rows: list[tuple[int, int]], now: float, policy: Policy
@@ -120,28 +138,43 @@ class CommitMixin(SQLDialect):
     def _apply(self, cur: Cursor, attempts: Sequence[Attempt], now: float, policy: Policy
                ) -> tuple[list[Verdict], list[Event]]:
         """The commit logic, inside the caller's transaction (the rows' locks already held)."""
-        verdicts = [Verdict.FAILED] * len(attempts)
+        cols = Attempts.of(attempts)
+        ids, steps, replays = cols.ids, cols.steps, cols.replays
+        n = len(ids)
+        if None not in steps and True not in replays:  # the usual batch: every code matched
+            wins: Sequence[int] = range(n)
+            won = self._consume(cur, ids, steps, cols.drifts, now)
+        else:
+            wins = [k for k in range(n) if steps[k] is not None and not replays[k]]
+            won = self._consume(cur, [ids[k] for k in wins], [steps[k] for k in wins],
+                                [cols.drifts[k] for k in wins], now) if wins else set()
+        if won is None:
+            if len(wins) == n:
+                # Every attempt consumed its step (ids are distinct): all accepted, no failure
+                # to count and no event, as the general path below would conclude.
+                return [Verdict.ACCEPTED] * n, []
+            won = {ids[k] for k in wins}
+        return self._settle(cur, cols, won, [ids[k] for k in wins if ids[k] not in won], now,
+                            policy)
+
+    def _settle(self, cur: Cursor, cols: Attempts, won: set[int], lost: list[int], now: float,
+                policy: Policy) -> tuple[list[Verdict], list[Event]]:
+        """The verdicts of a batch whose consumed steps are ``won`` (``lost``: the matched
+        steps not consumed); counts the failures and records their events."""
+        ids, steps, replays = cols.ids, cols.steps, cols.replays
+        verdicts = [Verdict.FAILED] * len(ids)
         events: list[Event] = []
-        wins = [(a.cred_id, a.step, a.drift) for a in attempts
-                if a.step is not None and not a.replay]
-        won = self._consume(cur, wins, now) if wins else set()
-        if len(won) == len(attempts):
-            # Every attempt consumed its step (ids are distinct): all accepted, no failure
-            # to count and no event, as the general path below would conclude.
-            return [Verdict.ACCEPTED] * len(attempts), events
-        lost = [a.cred_id for a in attempts
-                if a.step is not None and not a.replay and a.cred_id not in won]
         # A step this worker found valid but could not consume: locked or throttled since it
         # was read, or consumed by another worker first (then it is a replay).
         lost_state = self._states(cur, lost) if lost else {}
         failing: list[tuple[int, int]] = []
-        for i, a in enumerate(attempts):
-            if a.cred_id in won:
+        for i, cid in enumerate(ids):
+            if cid in won:
                 verdicts[i] = Verdict.ACCEPTED
                 continue
-            replay = a.replay or a.step is not None
-            if a.cred_id in lost_state:
-                locked_at, next_allowed = lost_state[a.cred_id]
+            replay = replays[i] or steps[i] is not None
+            if cid in lost_state:
+                locked_at, next_allowed = lost_state[cid]
                 if locked_at is not None:
                     verdicts[i] = Verdict.LOCKED
                     continue
@@ -149,20 +182,20 @@ class CommitMixin(SQLDialect):
                     verdicts[i] = Verdict.THROTTLED
                     continue
             verdicts[i] = Verdict.REPLAY if replay else Verdict.FAILED
-            failing.append((a.cred_id, int(replay)))
+            failing.append((cid, int(replay)))
         counted = {r[0]: r for r in self._count_failures(cur, failing, now, policy)} \
             if failing else {}
         uncounted = [cid for cid, _ in failing if cid not in counted]
         uncounted_state = self._states(cur, uncounted) if uncounted else {}
-        for i, a in enumerate(attempts):
+        for i, cid in enumerate(ids):
             if verdicts[i] not in (Verdict.FAILED, Verdict.REPLAY):
                 continue
-            row = counted.get(a.cred_id)
+            row = counted.get(cid)
             if row is None:
-                if a.cred_id not in uncounted_state:
+                if cid not in uncounted_state:
                     verdicts[i] = Verdict.GONE
                     continue
-                locked_at, _ = uncounted_state[a.cred_id]
+                locked_at, _ = uncounted_state[cid]
                 verdicts[i] = Verdict.THROTTLED if locked_at is None else Verdict.LOCKED
                 continue
             _, user, failures, locked_at = row
@@ -191,7 +224,8 @@ class CommitMixin(SQLDialect):
                         f"WHERE state = 'active' AND {cond}"
                         + (f" ORDER BY id {lock}" if lock else ""), params)
             new = tuple.__new__  # as in load_states
-            attempts, unknown, events = decide({r[1]: new(State, r) for r in cur.fetchall()})
+            # Row by row: a list of all rows would keep twice the objects alive meanwhile.
+            attempts, unknown, events = decide({r[1]: new(State, r) for r in cur})
             _check_attempts(attempts)
             if unknown:
                 self._count_unknown(cur, unknown)

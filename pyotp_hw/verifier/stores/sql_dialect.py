@@ -3,7 +3,9 @@ column lists.
 
 Dialects differ in three places, supplied by subclasses: placeholders (``?`` or ``%s::type``),
 how a batch of rows enters a statement (``json_each`` or ``unnest`` of arrays) and the names of a
-few functions. Every batch statement is one round trip whatever the batch size.
+few functions. Every batch statement is one round trip whatever the batch size (SQLite, which
+has no round trips, consumes steps with one prepared statement per attempt: see
+``SQLiteStore._consume``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from typing import ClassVar
 from urllib.parse import parse_qs, quote
 
@@ -117,6 +118,28 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 
     def _least(self, a: str, b: str) -> str:
         return f"min({a}, {b})"
+
+    def _consume(self, cur: Cursor, ids: Sequence[int], steps: Sequence[int | None],
+                 drifts: Sequence[int], now: float) -> set[int] | None:
+        """One prepared UPDATE by primary key per attempt (``executemany``), which SQLite runs
+        in less than half the time of one UPDATE ... FROM over a JSON batch with RETURNING.
+
+        Its summed row count says whether every step was consumed, the usual answer (a round
+        holds the database's write lock from its read on). When it is short, the batch's writes
+        are rolled back to a savepoint and the general statement tells which ones were.
+        """
+        sql = self._consume_one_sql()
+        if len(ids) == 1:  # a lone attempt: the row count alone tells its fate
+            cur.execute(sql, [steps[0], drifts[0], ids[0], now, steps[0]])
+            return None if cur.rowcount == 1 else set()
+        cur.execute("SAVEPOINT consume")
+        cur.executemany(sql, zip(steps, drifts, ids, repeat(now), steps))
+        if cur.rowcount == len(ids):
+            cur.execute("RELEASE consume")
+            return None
+        cur.execute("ROLLBACK TO consume")
+        cur.execute("RELEASE consume")
+        return super()._consume(cur, ids, steps, drifts, now)
 
     def _shift(self, exponent: str) -> str:
         return f"(1 << {exponent})"
