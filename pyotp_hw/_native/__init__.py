@@ -62,7 +62,7 @@ from ._kernels import (
     kernel_for,
     lone_kernel_for,
 )
-from ._keytable import NativeKeyTable
+from ._keytable import NativeKeyTable, NotRawKeys
 from ._scalar import (
     hotp_at_call,
     hotp_code,
@@ -91,6 +91,7 @@ __all__ = [
     "Kernel",
     "Arg",
     "NativeKeyTable",
+    "NotRawKeys",
     "hotp_code",
     "hotp_key_code",
     "totp_now_call",
