@@ -141,19 +141,18 @@ MB_INLINE void mb_store_word64(uint64_t *half, size_t stride, unsigned w, size_t
 
 MB_INLINE void mb_key_words32(const uint8_t *blocks, size_t m, v32 k[16])
 {
+    /* Loaded through an unaligned type and transposed in k itself (which the caller wipes): no
+     * local array holds key words, so none is left on the stack (as under ASan it was). */
     typedef uint8_t v8 __attribute__((vector_size(64)));
+    typedef uint8_t v8u __attribute__((vector_size(64), aligned(1), may_alias));
     const v8 bswap = {MB_BS16(0), MB_BS16(16), MB_BS16(32), MB_BS16(48)};
-    v32 r[16];
-    for (unsigned l = 0; l < 16; l++) {
-        v8 raw;
-        memcpy(&raw, blocks + (l < m ? l : 0) * 64, sizeof raw);
-        r[l] = (v32)__builtin_shuffle(raw, bswap);
-    }
-    MB_TSTAGE(r, 8);
-    MB_TSTAGE(r, 4);
-    MB_TSTAGE(r, 2);
-    MB_TSTAGE(r, 1);
-    memcpy(k, r, sizeof r);
+    for (unsigned l = 0; l < 16; l++)
+        k[l] = (v32)__builtin_shuffle(*(const v8u *)(const void *)(blocks + (l < m ? l : 0) * 64),
+                                      bswap);
+    MB_TSTAGE(k, 8);
+    MB_TSTAGE(k, 4);
+    MB_TSTAGE(k, 2);
+    MB_TSTAGE(k, 1);
 }
 #else
 MB_INLINE void mb_key_words32(const uint8_t *blocks, size_t m, v32 k[16])
