@@ -171,20 +171,9 @@ void MB_X2_FN(otp_sha1_keysched)(otp_keytable *kt, size_t first, const uint8_t *
 {
     for (size_t i = 0; i < count; i += MB_LANES) {
         const size_t m = count - i < MB_LANES ? count - i : MB_LANES;
-        /* The 16 big-endian message words of each lane's key block, transposed (x86 is
-         * little-endian, hence the byte swap); unused lanes repeat the group's first key. */
-        uint32_t lanes[16][MB_LANES];
-        for (unsigned l = 0; l < MB_LANES; l++) {
-            const uint8_t *block = blocks + (i + (l < m ? l : 0)) * 64;
-            for (unsigned j = 0; j < 16; j++) {
-                uint32_t x;
-                memcpy(&x, block + 4 * j, sizeof x);
-                lanes[j][l] = __builtin_bswap32(x);
-            }
-        }
+        /* Unused lanes repeat the group's first key. */
         v32 k[16];
-        memcpy(k, lanes, sizeof k);
-        otp_wipe(lanes, sizeof lanes);
+        mb_key_words32(blocks + i * 64, m, k);
         const uint32_t ip = 0x36363636u, op = 0x5c5c5c5cu;
         v32 sA[5], sB[5];
         for (unsigned w = 0; w < 5; w++) sA[w] = sB[w] = V32(otp_sha1_iv[w]);

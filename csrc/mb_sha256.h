@@ -247,20 +247,9 @@ void MB_FN(otp_sha256_keysched)(otp_keytable *kt, size_t first, const uint8_t *b
 {
     for (size_t i = 0; i < count; i += MB_LANES) {
         const size_t m = count - i < MB_LANES ? count - i : MB_LANES;
-        /* The 16 big-endian message words of each lane's key block, transposed once (x86 is
-         * little-endian, hence the byte swap). */
-        uint32_t lanes[16][MB_LANES];
-        for (unsigned l = 0; l < MB_LANES; l++) {
-            const uint8_t *block = blocks + (i + (l < m ? l : 0)) * 64;
-            for (unsigned j = 0; j < 16; j++) {
-                uint32_t x;
-                memcpy(&x, block + 4 * j, sizeof x);
-                lanes[j][l] = __builtin_bswap32(x);
-            }
-        }
+        /* Unused lanes repeat the group's first key. */
         v32 key[16];
-        memcpy(key, lanes, sizeof key);
-        otp_wipe(lanes, sizeof lanes);
+        mb_key_words32(blocks + i * 64, m, key);
         for (int which = 0; which < 2; which++) {
             const uint32_t pad = which == 0 ? 0x36363636u : 0x5c5c5c5cu;
             v32 m16[16];

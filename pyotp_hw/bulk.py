@@ -55,7 +55,7 @@ class KeyTable:
     def __init__(self, secrets: Iterable[Secret], *, digest: Digest = "sha1") -> None:
         if isinstance(secrets, (str, bytes, bytearray, memoryview)):
             raise InvalidType("KeyTable takes a sequence of secrets; wrap a single one in a list")
-        self._native = nat.NativeKeyTable(nat.digest_id(digest), _decode_all(secrets))
+        self._native = _native_table(nat.digest_id(digest), secrets)
 
     @classmethod
     def _wrap(cls, native: nat.NativeKeyTable) -> KeyTable:
@@ -152,24 +152,29 @@ def _decode_indexed(secret: Secret, index: int) -> bytes:
         raise InvalidType(f"secret {index}: {exc}") from None
 
 
-def _decode_all(secrets: Iterable[Secret]) -> list[bytes | bytearray]:
-    """Raw key bytes of every secret.
-
-    A list of ``bytes`` or ``bytearray`` (how a server holds its keys) is taken as it is, without
-    a Python call per key (the C key schedule refuses empty ones, naming the index); no copy is
-    made, so a caller can wipe its bytearrays afterwards. Anything else is decoded one secret at
-    a time.
-    """
+def _secret_list(secrets: Iterable[Secret]) -> list[Secret]:
     if isinstance(secrets, list):
-        items = secrets
-    elif isinstance(secrets, (Sequence, set, frozenset)) or hasattr(secrets, "__next__"):
-        items = list(secrets)
-    else:
-        raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets, "
-                          f"not {type(secrets).__name__}")
-    if items and set(map(type, items)) <= {bytes, bytearray}:
-        return items
-    return [_decode_indexed(s, i) for i, s in enumerate(items)]
+        return secrets
+    if isinstance(secrets, (Sequence, set, frozenset)) or hasattr(secrets, "__next__"):
+        return list(secrets)
+    raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets, "
+                      f"not {type(secrets).__name__}")
+
+
+def _native_table(ident: int, secrets: Iterable[Secret]) -> nat.NativeKeyTable:
+    """A native table of every secret's raw key bytes.
+
+    A list of ``bytes`` or ``bytearray`` (how a server holds its keys) goes to C as it is,
+    without a Python call per key (the C key schedule refuses empty ones, naming the index); no
+    copy is kept, so a caller can wipe its bytearrays afterwards. When some item is anything
+    else, every secret is decoded one at a time.
+    """
+    items = _secret_list(secrets)
+    try:
+        return nat.NativeKeyTable(ident, items)  # type: ignore[arg-type]  # NotRawKeys if not
+    except nat.NotRawKeys:
+        pass
+    return nat.NativeKeyTable(ident, [_decode_indexed(s, i) for i, s in enumerate(items)])
 
 
 def implementations() -> list[str]:
@@ -215,14 +220,13 @@ class _Keys:
         else:
             ident = nat.digest_id("sha1" if digest is None else digest)
             if isinstance(keys, (str, bytes, bytearray, memoryview)):
-                secrets: list[bytes | bytearray] = [decode_secret(keys)]
+                self.native = nat.NativeKeyTable(ident, [decode_secret(keys)])
             else:
                 # A plain bool, so that mypy keeps the declared Iterable[Secret] afterwards.
                 iterable = isinstance(keys, Sequence) or hasattr(keys, "__iter__")
                 if not iterable:
                     raise InvalidType("keys must be a KeyTable, a secret or a sequence of secrets")
-                secrets = _decode_all(keys)
-            self.native = nat.NativeKeyTable(ident, secrets)
+                self.native = _native_table(ident, keys)
             self.temporary = True
         self.kernel = nat.kernel_for(self.native.digest).ptr
         self.ptr = self.native.acquire()

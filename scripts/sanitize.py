@@ -27,6 +27,7 @@ CORE_TESTS = [
     "tests/test_threads.py",
     "tests/test_keytable_close.py",
     "tests/test_keytable_locking.py",
+    "tests/test_keytable_lists.py",
     "tests/test_key_schedule_stack.py",
     "tests/test_bulk_numbers.py",
 ]

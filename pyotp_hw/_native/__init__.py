@@ -62,7 +62,7 @@ from ._kernels import (
     kernel_for,
     lone_kernel_for,
 )
-from ._keytable import NativeKeyTable
+from ._keytable import NativeKeyTable, NotRawKeys
 from ._scalar import (
     NO_MATCH,
     hotp_key_code,
@@ -94,6 +94,7 @@ __all__ = [
     "Kernel",
     "Arg",
     "NativeKeyTable",
+    "NotRawKeys",
     "hotp_key_code",
     "NO_MATCH",
     "scalar_key",

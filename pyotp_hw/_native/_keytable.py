@@ -7,13 +7,44 @@ import threading
 import warnings
 from array import array
 from collections.abc import Sequence
+from operator import countOf
 
 from .._core import ffi, lib
 from ..errors import InvalidArgument, InvalidSecret, MemoryLockWarning
 from ._codes import _U64_MAX, CData, _err_slot, check_status
 from ._kernels import kernel_for
 
-__all__ = ["NativeKeyTable"]
+__all__ = ["NativeKeyTable", "NotRawKeys"]
+
+# Keys per C call when building a table: 4096 keys' objects, Py_buffer records (80 bytes each,
+# made by bytes.join) and offsets fit in L2, where one join of a million keys wrote 80 MB of them.
+_CHUNK = 4096
+_RAW_TYPES = frozenset({bytes, bytearray})
+
+
+class NotRawKeys(Exception):  # a signal from this layer to bulk, which decodes; never shown
+    """Some key given to :class:`NativeKeyTable` is not ``bytes`` or ``bytearray``."""
+
+
+def _layout(part: Sequence[bytes | bytearray]) -> tuple[array[int] | None, int]:
+    """Where the keys of ``part`` lie once joined: ``(None, size)`` when each is ``size`` bytes,
+    else ``(offsets, 0)`` with ``len(part) + 1`` offsets. NotRawKeys when some key is not raw.
+
+    Two passes over the objects at C speed (a third for keys of several lengths); ``countOf``
+    compares by identity first, which an exact type and a small int pass at once (cheaper than
+    building a set or an array).
+    """
+    m = len(part)
+    if countOf(map(type, part), bytes) != m and not set(map(type, part)) <= _RAW_TYPES:
+        raise NotRawKeys
+    size = len(part[0])
+    if countOf(map(len, part), size) == m:
+        return None, size
+    # Lengths gathered at C speed, summed in C.
+    offsets = array("Q", [0])
+    offsets.extend(map(len, part))
+    check_status(lib.otp_prefix_sum(ffi.from_buffer("uint64_t[]", offsets), m + 1))
+    return offsets, 0
 
 
 class NativeKeyTable:
@@ -28,6 +59,11 @@ class NativeKeyTable:
     __slots__ = ("__weakref__", "_closing", "_idle", "_ptr", "_uses", "digest", "size")
 
     def __init__(self, digest: int, keys: Sequence[bytes | bytearray]) -> None:
+        """A table of ``keys``, each a non-empty ``bytes`` or ``bytearray`` (raw key bytes).
+
+        Raises :class:`NotRawKeys` when some item is neither (the caller decodes them and tries
+        again); no copy of a key outlives the call, so a caller may wipe its bytearrays.
+        """
         n = len(keys)
         if n == 0:
             raise InvalidArgument("a key table needs at least one key")
@@ -35,26 +71,33 @@ class NativeKeyTable:
         check_status(lib.otp_keytable_new(digest, n, holder))
         self._adopt(holder[0], digest, n)
         self._warn_unlocked()
-        joined = bytearray().join(keys)
+        kernel = kernel_for(digest).ptr
         try:
-            # Offsets of the keys inside `joined`: lengths gathered at C speed, summed in C.
-            offsets = array("Q", [0])
-            offsets.extend(map(len, keys))
-            offsets_ptr = ffi.from_buffer("uint64_t[]", offsets)
-            check_status(lib.otp_prefix_sum(offsets_ptr, n + 1))
-            err = _err_slot()
-            # The selected kernel's key schedule builds every row in this one call.
-            status = lib.otp_keytable_load(
-                kernel_for(digest).ptr, self._ptr, 0, n, ffi.from_buffer(joined), len(joined),
-                offsets_ptr, 0, err,
-            )
-            if status == lib.OTP_E_KEY:
-                index = int(err[0]) if err[0] != _U64_MAX else 0
-                raise InvalidSecret(f"secret {index}: secret is empty")
-            check_status(status, err)
+            # A chunk's objects, join buffers and offsets stay in the caches between its passes.
+            for first in range(0, n, _CHUNK):
+                self._load(kernel, keys if n <= _CHUNK else keys[first:first + _CHUNK], first)
         except BaseException:
             self.close()
             raise
+
+    def _load(self, kernel: CData, part: Sequence[bytes | bytearray], first: int) -> None:
+        """Rows first.. from ``part``: three passes over its objects, then one C call."""
+        offsets, size = _layout(part)
+        joined = bytearray().join(part)
+        try:
+            if len(joined) != (size * len(part) if offsets is None else offsets[-1]):
+                raise NotRawKeys  # a bytearray resized by another thread meanwhile
+            err = _err_slot()
+            # The selected kernel's key schedule builds every row of the part in this one call.
+            status = lib.otp_keytable_load(
+                kernel, self._ptr, first, len(part), ffi.from_buffer(joined), len(joined),
+                ffi.NULL if offsets is None else ffi.from_buffer("uint64_t[]", offsets), size,
+                err,
+            )
+            if status == lib.OTP_E_KEY:
+                index = int(err[0]) if err[0] != _U64_MAX else 0
+                raise InvalidSecret(f"secret {first + index}: secret is empty")
+            check_status(status, err)
         finally:
             lib.otp_wipe(ffi.from_buffer(joined), len(joined))
 
