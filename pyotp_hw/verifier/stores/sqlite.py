@@ -19,6 +19,7 @@ import functools
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -92,6 +93,11 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         self.path, self._sync, self._timeout = _parse(url)
         self.url = url
         self._create = create
+        # Write transactions of this store's threads take turns here: SQLite has no waiting
+        # lock, and its busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, so two
+        # threads of one process meeting at BEGIN IMMEDIATE cost the later one milliseconds.
+        # Other processes are still waited out by the busy handler.
+        self._writer = threading.Lock()
         _keep_freed_heap()
         if sqlite3.sqlite_version_info < (3, 35, 0):  # pragma: no cover - old platforms
             raise StoreError(
@@ -210,6 +216,21 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Cursor]:
+        if not write:
+            with self._transaction(write=False) as cur:
+                yield cur
+            return
+        if not self._writer.acquire(timeout=self._timeout):
+            raise StoreError(f"SQLite: another thread of this process kept the write lock "
+                             f"for over {self._timeout:g} s (the store's timeout)")
+        try:
+            with self._transaction(write=True) as cur:
+                yield cur
+        finally:
+            self._writer.release()
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Cursor]:
         with self._pool.lease() as conn:
             try:
                 cur = conn.cursor()
