@@ -66,11 +66,13 @@ def serve(config: ServiceConfig, listen: str, workers: int = 1,
     check_workers(config, workers)
     try:
         import uvicorn
+
+        from .protocol import PROTOCOL
     except ImportError:
         raise MissingExtra("the verification service", "service", "uvicorn") from None
     common = {"host": host, "port": port, "access_log": False, "log_level": "warning",
               "lifespan": "on", "timeout_graceful_shutdown": 10, "server_header": False,
-              "proxy_headers": False}
+              "proxy_headers": False, "http": PROTOCOL, "ws": "none"}
     if workers == 1:
         from .app import create_app
 
