@@ -11,7 +11,12 @@ under a trickle, hundreds in a storm, each batch one store transaction: state re
   (:class:`Overloaded`; the HTTP layer answers 503 with ``Retry-After``).
 - Each request has a deadline. One still queued at its deadline, or whose caller went away
   (cancelled), is dropped before dispatch and never evaluated; one already dispatched is
-  evaluated (its caller gets :class:`DeadlineExceeded` and may have used its code).
+  evaluated (its caller gets :class:`DeadlineExceeded` and may have used its code). Requests
+  arrive with non-decreasing deadlines when they share a timeout (the service's case), so one
+  timer serves them all: it fires at the oldest waiting request's deadline, answers every
+  request past its own, and is set again for the next; a request whose deadline is earlier
+  than one before it gets a timer of its own. (A timer per request cost more CPU than the
+  rest of the coalescing.)
 - One bad item never fails its batch: if ``verify_many`` raises, the batch is verified again one
   item at a time, and only the item that raises gets the exception.
 - The verification runs in worker threads, off the event loop (the C core releases the GIL):
@@ -56,12 +61,14 @@ class DeadlineExceeded(Exception):
     """The request's deadline passed before its answer came."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Item:
     user: str
     code: str = field(repr=False)
     deadline: float
     future: asyncio.Future[Result]
+    # Whether the item has a deadline timer of its own (its deadline came out of order).
+    timed: bool = False
 
 
 Outcome = Result | BaseException
@@ -95,6 +102,12 @@ class Coalescer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        # The batches in worker threads, for the deadline sweep (on the event loop only).
+        self._batches: dict[int, list[_Item]] = {}
+        # The shared deadline timer, and the latest deadline it covers (items after it in
+        # arrival order have later deadlines).
+        self._sweep: asyncio.TimerHandle | None = None
+        self._latest = 0.0
 
     @property
     def depth(self) -> int:
@@ -117,6 +130,9 @@ class Coalescer:
         self._closed = True
         await cancel(self._task)
         self._task = None
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         while self._queue:
             item = self._queue.popleft()
             if not item.future.done():
@@ -134,28 +150,59 @@ class Coalescer:
     async def verify(self, user: str, code: str, timeout: float) -> Result:
         """Verify one code in the next batch; raises :class:`Overloaded` or
         :class:`DeadlineExceeded`."""
-        if self._closed:
+        if self._closed or self._loop is None:
             raise Overloaded(1)
         if len(self._queue) >= self.max_queue:
             raise Overloaded(max(1, round(len(self._queue) / max(self.max_batch, 1) * 0.01)))
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         future: asyncio.Future[Result] = loop.create_future()
-        item = _Item(user, code, time.monotonic() + timeout, future)
-        if self._free and not self._queue and self._task is not None:
+        deadline = time.monotonic() + timeout
+        item = _Item(user, code, deadline, future)
+        if self._free and not self._queue:
             # A lone request never waits: a worker is free, so it goes now, without a turn of
             # the dispatching task.
             self._dispatch([item])
         else:
             self._queue.append(item)
             self._wake.set()
-        # At the deadline the future is answered with DeadlineExceeded: a queued item is then
-        # dropped unevaluated, a dispatched one's answer is discarded.
+        if deadline >= self._latest:
+            self._latest = deadline
+            if self._sweep is None:
+                self._sweep = loop.call_later(timeout, self._expire_due)
+            # A caller cancelled while waiting cancels the future too: dropped if still queued.
+            return await future
+        item.timed = True
         timer = loop.call_later(timeout, _expire, future)
         try:
-            # A caller cancelled while waiting cancels the future too: dropped if still queued.
             return await future
         finally:
             timer.cancel()
+
+    def _expire_due(self) -> None:
+        """The shared deadline timer: answer every waiting item past its deadline with
+        :class:`DeadlineExceeded`, then set the timer for the next deadline."""
+        self._sweep = None
+        now = time.monotonic()
+        nearest = float("inf")
+        waiting = self._queue
+        while waiting and (waiting[0].future.done() or waiting[0].deadline <= now):
+            item = waiting.popleft()
+            if not item.future.done():
+                item.future.set_exception(DeadlineExceeded())
+        for item in waiting:
+            if not item.timed:
+                nearest = item.deadline
+                break
+        for batch in self._batches.values():
+            for item in batch:
+                if item.timed or item.future.done():
+                    continue
+                if item.deadline > now:
+                    nearest = min(nearest, item.deadline)
+                    break
+                item.future.set_exception(DeadlineExceeded())
+        if nearest != float("inf") and self._loop is not None:
+            self._sweep = self._loop.call_later(max(0.0, nearest - now), self._expire_due)
 
     async def _run(self) -> None:
         while True:
@@ -193,6 +240,7 @@ class Coalescer:
         self._free -= 1
         if self._metrics is not None:
             self._metrics.batch(len(batch))
+        self._batches[id(batch)] = batch
         self._jobs.put((batch, [(i.user, i.code) for i in batch]))
 
     def _work(self) -> None:
@@ -216,6 +264,7 @@ class Coalescer:
     def _finish(self, batch: list[_Item], outcomes: list[Outcome]) -> None:
         """A batch's answers, on the event loop."""
         self._free += 1
+        del self._batches[id(batch)]
         if self._queue:
             self._wake.set()
         for item, outcome in zip(batch, outcomes, strict=True):

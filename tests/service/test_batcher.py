@@ -178,3 +178,58 @@ def test_real_verifier_same_user_single_success(tmp_path: Path) -> None:
     assert {r.reason for r in results if not r.ok} <= {Reason.REPLAY, Reason.THROTTLED,
                                                        Reason.LOCKED}
     assert Reason.REPLAY in {r.reason for r in results}
+
+
+def test_shared_deadline_answers_queued_and_dispatched_items() -> None:
+    """Requests with one timeout share one deadline timer: the dispatched one (stuck in the
+    store) and those queued behind it all get DeadlineExceeded at their deadline, the queued
+    ones unevaluated, and the loop serves on."""
+    rec = Recorder()
+    rec.gate.clear()
+
+    async def main() -> list[float]:
+        c = Coalescer(rec, threads=1)
+        c.start()
+        started = time.monotonic()
+        calls = [asyncio.ensure_future(c.verify(f"u{i}", "1", 0.2)) for i in range(5)]
+        await asyncio.sleep(0.05)
+        late = asyncio.ensure_future(c.verify("later", "1", 0.2))
+        answered: list[float] = []
+        for call in [*calls, late]:
+            with pytest.raises(DeadlineExceeded):
+                await call
+            answered.append(time.monotonic() - started)
+        rec.gate.set()
+        assert (await c.verify("after", "1", 5)).ok
+        await c.close()
+        return answered
+
+    answered = run(main())
+    assert all(0.19 <= t < 2.0 for t in answered[:5])
+    assert 0.24 <= answered[5] < 2.0  # its own deadline, not the first ones'
+    users = [u for b in rec.batches for u, _ in b]
+    assert users[0] == "u0" and not {"u1", "u2", "u3", "u4", "later"} & set(users)
+
+
+def test_mixed_timeouts_each_meet_their_own_deadline() -> None:
+    rec = Recorder()
+    rec.gate.clear()
+
+    async def main() -> dict[str, float]:
+        c = Coalescer(rec, threads=1)
+        c.start()
+        started = time.monotonic()
+        timeouts = {"long": 1.5, "short": 0.1, "mid": 0.4, "short2": 0.15}
+        calls = {u: asyncio.ensure_future(c.verify(u, "1", t)) for u, t in timeouts.items()}
+        answered: dict[str, float] = {}
+        for user, call in sorted(calls.items(), key=lambda kv: timeouts[kv[0]]):
+            with pytest.raises(DeadlineExceeded):
+                await call
+            answered[user] = time.monotonic() - started
+        rec.gate.set()
+        await c.close()
+        return answered
+
+    answered = run(main())
+    for user, timeout in {"long": 1.5, "short": 0.1, "mid": 0.4, "short2": 0.15}.items():
+        assert timeout - 0.01 <= answered[user] < timeout + 1.0, (user, answered)
