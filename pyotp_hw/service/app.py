@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingExtra
 from .config import ServiceConfig
-from .fastpath import send_json
+from .fastpath import admit
 from .fastpath import verify as fast_verify
 from .state import Service
 
@@ -84,6 +84,9 @@ class ServiceApp:
             await self._inner(scope, receive, send)
             return
         started = time.perf_counter()
+        if scope["path"] == "/v1/verify" and scope["method"] == "POST":
+            await fast_verify(self.service, scope, receive, send, started)
+            return
         status = [500]
 
         async def counted(message: Message) -> None:
@@ -98,27 +101,16 @@ class ServiceApp:
                                          time.perf_counter() - started)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        svc = self.service
         if scope["path"] != "/healthz":
             auth = None
             for name, value in scope["headers"]:
                 if name == b"authorization":
-                    auth = value.decode("latin-1")
+                    auth = value
                     break
-            client = None if svc.keys is None else svc.keys.check(auth)
-            if client is None:
-                await send_json(send, 401, {"error": "a valid API key is required"},
-                                 [(b"www-authenticate", b"Bearer")])
-                return
-            wait = svc.allow(client)
-            if wait:
-                await send_json(send, 429, {"error": "rate limit exceeded"},
-                                 [(b"retry-after", str(max(1, round(wait))).encode())])
+            client = await admit(self.service, auth, send)
+            if isinstance(client, int):
                 return
             scope.setdefault("state", {})["client"] = client
-            if scope["path"] == "/v1/verify" and scope["method"] == "POST":
-                await fast_verify(svc, scope, receive, send)
-                return
         await self._inner(scope, receive, send)
 
 

@@ -75,6 +75,18 @@ class Metrics:
                 hist = self.latency[route] = Histogram(LATENCY_BUCKETS)
             hist.observe(seconds)
 
+    def verified(self, seconds: float, ok: bool, reason: str) -> None:
+        """Count one ``POST /v1/verify`` answered 200 and its verification answer."""
+        with self._lock:
+            key = ("POST", "/v1/verify", 200)
+            self.requests[key] = self.requests.get(key, 0) + 1
+            hist = self.latency.get("/v1/verify")
+            if hist is None:
+                hist = self.latency["/v1/verify"] = Histogram(LATENCY_BUCKETS)
+            hist.observe(seconds)
+            outcome = (ok, reason)
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
     def batch(self, size: int) -> None:
         """Count one coalesced batch."""
         with self._lock:

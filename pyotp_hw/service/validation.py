@@ -8,6 +8,7 @@ value (a code or a secret could be in it). JSON is parsed strictly: duplicate ke
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Literal, NoReturn, TypeVar, overload
 from urllib.parse import parse_qsl
@@ -16,7 +17,8 @@ from .._types import JSONObject
 from ..errors import InvalidArgument, InvalidType
 from ..verifier import Verifier
 
-__all__ = ["BadRequest", "parse_json", "parse_form", "Fields", "check_user_field"]
+__all__ = ["BadRequest", "parse_json", "parse_form", "Fields", "check_user_field",
+           "plain_verify_body"]
 
 MAX_CODE_LEN = 64
 MAX_TEXT_LEN = 255
@@ -153,3 +155,28 @@ def check_user_field(user: object, name: str = "user") -> str:
         return Verifier.check_user(user)
     except (InvalidArgument, InvalidType) as exc:
         raise BadRequest(f"{name}: {exc}", name) from None
+
+
+
+# A verify body as clients write it: {"user": ..., "code": ...} in either order, JSON whitespace
+# only, a user id of printable ASCII without quote or backslash (so always one the verifier
+# takes: 1 to 255 characters, no NUL) and a code of 1 to 64 digits. Without escapes the text
+# between the quotes is the value. Any other body is left to parse_json and Fields.
+_WS = rb"[ \t\n\r]*"
+_USER = _WS + rb'"user"' + _WS + rb":" + _WS + rb'"([\x20\x21\x23-\x5b\x5d-\x7e]{1,255})"' + _WS
+_CODE = _WS + rb'"code"' + _WS + rb":" + _WS + rb'"([0-9]{1,%d})"' % MAX_CODE_LEN + _WS
+_USER_FIRST = re.compile(_WS + rb"\{" + _USER + rb"," + _CODE + rb"\}" + _WS)
+_CODE_FIRST = re.compile(_WS + rb"\{" + _CODE + rb"," + _USER + rb"\}" + _WS)
+
+
+def plain_verify_body(body: bytes) -> tuple[str, str] | None:
+    """(user, code) of a verify body in the plain form above, or None for any other body
+    (which :func:`parse_json` and :class:`Fields` then judge). Whatever it returns, those two
+    would return too."""
+    m = _USER_FIRST.fullmatch(body)
+    if m is not None:
+        return m.group(1).decode("ascii"), m.group(2).decode("ascii")
+    m = _CODE_FIRST.fullmatch(body)
+    if m is not None:
+        return m.group(2).decode("ascii"), m.group(1).decode("ascii")
+    return None
