@@ -44,8 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="codes per coalesced batch at most (default 256)")
     p.add_argument("--linger", type=float, default=1.0, metavar="MS",
                    help="under load, wait at most MS milliseconds to fill a batch (default 1)")
-    p.add_argument("--batch-threads", type=int, default=2, metavar="N",
-                   help="threads running batches, off the event loop (default 2)")
+    p.add_argument("--batch-threads", type=int, default=0, metavar="N",
+                   help="threads running batches, off the event loop (default 0: 1 on SQLite, "
+                        "2 on PostgreSQL)")
     p.add_argument("--max-queue", type=int, default=4096, metavar="N",
                    help="codes waiting at most before 503 (default 4096)")
     p.add_argument("--deadline", type=float, default=5.0, metavar="S",

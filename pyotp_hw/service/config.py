@@ -101,7 +101,7 @@ class ServiceConfig:
     max_batch: int = 256
     linger: float = 0.001
     max_queue: int = 4096
-    batch_threads: int = 2
+    batch_threads: int = 0  # 0: the store's default (see batch_thread_count)
     deadline: float = 5.0
     # HTTP.
     max_body: int = 64 * 1024
@@ -119,9 +119,19 @@ class ServiceConfig:
     retry_base: float = 5.0
     templates_dir: str | None = None
 
+    @property
+    def batch_thread_count(self) -> int:
+        """Threads running batches: ``batch_threads``, or when 0 the store's default: one on
+        SQLite, whose writers take turns on one lock (a second thread only added switching of
+        the interpreter lock: 15% fewer answers per second at concurrency 256), two on
+        PostgreSQL, whose rounds of different users commit side by side."""
+        if self.batch_threads:
+            return self.batch_threads
+        return 1 if self.db.startswith("sqlite:") else 2
+
     def __post_init__(self) -> None:
         for name, low, high in (("max_batch", 1, 100_000), ("max_queue", 1, (1 << 63) - 1),
-                                ("batch_threads", 1, 64), ("max_body", 64, 64 * 1024 * 1024),
+                                ("batch_threads", 0, 64), ("max_body", 64, 64 * 1024 * 1024),
                                 ("max_batch_items", 1, 100_000), ("resync_window", 0, 1000)):
             option(getattr(self, name), f"service setting {name}", low, high)
         real_option(self.linger, "service setting linger", 0, 1)

@@ -114,7 +114,7 @@ class Service:
         self.keys = await asyncio.to_thread(KeyRing, store.api_keys)
         self.coalescer = Coalescer(self.verifier.verify_many, max_batch=c.max_batch,
                                    linger=c.linger, max_queue=c.max_queue,
-                                   threads=c.batch_threads, metrics=self.metrics)
+                                   threads=c.batch_thread_count, metrics=self.metrics)
         coalescer = self.coalescer
         self.metrics.queue_depth = lambda: coalescer.depth
         self.coalescer.start()

@@ -87,3 +87,11 @@ def test_a_worker_cannot_open_a_touch_vault_in_the_library_words() -> None:
         "open it: serve with one worker (unlocked once at start-up), or add a passphrase slot "
         "and set vault_unlock to passphrase")
     assert "--" not in message
+
+
+def test_batch_threads_default_to_the_stores_writers() -> None:
+    assert ServiceConfig(db="sqlite:///v.db").batch_thread_count == 1
+    assert ServiceConfig(db="postgresql://localhost/otp").batch_thread_count == 2
+    assert ServiceConfig(db="sqlite:///v.db", batch_threads=3).batch_thread_count == 3
+    with pytest.raises(InvalidArgument, match="batch_threads"):
+        ServiceConfig(db="sqlite:///v.db", batch_threads=-1)
